@@ -1,0 +1,59 @@
+# retrain: everything a developer or CI runs. `make demo` and `make test` set up what is missing.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV_VERSION := 0.13.9
+UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
+VENV := .venv
+PIPELINES_VENV := .venv-pipelines
+export TF_USE_LEGACY_KERAS := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: help setup demo test lint typecheck unit bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(CURDIR)/.tools/bin/uv:
+	@echo "==> uv not found: installing uv $(UV_VERSION) into .tools/"
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	@echo "==> service environment ($(VENV), Python 3.11)"
+	$(UV) sync --locked --extra service --extra dev --python 3.11
+	@touch $@
+
+$(PIPELINES_VENV)/.installed: pipelines/requirements.lock pyproject.toml | $(UV)
+	@echo "==> pipeline environment ($(PIPELINES_VENV), Python 3.10, TFX 1.16)"
+	rm -rf $(PIPELINES_VENV)
+	$(UV) venv --seed --quiet --python "$$(UV=$(UV) scripts/python310.sh)" $(PIPELINES_VENV)
+	$(UV) pip install --quiet --no-deps --python $(PIPELINES_VENV)/bin/python -r pipelines/requirements.lock
+	$(UV) pip install --quiet --no-deps --no-build-isolation --python $(PIPELINES_VENV)/bin/python -e .
+	@touch $@
+
+data/.generated: $(VENV)/.installed src/retrain/sample_data.py $(wildcard specs/*.yaml)
+	$(VENV)/bin/retrain data generate --force
+	@touch $@
+
+setup: $(VENV)/.installed $(PIPELINES_VENV)/.installed data/.generated  ## create both environments and the example data
+
+demo: setup  ## validate, compile and run the example pipeline locally
+	$(VENV)/bin/retrain demo
+
+lint: setup
+	$(VENV)/bin/ruff check src functions pipelines tests scripts bench
+	$(VENV)/bin/ruff format --check src functions pipelines tests scripts bench
+
+typecheck: setup
+	$(VENV)/bin/mypy
+
+unit: setup
+	$(VENV)/bin/pytest
+
+test: lint typecheck unit  ## lint, type-check and run the whole test suite
+
+bench: setup  ## run the benchmarks and print figures with ratios
+	$(VENV)/bin/python bench/run_all.py
+
+clean:  ## remove environments, build output and local work directories
+	rm -rf $(VENV) $(PIPELINES_VENV) .tools build work data/*.csv data/.generated

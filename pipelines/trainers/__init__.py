@@ -1,0 +1,1 @@
+"""Trainer modules, referenced from specs by module path (trainer.module)."""

@@ -1,0 +1,1 @@
+"""The `retrain` command line: one module per domain, each registering its subcommands."""

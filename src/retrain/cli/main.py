@@ -1,0 +1,51 @@
+"""Entry point of `retrain`. Domain errors become one clear line and a non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from retrain.errors import RetrainError, SpecError
+
+# Each module defines `register(subparsers)`; its parsers set `handler(args) -> int`.
+COMMAND_MODULES = (
+    "retrain.cli.spec_cmds",
+    "retrain.cli.data_cmds",
+    "retrain.cli.pipeline_cmds",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="retrain",
+        description="GitOps retraining: validate specs, run and compile pipelines, route events.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Run `retrain COMMAND --help` for the options and an example of each command.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.handler(args)
+        return code
+    except SpecError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except RetrainError as exc:
+        print(f"retrain {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"retrain {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

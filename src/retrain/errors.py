@@ -1,0 +1,59 @@
+"""The one exception root of retrain, so callers can catch everything we raise.
+
+    RetrainError
+    ├── SpecError            a spec file is invalid (carries every problem found)
+    ├── SummaryError         an evaluation summary JSON is missing or malformed
+    ├── EventError           an event cannot be decoded: permanent, acknowledge and record
+    ├── TransientError       a backend is briefly unavailable: raise so Pub/Sub redelivers
+    ├── BackendError         a backend refused a request for good (bad template, permission)
+    └── PipelineError        a pipeline failed to build, compile or run
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class RetrainError(Exception):
+    """Root of every error retrain raises on purpose."""
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with one spec file, pointing at the line of the offending key."""
+
+    file: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.field or '<root>'}: {self.message}"
+
+
+class SpecError(RetrainError):
+    """One or more spec files are invalid."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class SummaryError(RetrainError):
+    """An evaluation summary is missing or does not match the contract."""
+
+
+class EventError(RetrainError):
+    """An event cannot be decoded or is not one we understand; retrying will not help."""
+
+
+class TransientError(RetrainError):
+    """A backend is temporarily unavailable; the event should be redelivered."""
+
+
+class BackendError(RetrainError):
+    """A backend refused a request permanently."""
+
+
+class PipelineError(RetrainError):
+    """A pipeline failed to build, compile or run."""

@@ -1,0 +1,107 @@
+"""What a pipeline run is asked to do, and how it ended: the values routing, backends and the
+completion handler pass between them. Pure data; no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Trigger = Literal["pull_request", "data_arrival", "drift", "schedule", "manual"]
+RunState = Literal["succeeded", "failed", "cancelled"]
+
+# Names of the compiled pipeline's runtime parameters; events set them per run.
+RUNTIME_PARAMETERS = ("run_id", "trigger", "git_sha", "pr_number", "event_id", "data_window")
+_LABEL_UNSAFE = re.compile(r"[^a-z0-9_-]")
+
+
+def label_value(value: str) -> str:
+    """A Google Cloud label value: lowercase, [a-z0-9_-], at most 63 characters."""
+    return _LABEL_UNSAFE.sub("-", value.lower())[:63]
+
+
+class RunRequest(BaseModel):
+    """A pipeline run to start. `job_id` is deterministic, so submitting twice is harmless."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    job_id: str = Field(pattern=r"^[a-z][a-z0-9-]{0,127}$")
+    spec: str
+    spec_version: str
+    trigger: Trigger
+    git_sha: str = ""
+    pr_number: int | None = None
+    event_id: str = ""
+    data_window: str = ""
+
+    def parameters(self) -> dict[str, str]:
+        """Runtime parameter values, all strings (empty when not applicable)."""
+        return {
+            "run_id": self.job_id,
+            "trigger": self.trigger,
+            "git_sha": self.git_sha,
+            "pr_number": "" if self.pr_number is None else str(self.pr_number),
+            "event_id": self.event_id,
+            "data_window": self.data_window,
+        }
+
+    def labels(self) -> dict[str, str]:
+        """PipelineJob labels: what the completion handler needs to find its way back."""
+        labels = {
+            "retrain-spec": label_value(self.spec),
+            "retrain-spec-version": label_value(self.spec_version),
+            "retrain-trigger": label_value(self.trigger),
+        }
+        if self.git_sha:
+            labels["retrain-git-sha"] = label_value(self.git_sha[:40])
+        if self.pr_number is not None:
+            labels["retrain-pr"] = str(self.pr_number)
+        if self.event_id:
+            labels["retrain-event"] = label_value(self.event_id)
+        return labels
+
+
+class RunOutcome(BaseModel):
+    """A finished run, as the completion event reports it (Vertex or local)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    job_id: str
+    spec: str
+    state: RunState
+    trigger: Trigger = "manual"
+    git_sha: str = ""
+    pr_number: int | None = None
+    event_id: str = ""
+    pipeline_root: str = Field(description="Where the run wrote; its summary is beneath it.")
+    failed_task: str = ""
+    error: str = ""
+    console_url: str = ""
+
+
+class LocalLayout(BaseModel):
+    """Where a local run of one spec keeps its files under a work directory."""
+
+    model_config = ConfigDict(frozen=True)
+
+    workdir: Path
+    spec: str
+
+    @property
+    def root(self) -> Path:
+        return self.workdir / self.spec
+
+    @property
+    def pipeline_root(self) -> Path:
+        return self.root / "pipeline_root"
+
+    @property
+    def metadata_path(self) -> Path:
+        return self.root / "metadata.sqlite"
+
+    @property
+    def serving_dir(self) -> Path:
+        return self.root / "serving"

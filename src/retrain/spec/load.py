@@ -1,0 +1,155 @@
+"""Read spec files and report every problem as `FILE:LINE: field.path: message`."""
+
+from __future__ import annotations
+
+import difflib
+import importlib.util
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from retrain.errors import Problem, SpecError
+from retrain.spec.model import FieldProblem, Spec
+from retrain.spec.yaml_lines import YamlProblem, line_of, load_with_lines
+
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+
+def spec_paths(paths: Sequence[str | Path]) -> list[Path]:
+    """Expand directories to the spec files inside them (schema.json and others are skipped)."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.iterdir() if p.suffix in SPEC_SUFFIXES))
+        else:
+            found.append(path)
+    return found
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
+    """The field names valid at `loc`, to suggest a fix for a misspelt key."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+            continue
+        field = current.model_fields.get(part)
+        if field is None:
+            return []
+        current = _model_in(field.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _model_in(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _problems_from(
+    error: ValidationError, file: str, lines: dict[tuple[str | int, ...], int]
+) -> list[Problem]:
+    problems = []
+    for item in error.errors():
+        loc = tuple(item["loc"])
+        message = item["msg"].removeprefix("Value error, ")
+        original = (item.get("ctx") or {}).get("error")
+        if isinstance(original, FieldProblem):
+            loc = (*loc, *original.path)
+        if item["type"] == "extra_forbidden":
+            allowed = _allowed_keys(Spec, loc)
+            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+            message = "unknown field" + (f"; did you mean {close[0]!r}?" if close else "")
+            if allowed:
+                message += f" (allowed: {', '.join(allowed)})"
+        elif item["type"] == "missing":
+            message = "required field is missing"
+        field = ".".join(str(part) for part in loc)
+        problems.append(Problem(file, line_of(lines, loc), field, message))
+    return problems
+
+
+def parse_spec(text: str, file: str) -> Spec:
+    """Validate one spec document; raise SpecError with every problem found."""
+    try:
+        data, lines = load_with_lines(text)
+    except YamlProblem as exc:
+        raise SpecError([Problem(file, exc.line, "", str(exc))]) from exc
+    if data is None:
+        raise SpecError([Problem(file, 1, "", "file is empty; a spec needs name, task, data, ...")])
+    if not isinstance(data, dict):
+        raise SpecError(
+            [Problem(file, 1, "", f"expected a mapping of fields, got {type(data).__name__}")]
+        )
+    try:
+        return Spec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(_problems_from(exc, file, lines)) from exc
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Load and validate one spec file, including the checks that need its path."""
+    return load_specs([path])[0]
+
+
+def _module_exists(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _file_checks(spec: Spec, path: Path, lines: dict[tuple[str | int, ...], int]) -> list[Problem]:
+    problems = []
+    file = str(path)
+    if spec.name != path.stem:
+        problems.append(
+            Problem(file, line_of(lines, ("name",)), "name",
+                    f"name {spec.name!r} must match the file name {path.stem!r}")
+        )
+    if not _module_exists(spec.trainer.module):
+        problems.append(
+            Problem(file, line_of(lines, ("trainer", "module")), "trainer.module",
+                    f"trainer module {spec.trainer.module!r} cannot be found")
+        )
+    return problems
+
+
+def load_specs(paths: Iterable[str | Path]) -> list[Spec]:
+    """Load every spec; raise one SpecError listing all problems in all files."""
+    specs: list[Spec] = []
+    problems: list[Problem] = []
+    first_seen: dict[str, Path] = {}
+    for path in (Path(p) for p in paths):
+        file = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(file, 1, "", f"cannot read: {exc}"))
+            continue
+        try:
+            spec = parse_spec(text, file)
+        except SpecError as exc:
+            problems.extend(exc.problems)
+            continue
+        _, lines = load_with_lines(text)
+        problems.extend(_file_checks(spec, path, lines))
+        if spec.name in first_seen:
+            problems.append(
+                Problem(file, line_of(lines, ("name",)), "name",
+                        f"name {spec.name!r} is already used by {first_seen[spec.name]}")
+            )
+        else:
+            first_seen[spec.name] = path
+        specs.append(spec)
+    if problems:
+        raise SpecError(problems)
+    return specs

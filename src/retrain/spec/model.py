@@ -1,0 +1,237 @@
+"""The model spec: what a team declares in `specs/<name>.yaml`, validated strictly.
+
+Every field here is part of the product's interface: the JSON Schema that editors use is
+generated from these classes, and the pipeline factory and the event router read them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from retrain.metrics import METRICS, Task
+from retrain.spec.cron import cron_problem
+
+SPEC_NAME_PATTERN = r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$"
+IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
+# project.dataset.table: BigQuery project ids, dataset ids and (plain) table ids.
+TABLE_PATTERN = r"^[a-z][a-z0-9-]{4,28}[a-z0-9]\.[A-Za-z0-9_]{1,1024}\.[A-Za-z0-9_-]{1,1024}$"
+DURATION_PATTERN = r"^[1-9][0-9]*(s|m|h|d)$"
+MODULE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class FieldProblem(ValueError):
+    """A cross-field check that knows which key (relative to its model) is at fault."""
+
+    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
+        self.path = path
+        super().__init__(message)
+
+
+def _check_cron(value: str) -> str:
+    problem = cron_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
+Duration = Annotated[str, Field(pattern=DURATION_PATTERN, examples=["30m", "6h", "1d"])]
+Cron = Annotated[str, Field(examples=["0 5 * * 1"]), AfterValidator(_check_cron)]
+
+
+def duration_of(text: str) -> timedelta:
+    """`6h` -> 6 hours. The pattern on `Duration` guarantees the shape."""
+    return timedelta(seconds=int(text[:-1]) * _UNITS[text[-1]])
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class LocalData(_Strict):
+    """Where local runs read the data: a CSV file relative to the repository root."""
+
+    path: str = Field(min_length=1, description="CSV file, relative to the repository root.")
+
+
+class DataConfig(_Strict):
+    source: Literal["bigquery", "local"] = Field(
+        description="Where cloud runs read: BigQuery, or the local file for both."
+    )
+    table: Annotated[str, Field(pattern=TABLE_PATTERN)] = Field(
+        description="The watched BigQuery table, project.dataset.table. New rows here trigger runs."
+    )
+    query: str | None = Field(
+        default=None,
+        description="BigQuery SQL that selects the training rows; default: features and label.",
+    )
+    local: LocalData
+
+
+class Feature(_Strict):
+    name: Identifier
+    type: Literal["numeric", "categorical"]
+
+
+class TrainerConfig(_Strict):
+    module: Annotated[str, Field(pattern=MODULE_PATTERN)] = Field(
+        description="Importable module with a TFX `run_fn`, e.g. pipelines.trainers.tabular."
+    )
+    hyperparameters: dict[Identifier, float | int | str | bool] = Field(default_factory=dict)
+    train_steps: int = Field(gt=0, le=10_000_000)
+    eval_steps: int = Field(default=50, gt=0, le=1_000_000)
+
+
+class MetricThreshold(_Strict):
+    """Absolute bounds on the candidate, and the largest allowed loss against the baseline."""
+
+    name: Literal["auc", "accuracy", "precision", "recall", "rmse", "mae", "mse"]
+    min: float | None = None
+    max: float | None = None
+    max_regression: float | None = Field(
+        default=None,
+        ge=0,
+        description="How much worse than the baseline the candidate may be, in metric units.",
+    )
+
+    @model_validator(mode="after")
+    def _sane(self) -> MetricThreshold:
+        low, high = METRICS[self.name].bounds
+        for label, value in (("min", self.min), ("max", self.max)):
+            if value is None:
+                continue
+            if value != value:  # NaN
+                raise FieldProblem((label,), "must be a number, not NaN")
+            if (low is not None and value < low) or (high is not None and value > high):
+                raise FieldProblem(
+                    (label,),
+                    f"{label} {value} is outside the range of {self.name} "
+                    f"[{low}, {'inf' if high is None else high}]"
+                )
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise FieldProblem(("min",), f"min {self.min} is greater than max {self.max}")
+        return self
+
+
+class EvaluationConfig(_Strict):
+    metrics: list[MetricThreshold] = Field(min_length=1)
+    slices: list[list[Identifier]] = Field(
+        default_factory=list, description="Feature crosses to report per slice, e.g. [[country]]."
+    )
+    eval_fraction: float = Field(default=0.2, gt=0, lt=1)
+
+
+class DataArrivalPolicy(_Strict):
+    min_new_rows: int = Field(default=1, ge=1, description="Rows accumulated before a run.")
+    debounce: Duration = Field(default="1h", description="At most one run per window.")
+    max_concurrent_runs: int = Field(default=1, ge=1, le=100)
+    when_busy: Literal["wait", "skip"] = Field(
+        default="wait",
+        description="At the concurrency limit: keep the rows for later (wait) or drop them (skip).",
+    )
+
+
+class DriftPolicy(_Strict):
+    action: Literal["retrain", "notify", "ignore"] = "notify"
+
+
+class Triggers(_Strict):
+    data_arrival: DataArrivalPolicy | None = None
+    drift: DriftPolicy = Field(default_factory=DriftPolicy)
+    schedule: Cron | None = None
+
+
+class Resources(_Strict):
+    machine_type: Annotated[str, Field(pattern=r"^[a-z0-9-]{3,40}$")] = "n1-standard-4"
+
+
+class Promotion(_Strict):
+    registry_model: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
+    alias: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,62}$")] = "champion"
+    version: str | None = Field(
+        default=None, description="The model version serving now; promotion PRs set it."
+    )
+
+
+class Spec(_Strict):
+    """A model spec. The file stem must equal `name`."""
+
+    name: Annotated[str, Field(pattern=SPEC_NAME_PATTERN)]
+    owner: str = Field(min_length=1, description="Who reviews runs, e.g. @team/ml.")
+    description: str = ""
+    task: Task
+    data: DataConfig
+    features: list[Feature] = Field(min_length=1)
+    label: Identifier
+    transform: bool = Field(
+        default=False, description="Run TFX Transform (z-score numbers, vocabularies)."
+    )
+    trainer: TrainerConfig
+    evaluation: EvaluationConfig
+    triggers: Triggers = Field(default_factory=Triggers)
+    resources: Resources = Field(default_factory=Resources)
+    promotion: Promotion
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Spec:
+        names = [f.name for f in self.features]
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                raise FieldProblem(("features", index, "name"), f"feature {name!r} is listed twice")
+        if self.label in names:
+            raise FieldProblem(("label",), f"label {self.label!r} is also listed as a feature")
+        for i, cross in enumerate(self.evaluation.slices):
+            for j, column in enumerate(cross):
+                if column not in names:
+                    raise FieldProblem(
+                        ("evaluation", "slices", i, j),
+                        f"slice column {column!r} is not a feature (features: {', '.join(names)})",
+                    )
+        seen: list[str] = []
+        for i, metric in enumerate(self.evaluation.metrics):
+            if self.task not in METRICS[metric.name].tasks:
+                raise FieldProblem(
+                    ("evaluation", "metrics", i, "name"),
+                    f"metric {metric.name!r} does not apply to task {self.task!r}",
+                )
+            if metric.name in seen:
+                raise FieldProblem(
+                    ("evaluation", "metrics", i, "name"), f"metric {metric.name!r} is listed twice"
+                )
+            seen.append(metric.name)
+        return self
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [f.name for f in self.features]
+
+    def fingerprint(self) -> str:
+        """Short content hash: the spec's version in job ids and compiled template names."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+    def training_query(self) -> str:
+        """The BigQuery SQL that selects the training rows."""
+        if self.data.query:
+            return self.data.query
+        columns = ", ".join([*self.feature_names, self.label])
+        return f"SELECT {columns} FROM `{self.data.table}`"
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a spec file, as checked in at specs/schema.json."""
+    schema = Spec.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "retrain model spec"
+    return schema
+
+
+def is_valid_table(name: str) -> bool:
+    return re.match(TABLE_PATTERN, name) is not None

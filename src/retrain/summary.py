@@ -1,0 +1,128 @@
+"""The evaluation summary: the versioned JSON contract between the pipeline and the service.
+
+The pipeline's last step writes it; Cloud Functions read it and never import TFX. Bump
+SCHEMA_VERSION on any change a reader could misread, and keep readers of older versions.
+See docs/evaluation-summary.md for the field-by-field description.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from retrain.errors import SummaryError
+
+SCHEMA_VERSION = 1
+SUMMARY_FILENAME = "evaluation_summary.json"
+
+
+class _Contract(BaseModel):
+    # Unknown keys are ignored so a newer writer does not break an older reader.
+    model_config = ConfigDict(extra="ignore", frozen=True, ser_json_inf_nan="strings")
+
+
+class RunInfo(_Contract):
+    run_id: str = Field(description="Pipeline job id (Vertex) or local run id.")
+    orchestrator: Literal["local", "vertex"]
+    trigger: str = Field(description="pull_request, data_arrival, drift, schedule or manual.")
+    git_sha: str = ""
+    pr_number: int | None = None
+    data_window: str = ""
+    event_id: str = ""
+    pipeline_root: str
+    started_at: str = ""
+    finished_at: str
+
+
+class SliceMetric(_Contract):
+    """One metric on one slice. `slice` is empty for the whole eval set."""
+
+    slice: dict[str, str] = Field(default_factory=dict)
+    metric: str = Field(description="Spec metric name, e.g. auc or rmse.")
+    candidate: float | None = None
+    baseline: float | None = None
+    example_count: int | None = None
+
+
+class Threshold(_Contract):
+    metric: str
+    higher_is_better: bool
+    min: float | None = None
+    max: float | None = None
+    max_regression: float | None = None
+
+
+class Anomaly(_Contract):
+    feature: str
+    kind: str = Field(description="TFDV anomaly type, e.g. SCHEMA_NEW_COLUMN.")
+    severity: str = "ERROR"
+    description: str = ""
+
+
+class ModelRef(_Contract):
+    uri: str
+    pushed_uri: str = ""
+
+
+class EvaluationSummary(_Contract):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    spec: str
+    spec_version: str = Field(description="Spec fingerprint the run was built from.")
+    task: str
+    run: RunInfo
+    blessed: bool = Field(description="TFX Evaluator's verdict (ModelBlessing).")
+    validation_failures: list[str] = Field(
+        default_factory=list, description="TFMA's reasons when not blessed."
+    )
+    candidate: ModelRef
+    baseline: ModelRef | None = None
+    metrics: list[SliceMetric]
+    thresholds: list[Threshold]
+    anomalies: list[Anomaly] = Field(default_factory=list)
+    example_counts: dict[str, int] = Field(
+        default_factory=dict, description="Rows per split, e.g. {'train': 3200, 'eval': 800}."
+    )
+
+    def overall(self, metric: str) -> SliceMetric | None:
+        return next((m for m in self.metrics if m.metric == metric and not m.slice), None)
+
+
+def summary_path(pipeline_root: str, run_id: str) -> str:
+    """Where a run's summary lives: a path both the pipeline and the service can compute."""
+    return f"{pipeline_root.rstrip('/')}/summaries/{run_id}/{SUMMARY_FILENAME}"
+
+
+def parse_summary(text: str | bytes, source: str) -> EvaluationSummary:
+    """Parse a summary, naming `source` in the error when it is not valid."""
+    try:
+        raw = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SummaryError(f"{source}: not JSON: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise SummaryError(f"{source}: expected a JSON object")
+    version = raw.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise SummaryError(
+            f"{source}: schema_version {version!r} is not supported (this reader knows {SCHEMA_VERSION})"
+        )
+    try:
+        return EvaluationSummary.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise SummaryError(f"{source}: {where}: {first['msg']}") from exc
+
+
+def read_summary(path: str | Path) -> EvaluationSummary:
+    try:
+        text = Path(path).read_bytes()
+    except OSError as exc:
+        raise SummaryError(f"{path}: cannot read: {exc}") from exc
+    return parse_summary(text, str(path))
+
+
+def dump_summary(summary: EvaluationSummary) -> str:
+    return summary.model_dump_json(indent=2) + "\n"
