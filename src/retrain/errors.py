@@ -6,7 +6,8 @@
     ├── EventError           an event cannot be decoded: permanent, acknowledge and record
     ├── TransientError       a backend is briefly unavailable: raise so Pub/Sub redelivers
     ├── BackendError         a backend refused a request for good (bad template, permission)
-    └── PipelineError        a pipeline failed to build, compile or run
+    ├── PipelineError        a pipeline failed to build, compile or run
+    └── ConfigError          the service's environment settings are missing or invalid
 """
 
 from __future__ import annotations
@@ -57,3 +58,7 @@ class BackendError(RetrainError):
 
 class PipelineError(RetrainError):
     """A pipeline failed to build, compile or run."""
+
+
+class ConfigError(RetrainError):
+    """The service's environment settings are missing or invalid."""
