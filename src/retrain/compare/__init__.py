@@ -1,0 +1,16 @@
+"""Candidate against baseline, per metric and slice, with the spec's thresholds: pure."""
+
+from retrain.compare.core import compare, slice_key, thresholds_from_spec
+from retrain.compare.model import Check, Comparison, MetricRow, Note, SliceKey, Verdict
+
+__all__ = [
+    "Check",
+    "Comparison",
+    "MetricRow",
+    "Note",
+    "SliceKey",
+    "Verdict",
+    "compare",
+    "slice_key",
+    "thresholds_from_spec",
+]

@@ -1,0 +1,389 @@
+"""Render a comparison, or a run that did not finish, as a PR comment in GitHub markdown.
+
+Pure: values in, text out, so golden files pin the output. Built for a ten-second read:
+the verdict in one line, then one table, then the worst slices; everything long is folded
+into <details>. Every name that comes from data goes through `report.escape`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from retrain.compare.model import Check, Comparison, MetricRow, Note, SliceKey
+from retrain.report.chart import history_section
+from retrain.report.escape import code, fenced
+from retrain.report.history import HistoryPoint
+from retrain.report.numbers import fmt, limit, signed
+from retrain.runs import RunOutcome
+from retrain.summary import Anomaly, EvaluationSummary
+
+# GitHub refuses comments over 65,536 characters; stay well below.
+MAX_BODY = 60_000
+WORST_SLICES = 3
+ICON = {"pass": "✅", "fail": "❌", "no-baseline": "🆕"}
+
+
+@dataclass(frozen=True)
+class RunLinks:
+    """Where a reader goes next: the Vertex console, or the local pipeline root."""
+
+    run_id: str
+    trigger: str
+    git_sha: str = ""
+    console_url: str = ""
+    pipeline_root: str = ""
+    summary_location: str = ""
+
+
+@dataclass(frozen=True)
+class Report:
+    comparison: Comparison
+    summary: EvaluationSummary
+    links: RunLinks
+    marker: str = ""
+    history: Sequence[HistoryPoint] = field(default=())
+    baseline_label: str = "the baseline"
+
+
+def links_for(summary: EvaluationSummary, console_url: str = "", location: str = "") -> RunLinks:
+    return RunLinks(
+        run_id=summary.run.run_id,
+        trigger=summary.run.trigger,
+        git_sha=summary.run.git_sha,
+        console_url=console_url,
+        pipeline_root=summary.run.pipeline_root,
+        summary_location=location,
+    )
+
+
+def render_comparison(report: Report) -> str:
+    body = _comparison(report, full_slices=True)
+    if len(body) > MAX_BODY:
+        body = _comparison(report, full_slices=False)
+    return body if len(body) <= MAX_BODY else body[:MAX_BODY] + "\n\n… (cut to fit a comment)\n"
+
+
+def _comparison(report: Report, full_slices: bool) -> str:
+    c = report.comparison
+    parts = [p for p in (report.marker, _verdict_line(c)) if p]
+    if not c.agrees_with_tfx:
+        parts.append(_disagreement(c))
+    parts.append(_metric_table(c))
+    parts.extend(s for s in (_worst_slices(c), _data_notes(report.summary), _notes(c)) if s)
+    details = []
+    if full_slices and c.slices:
+        details.append(_fold(f"All slices ({len(c.slices)} rows)", _slice_table(c.slices)))
+    elif c.slices:
+        details.append(f"{len(c.slices)} slice rows were left out to fit; see the summary.")
+    if c.validation_failures:
+        details.append(_fold("TFX validation failures", fenced("\n".join(c.validation_failures))))
+    chart = history_section(_chart_metrics(c), report.history)
+    if chart:
+        details.append(_fold(f"Metric history (last {len(report.history)} runs)", chart))
+    parts.extend(details)
+    parts.append(_footer(report.links, report.summary, c.blessed))
+    return "\n\n".join(parts) + "\n"
+
+
+def _verdict_line(c: Comparison) -> str:
+    name = code(c.spec)
+    lead = next((r for r in c.overall if r.checks), c.overall[0] if c.overall else None)
+    headline = ""
+    if lead is not None and lead.candidate is not None:
+        headline = f"; {code(lead.metric)} {fmt(lead.candidate)}"
+        if lead.delta is not None:
+            headline += f" ({signed(lead.delta, lead.candidate)})"
+    if c.verdict == "fail":
+        reasons = [reason for row in c.failing for reason in _failures(row)]
+        shown = "; ".join(reasons[:3]) + (
+            f"; and {len(reasons) - 3} more" if len(reasons) > 3 else ""
+        )
+        return f"### ❌ Fail: {name} candidate — {shown}"
+    if c.verdict == "no-baseline":
+        if not c.has_baseline:
+            return f"### 🆕 No baseline yet: {name} candidate meets its absolute bounds{headline}"
+        missing = [code(r.metric) for r in c.overall if r.verdict == "no-baseline"]
+        return (
+            f"### 🆕 Pass, partly unchecked: {name} candidate meets its bounds{headline}; "
+            f"no baseline value for {', '.join(missing)}, so its regression check did not run"
+        )
+    gated = sum(1 for r in c.overall if r.checks)
+    what = "its gated metric" if gated == 1 else f"all {gated} gated metrics"
+    return f"### ✅ Pass: {name} candidate meets {what}{headline}"
+
+
+def _failures(row: MetricRow) -> list[str]:
+    name = code(row.metric)
+    if row.candidate is None:
+        return [f"{name} has no value"]
+    return [_failure(name, row, check) for check in row.failed_checks]
+
+
+def _failure(name: str, row: MetricRow, check: Check) -> str:
+    if check.kind == "min":
+        return f"{name} {fmt(check.observed)} is below the minimum {limit(check.limit)}"
+    if check.kind == "max":
+        return f"{name} {fmt(check.observed)} is above the maximum {limit(check.limit)}"
+    return (
+        f"{name} regressed by {fmt(check.observed, row.candidate)} (allowed {limit(check.limit)})"
+    )
+
+
+def _disagreement(c: Comparison) -> str:
+    if c.blessed:
+        text = (
+            "TFX's Evaluator **blessed** this candidate, but the checks here **fail**. "
+            "The two disagree: review before promoting."
+        )
+    else:
+        text = (
+            "TFX's Evaluator did **not bless** this candidate, but the checks here pass. "
+            "The two disagree: TFX's reasons are under *TFX validation failures* below."
+        )
+    return f"> [!WARNING]\n> {text}"
+
+
+def _threshold_text(row: MetricRow) -> str:
+    parts = []
+    for check in row.checks:
+        if check.kind == "min":
+            parts.append(f"≥ {limit(check.limit)}")
+        elif check.kind == "max":
+            parts.append(f"≤ {limit(check.limit)}")
+        else:
+            word = "drop" if row.higher_is_better else "rise"
+            parts.append(f"{word} ≤ {limit(check.limit)}")
+    return ", ".join(parts) or "—"
+
+
+def _result_text(row: MetricRow) -> str:
+    if not row.checks:
+        return "not gated"
+    if row.verdict == "fail" and row.candidate is None:
+        return "❌ no value"
+    if row.verdict == "fail":
+        reasons = []
+        for check in row.failed_checks:
+            if check.kind == "min":
+                reasons.append("below min")
+            elif check.kind == "max":
+                reasons.append("above max")
+            else:
+                reasons.append(f"regressed {fmt(check.observed, row.candidate)}")
+        return "❌ " + ", ".join(reasons)
+    if row.verdict == "no-baseline":
+        return "🆕 no baseline"
+    return "✅ pass"
+
+
+def _delta_text(row: MetricRow) -> str:
+    if row.delta is None or row.regression is None:
+        return "—"
+    text = signed(row.delta, row.candidate)
+    if abs(row.delta) < 1e-12:
+        return f"{text} same"
+    return f"{text} {'worse' if row.regression > 0 else 'better'}"
+
+
+def _arrow(row: MetricRow) -> str:
+    return "↑" if row.higher_is_better else "↓"
+
+
+def _metric_table(c: Comparison) -> str:
+    lines = [
+        "| Metric | Baseline | Candidate | Delta | Threshold | Result |",
+        "|---|---:|---:|---:|---|---|",
+    ]
+    for row in c.overall:
+        lines.append(
+            f"| {code(row.metric, True)} {_arrow(row)} | {fmt(row.baseline)} | "
+            f"{fmt(row.candidate)} | {_delta_text(row)} | {_threshold_text(row)} | "
+            f"{_result_text(row)} |"
+        )
+    lines.append("")
+    lines.append(
+        "<sub>↑ higher is better, ↓ lower is better. Slices inform; only the whole "
+        "eval set gates, as in TFX.</sub>"
+    )
+    return "\n".join(lines)
+
+
+def slice_name(key: SliceKey) -> str:
+    return ", ".join(f"{k}={v}" for k, v in key) or "overall"
+
+
+def _slice_rows(rows: Sequence[MetricRow]) -> list[str]:
+    out = []
+    for row in rows:
+        examples = "n/a" if row.example_count is None else f"{row.example_count:,}"
+        failing = row.verdict == "fail" and row.candidate is not None
+        flag = " ⚠️ " + _result_text(row)[2:] if failing else ""
+        out.append(
+            f"| {code(slice_name(row.slice), True)} | {code(row.metric, True)} | {examples} | "
+            f"{fmt(row.baseline)} | {fmt(row.candidate)} | {_delta_text(row)}{flag} |"
+        )
+    return out
+
+
+_SLICE_HEADER = [
+    "| Slice | Metric | Examples | Baseline | Candidate | Delta |",
+    "|---|---|---:|---:|---:|---|",
+]
+
+
+def _slice_table(rows: Sequence[MetricRow]) -> str:
+    return "\n".join([*_SLICE_HEADER, *_slice_rows(rows)])
+
+
+def _worst_slices(c: Comparison) -> str:
+    gated = [row.metric for row in c.overall if row.checks] or [r.metric for r in c.overall]
+    worst: list[MetricRow] = []
+    for metric in gated:
+        worst.extend(c.worst_slices(metric, WORST_SLICES))
+    if not c.slices:
+        return ""
+    if not worst:
+        return "**Slices:** no slice got worse."
+    title = "**Worst slices**" if c.has_baseline else "**Weakest slices** (no baseline yet)"
+    return "\n".join([title, "", *_SLICE_HEADER, *_slice_rows(worst)])
+
+
+def _anomaly_line(a: Anomaly) -> str:
+    return f"- {code(a.feature)}: {code(a.kind)} ({code(a.severity)})"
+
+
+def _data_notes(summary: EvaluationSummary) -> str:
+    lines = []
+    counts = " · ".join(f"{n:,} {code(split)}" for split, n in summary.example_counts.items())
+    window = f" · window {code(summary.run.data_window)}" if summary.run.data_window else ""
+    if counts or window:
+        lines.append(f"**Data:** {counts or 'row counts not reported'}{window}")
+    if summary.anomalies:
+        n = len(summary.anomalies)
+        lines.append(f"**⚠️ {n} data {'anomaly' if n == 1 else 'anomalies'}** found by TFDV:")
+        lines.append("")
+        lines.extend(_anomaly_line(a) for a in summary.anomalies[:5])
+        if n > 5:
+            lines.append(f"- and {n - 5} more (details below)")
+        described = "\n\n".join(
+            f"{a.feature}: {a.kind}\n{a.description}" for a in summary.anomalies if a.description
+        )
+        if described:
+            lines.append("")
+            lines.append(_fold("Anomaly details", fenced(described)))
+    return "\n".join(lines)
+
+
+def _note_text(note: Note) -> str:
+    name = code(note.metric)
+    where = code(slice_name(note.slice))
+    texts = {
+        "candidate_missing": f"The candidate reported no {name}.",
+        "candidate_nan": f"The candidate's {name} is NaN (no usable value).",
+        "baseline_missing": f"The baseline reported no {name}: its regression was not checked.",
+        "baseline_nan": f"The baseline's {name} is NaN: its regression was not checked.",
+        "slice_only_candidate": f"Slice {where} has {name} for the candidate only.",
+        "slice_only_baseline": f"Slice {where} has {name} for the baseline only.",
+        "direction_mismatch": (
+            f"The summary's direction for {name} contradicts retrain's metric table; "
+            "retrain's is used."
+        ),
+        "unknown_metric": f"{name} is not a metric retrain knows; its direction is assumed.",
+        "blessing_other_baseline": (
+            "The baseline here is another run's summary; TFX blessed against its own baseline."
+        ),
+    }
+    return "- " + texts[note.kind]
+
+
+def _notes(c: Comparison) -> str:
+    if not c.notes:
+        return ""
+    lines = [_note_text(n) for n in c.notes]
+    if len(lines) <= 4:
+        return "**Notes**\n\n" + "\n".join(lines)
+    return _fold(f"Notes ({len(lines)})", "\n".join(lines))
+
+
+def _chart_metrics(c: Comparison) -> list[tuple[str, float | None]]:
+    out: list[tuple[str, float | None]] = []
+    for row in c.overall:
+        bound = next((ch.limit for ch in row.checks if ch.kind in ("min", "max")), None)
+        out.append((row.metric, bound))
+    return out
+
+
+def _fold(summary: str, content: str) -> str:
+    """<details> with a blank line after <summary>, without which GitHub skips the markdown."""
+    return f"<details><summary>{summary}</summary>\n\n{content}\n\n</details>"
+
+
+def _link(url: str, text: str) -> str:
+    if not url.startswith("https://"):
+        return code(url)
+    safe = "".join(ch if ch not in "()<> \"'`" else f"%{ord(ch):02X}" for ch in url)
+    return f"[{text}]({safe})"
+
+
+def _footer(links: RunLinks, summary: EvaluationSummary | None, blessed: bool | None) -> str:
+    items = [f"Run {code(links.run_id)} ({code(links.trigger)})"]
+    if links.console_url:
+        items.append(_link(links.console_url, "Vertex AI console"))
+    elif links.pipeline_root:
+        items.append(f"pipeline root {code(links.pipeline_root)}")
+    if links.summary_location:
+        items.append(f"summary {code(links.summary_location)}")
+    if summary is not None:
+        items.append(f"spec {code(summary.spec)} version {code(summary.spec_version)}")
+    if links.git_sha:
+        items.append(f"commit {code(links.git_sha[:12])}")
+    if blessed is not None:
+        items.append("TFX: blessed" if blessed else "TFX: not blessed")
+    return "<sub>" + " · ".join(items) + "</sub>"
+
+
+def render_unfinished(outcome: RunOutcome, marker: str = "") -> str:
+    """A failed or cancelled run: which component, what error, where to look."""
+    name = code(outcome.spec)
+    if outcome.state == "cancelled":
+        head = f"### ⏹️ Cancelled: {name} candidate run was cancelled; nothing to compare"
+        body = "Start the run again to get a comparison."
+    else:
+        where = f" in {code(outcome.failed_task)}" if outcome.failed_task else ""
+        head = f"### 💥 Run failed{where}: {name} candidate was not evaluated"
+        body = "The pipeline stopped before its evaluation summary was written."
+    parts = [p for p in (marker, head, body) if p]
+    if outcome.error:
+        parts.append(_fold("Error", fenced(outcome.error)))
+    links = RunLinks(
+        run_id=outcome.job_id,
+        trigger=outcome.trigger,
+        git_sha=outcome.git_sha,
+        console_url=outcome.console_url,
+        pipeline_root=outcome.pipeline_root,
+    )
+    parts.append(_footer(links, None, None))
+    return "\n\n".join(parts) + "\n"
+
+
+def render_unreadable(outcome: RunOutcome, problem: str, marker: str = "") -> str:
+    """The run succeeded but its summary cannot be read: say so rather than stay silent."""
+    parts = [
+        marker,
+        f"### ⚠️ No comparison: {code(outcome.spec)} run finished but its evaluation summary "
+        "could not be read",
+        _fold("Problem", fenced(problem)),
+        _footer(
+            RunLinks(
+                outcome.job_id,
+                outcome.trigger,
+                outcome.git_sha,
+                outcome.console_url,
+                outcome.pipeline_root,
+            ),
+            None,
+            None,
+        ),
+    ]
+    return "\n\n".join(p for p in parts if p) + "\n"
