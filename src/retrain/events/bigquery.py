@@ -1,0 +1,127 @@
+"""BigQuery audit log entries -> DataArrival. Two formats exist in the wild:
+
+- v2 `BigQueryAuditMetadata`: `protoPayload.metadata.tableDataChange` (insertedRowsCount,
+  reason, jobName or streamName) with `resourceName` projects/P/datasets/D/tables/T;
+- v1 `AuditData`: methodName `jobservice.jobcompleted`, the table in
+  `serviceData.jobCompletedEvent.job.jobConfiguration.{load,query,tableCopy}.destinationTable`.
+
+Large audit records are split over several entries (`split.uid/index/totalSplits`); only the
+part carrying the change matters, and the split uid keeps parts of one record under one key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from retrain.errors import EventError
+from retrain.events.fields import count, dig, text, timestamp
+from retrain.events.types import DataArrival, Dismissed
+
+V1_METHOD = "jobservice.jobcompleted"
+V2_METADATA_TYPE = "type.googleapis.com/google.cloud.audit.BigQueryAuditMetadata"
+
+
+def table_from_resource(resource: str) -> str | None:
+    """projects/P/datasets/D/tables/T[$partition|@snapshot] -> P.D.T (None if not a table)."""
+    parts = resource.split("/")
+    if len(parts) != 6 or parts[0] != "projects" or parts[2] != "datasets" or parts[4] != "tables":
+        return None
+    table = parts[5].split("$", 1)[0].split("@", 1)[0]
+    if not (parts[1] and parts[3] and table):
+        return None
+    return f"{parts[1]}.{parts[3]}.{table}"
+
+
+def decode_data_arrival(entry: dict[str, Any]) -> DataArrival | Dismissed:
+    """Decode one log entry; EventError when it is not a BigQuery audit entry at all."""
+    payload = entry.get("protoPayload")
+    if not isinstance(payload, dict):
+        raise EventError("not an audit log entry: no protoPayload")
+    if text(payload, "serviceName") != "bigquery.googleapis.com":
+        raise EventError(f"not a BigQuery audit entry (service {text(payload, 'serviceName')!r})")
+    if text(payload, "methodName") == V1_METHOD or "serviceData" in payload:
+        return _decode_v1(entry, payload)
+    if isinstance(payload.get("metadata"), dict):
+        return _decode_v2(entry, payload)
+    raise EventError("BigQuery audit entry in an unknown format (neither metadata nor serviceData)")
+
+
+def _split_note(entry: dict[str, Any]) -> str:
+    split = entry.get("split")
+    if not isinstance(split, dict):
+        return ""
+    return f" (part {count(split, 'index') or 0} of {count(split, 'totalSplits') or '?'})"
+
+
+def _decode_v2(entry: dict[str, Any], payload: dict[str, Any]) -> DataArrival | Dismissed:
+    metadata = payload["metadata"]
+    meta_type = text(metadata, "@type")
+    if meta_type and meta_type != V2_METADATA_TYPE:
+        raise EventError(f"unknown BigQuery audit metadata type {meta_type!r}")
+    change = metadata.get("tableDataChange")
+    if change is None:
+        kinds = ", ".join(sorted(k for k in metadata if k != "@type")) or "nothing"
+        return Dismissed(reason=f"no tableDataChange (carries {kinds}){_split_note(entry)}")
+    if not isinstance(change, dict):
+        raise EventError("tableDataChange is not an object")
+    resource = text(payload, "resourceName", required=True)
+    table = table_from_resource(resource)
+    if table is None:
+        raise EventError(f"resourceName {resource!r} is not a table")
+    inserted = count(change, "insertedRowsCount") or 0
+    if inserted == 0:
+        return Dismissed(reason=f"no rows inserted into {table}")
+    key = (
+        text(change, "jobName")
+        or text(change, "streamName")
+        or text(entry, "split", "uid")
+        or text(entry, "insertId", required=True)
+    )
+    return DataArrival(
+        table=table,
+        rows=inserted,
+        key=key,
+        time=timestamp(entry, "timestamp"),
+        source="bigquery-v2",
+    )
+
+
+_V1_DESTINATIONS = ("load", "query", "tableCopy")
+
+
+def _decode_v1(entry: dict[str, Any], payload: dict[str, Any]) -> DataArrival | Dismissed:
+    method = text(payload, "methodName")
+    if method != V1_METHOD:
+        return Dismissed(reason=f"v1 audit method {method!r} is not a completed job")
+    job = dig(payload, "serviceData", "jobCompletedEvent", "job")
+    if not isinstance(job, dict):
+        raise EventError("jobcompleted entry has no serviceData.jobCompletedEvent.job")
+    error = dig(job, "jobStatus", "error")
+    if isinstance(error, dict) and error:
+        return Dismissed(reason=f"job failed: {text(error, 'message') or 'no message'}")
+    config = job.get("jobConfiguration")
+    destination = None
+    kind = ""
+    for kind in _V1_DESTINATIONS:
+        destination = dig(config, kind, "destinationTable")
+        if destination is not None:
+            break
+    if not isinstance(destination, dict):
+        return Dismissed(reason="completed job wrote no destination table")
+    project = text(destination, "projectId", required=True)
+    dataset = text(destination, "datasetId", required=True)
+    table_id = text(destination, "tableId", required=True)
+    if dataset.startswith("_"):
+        return Dismissed(reason=f"query results in temporary dataset {dataset}")
+    rows = count(job, "jobStatistics", "queryOutputRowCount") if kind == "query" else None
+    if rows == 0:
+        return Dismissed(reason=f"no rows written to {project}.{dataset}.{table_id}")
+    job_project = text(job, "jobName", "projectId") or project
+    job_id = text(job, "jobName", "jobId", required=True)
+    return DataArrival(
+        table=f"{project}.{dataset}.{table_id.split('$', 1)[0]}",
+        rows=rows,
+        key=f"projects/{job_project}/jobs/{job_id}",
+        time=timestamp(entry, "timestamp"),
+        source="bigquery-v1",
+    )

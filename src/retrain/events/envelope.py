@@ -1,0 +1,87 @@
+"""Unwrap what a function receives into one JSON object: a Pub/Sub push message carrying a
+log entry, a bare log entry, or bytes/str of either. Anything else is an EventError.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from retrain.errors import EventError
+
+
+class Envelope(BaseModel):
+    """The payload of one delivery, with the Pub/Sub message facts when there was a message."""
+
+    model_config = ConfigDict(frozen=True)
+
+    message_id: str = ""
+    attributes: dict[str, str] = Field(default_factory=dict)
+    payload: dict[str, Any]
+
+    @property
+    def event_id(self) -> str:
+        """The id decisions are logged under: the message id, else the log entry's insertId."""
+        return self.message_id or str(self.payload.get("insertId") or "")
+
+
+def _json_object(raw: str | bytes, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise EventError(f"{what} is not JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise EventError(f"{what} is JSON but not an object ({type(value).__name__})")
+    return value
+
+
+def unwrap(data: Any) -> Envelope:
+    """Accept a CloudEvent's data (Pub/Sub message), a raw log entry, or their JSON text."""
+    if isinstance(data, (bytes, str)):
+        if not data:
+            raise EventError("empty event body")
+        data = _json_object(data, "event body")
+    if not isinstance(data, Mapping):
+        raise EventError(f"event data is a {type(data).__name__}, not an object")
+    message = data.get("message")
+    if message is None:
+        return Envelope(payload=dict(data))
+    if not isinstance(message, Mapping):
+        raise EventError("Pub/Sub 'message' is not an object")
+    encoded = message.get("data")
+    if not isinstance(encoded, str) or not encoded:
+        raise EventError("Pub/Sub message has no data")
+    try:
+        raw = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise EventError(f"Pub/Sub message data is not base64: {exc}") from exc
+    attributes = message.get("attributes") or {}
+    if not isinstance(attributes, Mapping):
+        raise EventError("Pub/Sub message attributes are not an object")
+    message_id = message.get("messageId") or message.get("message_id") or ""
+    return Envelope(
+        message_id=str(message_id),
+        attributes={str(k): str(v) for k, v in attributes.items()},
+        payload=_json_object(raw, "Pub/Sub message data"),
+    )
+
+
+def pubsub_body(
+    payload: Mapping[str, Any], message_id: str, attributes: Mapping[str, str]
+) -> dict[str, Any]:
+    """The push body Pub/Sub would deliver for `payload`: the inverse of `unwrap`, for tests
+    and for tools that replay a log entry."""
+    return {
+        "message": {
+            "data": base64.b64encode(json.dumps(payload).encode()).decode(),
+            "attributes": dict(attributes),
+            "messageId": message_id,
+            "publishTime": "2026-01-01T00:00:00Z",
+        },
+        "subscription": "projects/local/subscriptions/replay",
+    }

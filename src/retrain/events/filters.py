@@ -1,0 +1,39 @@
+"""Cloud Logging sink filters: the one place they are written, so the deployment reuses them.
+
+Each filter keeps the sink (and so Pub/Sub and the functions) away from entries the decoders
+would only dismiss: most BigQuery audit traffic is reads.
+"""
+
+from __future__ import annotations
+
+from retrain.events.bigquery import V1_METHOD
+from retrain.events.drift import MONITORING_LOG_SUFFIX
+from retrain.events.pipeline_job import RESOURCE_TYPE
+from retrain.events.types import TERMINAL_STATES
+
+
+def data_arrival_filter(project: str) -> str:
+    """BigQuery writes: v2 table data changes with inserted rows, and v1 completed jobs.
+
+    Parenthesised on purpose: in the Logging query language OR binds tighter than AND.
+    """
+    return (
+        f'logName="projects/{project}/logs/cloudaudit.googleapis.com%2Fdata_access" '
+        'AND protoPayload.serviceName="bigquery.googleapis.com" '
+        "AND (protoPayload.metadata.tableDataChange.insertedRowsCount:* "
+        f'OR protoPayload.methodName="{V1_METHOD}")'
+    )
+
+
+def drift_alert_filter(project: str) -> str:
+    """Vertex Model Monitoring anomalies (TFDV anomalies are published by the pipeline)."""
+    return f'logName="projects/{project}/logs/aiplatform.googleapis.com%2F{MONITORING_LOG_SUFFIX}"'
+
+
+def run_complete_filter(project: str) -> str:
+    """Terminal state changes of PipelineJobs in this project."""
+    states = " OR ".join(f'"{s}"' for s in TERMINAL_STATES)
+    return (
+        f'resource.type="{RESOURCE_TYPE}" AND resource.labels.resource_container="{project}" '
+        f"AND jsonPayload.state=({states})"
+    )

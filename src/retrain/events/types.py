@@ -1,0 +1,69 @@
+"""The typed events decoders produce. Frozen pydantic values; no I/O."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Dismissed(_Event):
+    """A well-formed entry the service has no business with (other table, running state...)."""
+
+    reason: str
+
+
+class DataArrival(_Event):
+    """Rows were written to a BigQuery table."""
+
+    table: str  # project.dataset.table, as specs write it
+    rows: int | None  # None when the log format does not say (v1 load jobs)
+    key: str  # what makes this write unique: the job name, stream or log record
+    time: datetime
+    source: Literal["bigquery-v2", "bigquery-v1"]
+
+
+class FeatureDrift(_Event):
+    feature: str
+    kind: str  # SCHEMA_NEW_COLUMN, L_INFTY, JENSEN_SHANNON_DIVERGENCE, RAW_FEATURE_DRIFT...
+    value: float | None = None
+    threshold: float | None = None
+
+
+class DriftAlert(_Event):
+    """Drift or skew was detected for a model; `models` are names that may identify its spec."""
+
+    models: tuple[str, ...]
+    key: str
+    time: datetime
+    source: Literal["model-monitoring", "tfdv"]
+    features: tuple[FeatureDrift, ...]
+
+
+class RunStateChange(_Event):
+    """A PipelineJob reached a terminal state (or any state: `terminal` says which)."""
+
+    job_id: str
+    job_name: str  # projects/P/locations/L/pipelineJobs/ID
+    state: str  # PIPELINE_STATE_*
+    labels: dict[str, str]
+    pipeline_root: str = ""
+    error: str = ""
+    failed_task: str = ""
+    time: datetime
+
+    @property
+    def terminal(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+
+TERMINAL_STATES = {
+    "PIPELINE_STATE_SUCCEEDED": "succeeded",
+    "PIPELINE_STATE_FAILED": "failed",
+    "PIPELINE_STATE_CANCELLED": "cancelled",
+}

@@ -1,0 +1,89 @@
+"""The answer every event gets, and its Cloud Logging form (one JSON object per line)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Literal, Protocol, TextIO
+
+from pydantic import BaseModel, ConfigDict
+
+DecisionKind = Literal["run", "deduplicated", "debounced", "ignored", "rejected", "completed"]
+EventKind = Literal["data_arrival", "drift", "run_complete"]
+
+_SEVERITY: dict[str, str] = {
+    "run": "NOTICE",
+    "completed": "NOTICE",
+    "deduplicated": "INFO",
+    "debounced": "INFO",
+    "ignored": "INFO",
+    "rejected": "WARNING",
+}
+
+
+class Decision(BaseModel):
+    """What was decided for one (event, spec); `spec` is empty when no spec was involved."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    decision: DecisionKind
+    event: EventKind
+    event_id: str
+    reason: str
+    spec: str = ""
+    job_id: str = ""
+    event_key: str = ""
+    alert: bool = False  # someone should look (drift with action notify): logged as WARNING
+
+    def summary(self) -> dict[str, str]:
+        """The dry-run output of `retrain route`."""
+        return {
+            "decision": self.decision,
+            "spec": self.spec,
+            "job_id": self.job_id,
+            "reason": self.reason,
+        }
+
+
+def log_record(decision: Decision, severity: str | None = None) -> dict[str, Any]:
+    """A structured log line as Cloud Logging reads it from stdout (severity, message, labels)."""
+    head = " ".join(
+        p for p in (decision.event, decision.decision, decision.spec, decision.job_id) if p
+    )
+    return {
+        "severity": severity or ("WARNING" if decision.alert else _SEVERITY[decision.decision]),
+        "message": f"{head}: {decision.reason}",
+        "logging.googleapis.com/labels": {
+            "retrain-event": decision.event,
+            "retrain-decision": decision.decision,
+        },
+        **decision.model_dump(),
+    }
+
+
+class DecisionLog(Protocol):
+    """Where decisions are recorded."""
+
+    def record(self, decision: Decision) -> None: ...
+
+
+class StdoutLog:
+    """Cloud Functions ships stdout lines that are JSON objects as structured entries."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream
+
+    def record(self, decision: Decision) -> None:
+        stream = self._stream or sys.stdout
+        stream.write(json.dumps(log_record(decision), sort_keys=True) + "\n")
+        stream.flush()
+
+
+class MemoryLog:
+    """Keeps decisions in a list: for tests and the dry run."""
+
+    def __init__(self) -> None:
+        self.decisions: list[Decision] = []
+
+    def record(self, decision: Decision) -> None:
+        self.decisions.append(decision)

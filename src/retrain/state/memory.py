@@ -1,0 +1,23 @@
+"""An in-process StateStore: a lock around two dicts. For tests and the dry run."""
+
+from __future__ import annotations
+
+import threading
+
+from retrain.state.base import EventRecord, SpecState, Step, Transition
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.specs: dict[str, SpecState] = {}
+        self.events: dict[tuple[str, str], EventRecord] = {}
+
+    def transact(self, spec: str, event_key: str, step: Step) -> Transition:
+        with self._lock:
+            transition = step(self.specs.get(spec, SpecState()), self.events.get((spec, event_key)))
+            if not transition.redelivered:
+                self.events[(spec, event_key)] = transition.record
+            if transition.state is not None:
+                self.specs[spec] = transition.state
+            return transition
