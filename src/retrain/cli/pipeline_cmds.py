@@ -1,9 +1,194 @@
-"""`retrain run` and `retrain compile` (filled in with the pipeline package)."""
+"""`retrain run` (local TFX run) and `retrain compile` (Vertex templates)."""
 
 from __future__ import annotations
 
+import argparse
+import datetime
+import os
+import re
+import sys
+import time
+from pathlib import Path
 from typing import Any
+
+from retrain.compile_plan import (
+    CompileOptions,
+    Manifest,
+    ManifestEntry,
+    code_hash,
+    file_sha256,
+    input_hash,
+    plan,
+)
+from retrain.errors import PipelineError, RetrainError
+from retrain.pipeline_env import echo, repo_root, run_module
+from retrain.runs import RUNTIME_PARAMETERS, LocalLayout
+from retrain.spec import Spec, load_spec, load_specs, spec_paths
+from retrain.summary import EvaluationSummary, read_summary
+
+DEFAULT_WORKDIR = "work"
+DEFAULT_OUT = "build/pipelines"
 
 
 def register(subparsers: Any) -> None:
-    del subparsers
+    run = subparsers.add_parser(
+        "run",
+        help="run a spec's pipeline locally (LocalDagRunner, SQLite ML Metadata)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  retrain run churn --local --workdir work\n"
+        "  retrain run specs/house-prices.yaml --local --trigger pull_request --pr-number 12",
+    )
+    run.add_argument("spec", help="spec name (looked up in specs/) or path to a spec file")
+    run.add_argument("--local", action="store_true", help="run here with TFX's LocalDagRunner")
+    run.add_argument("--workdir", default=DEFAULT_WORKDIR, help="where runs keep their files")
+    for name in RUNTIME_PARAMETERS:
+        run.add_argument(f"--{name.replace('_', '-')}", default="", help=f"runtime parameter {name}")
+    run.set_defaults(handler=_run)
+
+    compile_ = subparsers.add_parser(
+        "compile",
+        help="compile specs to Vertex pipeline templates (skips unchanged specs)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  retrain compile --out build/pipelines\n"
+        "  retrain compile specs/churn.yaml --image REGION-docker.pkg.dev/P/retrain/pipelines:SHA",
+    )
+    compile_.add_argument("specs", nargs="*", default=["specs"], help="spec files or dirs")
+    compile_.add_argument("--out", default=DEFAULT_OUT, help=f"output dir (default {DEFAULT_OUT})")
+    compile_.add_argument(
+        "--pipeline-root",
+        default=os.environ.get("RETRAIN_PIPELINE_ROOT", "gs://retrain-artifacts/pipelines"),
+        help="GCS root for run artefacts (env RETRAIN_PIPELINE_ROOT)",
+    )
+    compile_.add_argument(
+        "--serving-root",
+        default=os.environ.get("RETRAIN_SERVING_ROOT", "gs://retrain-artifacts/serving"),
+        help="GCS root the Pusher writes blessed models to (env RETRAIN_SERVING_ROOT)",
+    )
+    compile_.add_argument(
+        "--image",
+        default=os.environ.get("RETRAIN_PIPELINE_IMAGE", "retrain-pipelines:local"),
+        help="container image with TFX and this repository (env RETRAIN_PIPELINE_IMAGE)",
+    )
+    compile_.add_argument("--force", action="store_true", help="compile even when unchanged")
+    compile_.set_defaults(handler=_compile)
+
+
+def resolve_spec(reference: str) -> tuple[Spec, Path]:
+    """A spec by path, or by name from the repository's specs/ directory."""
+    path = Path(reference)
+    if not path.exists() and re.fullmatch(r"[a-z0-9-]+", reference):
+        path = repo_root() / "specs" / f"{reference}.yaml"
+    if not path.exists():
+        raise RetrainError(f"no spec {reference!r} (looked for {path})")
+    return load_spec(path), path
+
+
+def default_run_id(spec: Spec) -> str:
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return f"{spec.name}-manual-{stamp}"
+
+
+def run_local(spec: Spec, spec_path: Path, workdir: Path, values: dict[str, str]) -> Path:
+    """Run the pipeline; return the summary path. Progress lines stream to stdout."""
+    layout = LocalLayout(workdir=workdir.resolve(), spec=spec.name)
+    run_id = values.get("run_id") or default_run_id(spec)
+    args = ["--spec", str(spec_path.resolve()), "--workdir", str(layout.workdir),
+            "--repo-root", str(repo_root())]
+    for name in RUNTIME_PARAMETERS:
+        value = run_id if name == "run_id" else values.get(name, "")
+        args += [f"--{name.replace('_', '-')}", value]
+    log = layout.root / "logs" / f"{run_id}.log"
+    lines = run_module("pipelines.run_local", args, log, on_line=_progress_line)
+    for line in lines:
+        if line.startswith("summary: "):
+            return Path(line.removeprefix("summary: "))
+    raise PipelineError(f"the run printed no summary path; see {log}")
+
+
+def _progress_line(line: str) -> None:
+    if line.startswith("progress: "):
+        echo("  " + line.removeprefix("progress: "))
+    elif line.startswith(("finished in", "summary: ")):
+        echo("  " + line)
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def describe(summary: EvaluationSummary) -> str:
+    """A plain-text digest of a summary for the terminal."""
+    verdict = "BLESSED" if summary.blessed else "NOT BLESSED"
+    baseline = "first run, no baseline" if summary.baseline is None else "vs latest blessed model"
+    lines = [f"{summary.spec} run {summary.run.run_id}: {verdict} ({baseline})"]
+    lines.append(f"  {'metric':<10} {'slice':<24} {'candidate':>10} {'baseline':>10}")
+    for row in summary.metrics:
+        where = ", ".join(f"{k}={v}" for k, v in row.slice.items()) or "overall"
+        lines.append(f"  {row.metric:<10} {where:<24} {_fmt(row.candidate):>10} {_fmt(row.baseline):>10}")
+    for failure in summary.validation_failures:
+        lines.append(f"  threshold failed: {failure}")
+    for anomaly in summary.anomalies:
+        lines.append(f"  anomaly: {anomaly.feature}: {anomaly.kind}")
+    return "\n".join(lines)
+
+
+def _run(args: argparse.Namespace) -> int:
+    if not args.local:
+        print(
+            "retrain run: only --local runs start from the command line; cloud runs are "
+            "submitted by the service (see `retrain route`)",
+            file=sys.stderr,
+        )
+        return 2
+    spec, path = resolve_spec(args.spec)
+    values = {name: getattr(args, name) for name in RUNTIME_PARAMETERS}
+    echo(f"running {spec.name} (version {spec.fingerprint()}) locally in {args.workdir}/")
+    summary_file = run_local(spec, path, Path(args.workdir), values)
+    echo(describe(read_summary(summary_file)))
+    return 0
+
+
+def compile_specs(
+    paths: list[Path], out: Path, options: CompileOptions, force: bool = False
+) -> tuple[list[str], list[str]]:
+    """Compile what changed; return (compiled, unchanged) spec names."""
+    specs = load_specs(paths)
+    by_name = dict(zip((s.name for s in specs), paths))
+    code = code_hash(repo_root())
+    hashes = {s.name: input_hash(s, options, code) for s in specs}
+    manifest = Manifest.load(out)
+    todo = plan(specs, hashes, manifest, out)
+    compiled = [s.name for s in specs] if force else todo.to_compile
+    unchanged = [] if force else todo.unchanged
+    for name in unchanged:
+        echo(f"unchanged {name} (content hash {hashes[name][:12]}), skipped")
+    if compiled:
+        out.mkdir(parents=True, exist_ok=True)
+        args = ["--out", str(out.resolve()), "--pipeline-root", options.pipeline_root,
+                "--serving-root", options.serving_root, "--image", options.image,
+                *[str(by_name[n].resolve()) for n in compiled]]
+        lines = run_module("pipelines.compile", args, out / "compile.log", on_line=lambda _: None)
+        took = dict(line.split()[1:3] for line in lines if line.startswith("compiled: "))
+        versions = {s.name: s.fingerprint() for s in specs}
+        for name in compiled:
+            template = f"{name}.json"
+            manifest.specs[name] = ManifestEntry(
+                input_hash=hashes[name],
+                spec_version=versions[name],
+                template=template,
+                template_sha256=file_sha256(out / template),
+            )
+            echo(f"compiled  {name} -> {out / template} ({took.get(str(out.resolve() / template), '?')})")
+        manifest.save(out)
+    return compiled, unchanged
+
+
+def _compile(args: argparse.Namespace) -> int:
+    paths = spec_paths(args.specs)
+    options = CompileOptions(
+        pipeline_root=args.pipeline_root, serving_root=args.serving_root, image=args.image
+    )
+    started = time.monotonic()
+    compiled, unchanged = compile_specs(paths, Path(args.out), options, args.force)
+    echo(f"{len(compiled)} compiled, {len(unchanged)} unchanged in {time.monotonic() - started:.1f}s")
+    return 0

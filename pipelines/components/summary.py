@@ -1,0 +1,159 @@
+"""The pipeline's last step: write the evaluation summary JSON that the service reads.
+
+It runs whether or not the candidate was blessed, reads TFMA's metrics and validation
+result, TFDV's anomalies and statistics, and writes the summary twice: as its own output
+artefact and at `summary_path(pipeline_root, run_id)`, where the service finds it knowing only
+the job id.
+"""
+
+# No `from __future__ import annotations`: TFX reads these annotations at runtime.
+import datetime
+import os
+
+import tensorflow as tf
+import tensorflow_model_analysis as tfma
+from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
+from tfx import v1 as tfx
+from tfx.types import artifact, artifact_utils, standard_artifacts
+
+from pipelines.summary_builder import MetricValue, build_summary
+from retrain.spec.model import Spec
+from retrain.summary import Anomaly, ModelRef, RunInfo, dump_summary, summary_path
+
+Parameter = tfx.dsl.components.Parameter
+InputArtifact = tfx.dsl.components.InputArtifact
+OutputArtifact = tfx.dsl.components.OutputArtifact
+
+
+class EvaluationSummaryFile(artifact.Artifact):
+    """The summary JSON as an MLMD artefact, so runs can be traced from metadata too."""
+
+    TYPE_NAME = "retrain.EvaluationSummary"
+
+
+def _slice(key: object) -> tuple[tuple[str, str], ...]:
+    return tuple((str(column), str(value)) for column, value in tfma.slicer.deserialize_slice_key(key))
+
+
+def _metric_values(evaluation_uri: str) -> list[MetricValue]:
+    values = []
+    for metrics_for_slice in tfma.load_metrics(evaluation_uri):
+        slice_key = _slice(metrics_for_slice.slice_key)
+        for item in metrics_for_slice.metric_keys_and_values:
+            if not item.value.HasField("double_value"):
+                continue
+            values.append(
+                MetricValue(
+                    slice=slice_key,
+                    name=item.key.name,
+                    model_name=item.key.model_name,
+                    is_diff=item.key.is_diff,
+                    value=item.value.double_value.value,
+                )
+            )
+    return values
+
+
+def _validation_failures(evaluation_uri: str) -> list[str]:
+    result = tfma.load_validation_result(evaluation_uri)
+    failures = []
+    for per_slice in result.metric_validations_per_slice:
+        where = ", ".join(f"{c}={v}" for c, v in _slice(per_slice.slice_key)) or "overall"
+        for failure in per_slice.failures:
+            failures.append(f"{where}: {failure.metric_key.name}: {failure.message}".strip())
+    return failures
+
+
+def _anomalies(anomalies: artifact.Artifact) -> list[Anomaly]:
+    found = []
+    for split in artifact_utils.decode_split_names(anomalies.split_names):
+        path = os.path.join(artifact_utils.get_split_uri([anomalies], split), "SchemaDiff.pb")
+        if not tf.io.gfile.exists(path):
+            continue
+        proto = anomalies_pb2.Anomalies()
+        proto.ParseFromString(tf.io.gfile.GFile(path, "rb").read())
+        for feature, info in sorted(proto.anomaly_info.items()):
+            kinds = sorted({anomalies_pb2.AnomalyInfo.Type.Name(r.type) for r in info.reason})
+            found.append(
+                Anomaly(
+                    feature=feature,
+                    kind=",".join(kinds) or "UNKNOWN",
+                    severity=anomalies_pb2.AnomalyInfo.Severity.Name(info.severity),
+                    description=f"[{split}] {info.description or info.short_description}",
+                )
+            )
+    return found
+
+
+def _example_counts(statistics: artifact.Artifact) -> dict[str, int]:
+    counts = {}
+    for split in artifact_utils.decode_split_names(statistics.split_names):
+        path = os.path.join(artifact_utils.get_split_uri([statistics], split), "FeatureStats.pb")
+        if tf.io.gfile.exists(path):
+            stats = statistics_pb2.DatasetFeatureStatisticsList()
+            stats.ParseFromString(tf.io.gfile.GFile(path, "rb").read())
+            counts[split] = sum(d.num_examples for d in stats.datasets)
+    return counts
+
+
+def _write(path: str, text: str) -> None:
+    """Write then rename, so a reader never sees half a summary."""
+    tf.io.gfile.makedirs(os.path.dirname(path))
+    partial = path + ".partial"
+    with tf.io.gfile.GFile(partial, "w") as handle:
+        handle.write(text)
+    tf.io.gfile.rename(partial, path, overwrite=True)
+
+
+@tfx.dsl.components.component
+def EvaluationSummaryWriter(  # noqa: N802 - TFX names components like classes
+    evaluation: InputArtifact[standard_artifacts.ModelEvaluation],
+    blessing: InputArtifact[standard_artifacts.ModelBlessing],
+    anomalies: InputArtifact[standard_artifacts.ExampleAnomalies],
+    statistics: InputArtifact[standard_artifacts.ExampleStatistics],
+    model: InputArtifact[standard_artifacts.Model],
+    pushed_model: InputArtifact[standard_artifacts.PushedModel],
+    summary: OutputArtifact[EvaluationSummaryFile],
+    spec_json: Parameter[str],
+    pipeline_root: Parameter[str],
+    orchestrator: Parameter[str],
+    run_id: Parameter[str],
+    trigger: Parameter[str],
+    git_sha: Parameter[str],
+    pr_number: Parameter[str],
+    event_id: Parameter[str],
+    data_window: Parameter[str],
+    started_at: Parameter[str],
+    baseline_model: InputArtifact[standard_artifacts.Model] = None,  # type: ignore[assignment]
+) -> None:
+    spec = Spec.model_validate_json(spec_json)
+    run = RunInfo(
+        run_id=run_id,
+        orchestrator="vertex" if orchestrator == "vertex" else "local",
+        trigger=trigger or "manual",
+        git_sha=git_sha,
+        pr_number=int(pr_number) if pr_number.isdigit() else None,
+        data_window=data_window,
+        event_id=event_id,
+        pipeline_root=pipeline_root,
+        started_at=started_at,
+        finished_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    )
+    pushed = pushed_model.get_int_custom_property("pushed") == 1
+    result = build_summary(
+        spec,
+        run,
+        _metric_values(evaluation.uri),
+        blessed=blessing.get_int_custom_property("blessed") == 1,
+        validation_failures=_validation_failures(evaluation.uri),
+        candidate=ModelRef(
+            uri=model.uri,
+            pushed_uri=pushed_model.get_string_custom_property("pushed_destination") if pushed else "",
+        ),
+        baseline=ModelRef(uri=baseline_model.uri) if baseline_model is not None else None,
+        anomalies=_anomalies(anomalies),
+        example_counts=_example_counts(statistics),
+    )
+    text = dump_summary(result)
+    _write(os.path.join(summary.uri, "evaluation_summary.json"), text)
+    _write(summary_path(pipeline_root, run_id), text)

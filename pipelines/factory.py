@@ -1,0 +1,218 @@
+"""One factory: a spec in, a TFX pipeline out, for either runner.
+
+The same components run locally (LocalDagRunner, SQLite ML Metadata, CSV input) and compile
+for Vertex (KubeflowV2DagRunner, BigQuery input). Per-run values (run id, trigger, git sha,
+PR, event, data window) are RuntimeParameters when compiling and plain values locally.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import tensorflow_model_analysis as tfma
+from tfx import v1 as tfx
+from tfx.proto import example_gen_pb2
+
+from pipelines.components.summary import EvaluationSummaryWriter
+from pipelines.settings import ModuleSettings
+from retrain.metrics import METRICS
+from retrain.runs import RUNTIME_PARAMETERS
+from retrain.spec.model import Spec
+
+Orchestrator = Literal["local", "vertex"]
+
+
+@dataclass(frozen=True)
+class PipelineTarget:
+    """Where and how a pipeline runs; everything that is not in the spec."""
+
+    orchestrator: Orchestrator
+    pipeline_root: str
+    serving_dir: str
+    repo_root: Path = Path(".")
+    metadata_path: str | None = None
+    run_values: dict[str, str] = field(default_factory=dict)
+    beam_args: tuple[str, ...] = ("--direct_running_mode=in_memory", "--direct_num_workers=1")
+    started_at: str = ""
+
+
+def pipeline_name(spec: Spec) -> str:
+    return f"retrain-{spec.name}"
+
+
+def _run_parameters(target: PipelineTarget) -> dict[str, Any]:
+    if target.orchestrator == "vertex":
+        return {
+            name: tfx.dsl.experimental.RuntimeParameter(name=name, ptype=str, default="")
+            for name in RUNTIME_PARAMETERS
+        }
+    return {name: target.run_values.get(name, "") for name in RUNTIME_PARAMETERS}
+
+
+def _split_config(spec: Spec) -> example_gen_pb2.Output:
+    eval_buckets = max(1, round(spec.evaluation.eval_fraction * 20))
+    return example_gen_pb2.Output(
+        split_config=example_gen_pb2.SplitConfig(
+            splits=[
+                example_gen_pb2.SplitConfig.Split(name="train", hash_buckets=20 - eval_buckets),
+                example_gen_pb2.SplitConfig.Split(name="eval", hash_buckets=eval_buckets),
+            ]
+        )
+    )
+
+
+def _example_gen(spec: Spec, target: PipelineTarget) -> Any:
+    if target.orchestrator == "vertex" and spec.data.source == "bigquery":
+        return tfx.extensions.google_cloud_big_query.BigQueryExampleGen(
+            query=spec.training_query(), output_config=_split_config(spec)
+        )
+    csv = (target.repo_root / spec.data.local.path).resolve()
+    return tfx.components.CsvExampleGen(
+        input_base=str(csv.parent),
+        input_config=example_gen_pb2.Input(
+            splits=[example_gen_pb2.Input.Split(name="single_split", pattern=csv.name)]
+        ),
+        output_config=_split_config(spec),
+    )
+
+
+def _bound(value: float | None) -> dict[str, float] | None:
+    return None if value is None else {"value": value}
+
+
+def eval_config(spec: Spec) -> tfma.EvalConfig:
+    """TFMA config from the spec: slices, metrics, value and change thresholds."""
+    metric_configs = []
+    for m in spec.evaluation.metrics:
+        info = METRICS[m.name]
+        threshold = tfma.MetricThreshold()
+        if m.min is not None or m.max is not None:
+            threshold.value_threshold.CopyFrom(
+                tfma.GenericValueThreshold(lower_bound=_bound(m.min), upper_bound=_bound(m.max))
+            )
+        if m.max_regression is not None:
+            # The change threshold is on candidate - baseline; "-0" would forbid any loss.
+            allowed = m.max_regression if m.max_regression > 0 else 1e-9
+            direction = (
+                tfma.MetricDirection.HIGHER_IS_BETTER
+                if info.higher_is_better
+                else tfma.MetricDirection.LOWER_IS_BETTER
+            )
+            limit = -allowed if info.higher_is_better else allowed
+            threshold.change_threshold.CopyFrom(
+                tfma.GenericChangeThreshold(direction=direction, absolute={"value": limit})
+            )
+        has_threshold = threshold.HasField("value_threshold") or threshold.HasField("change_threshold")
+        metric_configs.append(
+            tfma.MetricConfig(class_name=info.tfma_class, threshold=threshold if has_threshold else None)
+        )
+    metric_configs.append(tfma.MetricConfig(class_name="ExampleCount"))
+    slicing = [tfma.SlicingSpec()] + [
+        tfma.SlicingSpec(feature_keys=list(cross)) for cross in spec.evaluation.slices
+    ]
+    return tfma.EvalConfig(
+        model_specs=[
+            tfma.ModelSpec(name="candidate", signature_name="serving_default", label_key=spec.label),
+            tfma.ModelSpec(
+                name="baseline", signature_name="serving_default", label_key=spec.label, is_baseline=True
+            ),
+        ],
+        slicing_specs=slicing,
+        metrics_specs=[tfma.MetricsSpec(metrics=metric_configs)],
+    )
+
+
+def create_pipeline(spec: Spec, target: PipelineTarget) -> tfx.dsl.Pipeline:
+    """The TFX pipeline for `spec`, wired for `target`."""
+    params = _run_parameters(target)
+    custom_config = {"retrain": ModuleSettings.from_spec(spec).model_dump()}
+
+    example_gen = _example_gen(spec, target)
+    statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
+    schema_gen = tfx.components.SchemaGen(
+        statistics=statistics_gen.outputs["statistics"], infer_feature_shape=True
+    )
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
+    )
+    components: list[Any] = [example_gen, statistics_gen, schema_gen, example_validator]
+
+    trainer_inputs: dict[str, Any] = {"schema": schema_gen.outputs["schema"]}
+    if spec.transform:
+        transform = tfx.components.Transform(
+            examples=example_gen.outputs["examples"],
+            schema=schema_gen.outputs["schema"],
+            preprocessing_fn="pipelines.transform.preprocessing_fn",
+            custom_config=custom_config,
+        )
+        components.append(transform)
+        trainer_inputs.update(
+            examples=transform.outputs["transformed_examples"],
+            transform_graph=transform.outputs["transform_graph"],
+        )
+    else:
+        trainer_inputs["examples"] = example_gen.outputs["examples"]
+
+    trainer = tfx.components.Trainer(
+        run_fn=f"{spec.trainer.module}.run_fn",
+        train_args=tfx.proto.TrainArgs(num_steps=spec.trainer.train_steps),
+        eval_args=tfx.proto.EvalArgs(num_steps=spec.trainer.eval_steps),
+        custom_config=custom_config,
+        **trainer_inputs,
+    )
+    baseline = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id("latest_blessed_model_resolver")
+    evaluator = tfx.components.Evaluator(
+        examples=example_gen.outputs["examples"],
+        model=trainer.outputs["model"],
+        baseline_model=baseline.outputs["model"],
+        eval_config=eval_config(spec),
+    )
+    pusher = tfx.components.Pusher(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=target.serving_dir)
+        ),
+    )
+    summary = EvaluationSummaryWriter(
+        evaluation=evaluator.outputs["evaluation"],
+        blessing=evaluator.outputs["blessing"],
+        anomalies=example_validator.outputs["anomalies"],
+        statistics=statistics_gen.outputs["statistics"],
+        model=trainer.outputs["model"],
+        pushed_model=pusher.outputs["pushed_model"],
+        baseline_model=baseline.outputs["model"],
+        spec_json=spec.model_dump_json(),
+        pipeline_root=target.pipeline_root,
+        orchestrator=target.orchestrator,
+        started_at=target.started_at,
+        **params,
+    )
+    components += [trainer, baseline, evaluator, pusher, summary]
+
+    metadata = (
+        tfx.orchestration.metadata.sqlite_metadata_connection_config(target.metadata_path)
+        if target.metadata_path
+        else None
+    )
+    return tfx.dsl.Pipeline(
+        pipeline_name=pipeline_name(spec),
+        pipeline_root=target.pipeline_root,
+        components=components,
+        metadata_connection_config=metadata,
+        beam_pipeline_args=list(target.beam_args),
+        enable_cache=False,
+    )
+
+
+def component_count(spec: Spec) -> int:
+    """How many nodes the pipeline has, for progress display."""
+    return 10 if spec.transform else 9
+
+

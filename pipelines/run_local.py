@@ -1,0 +1,89 @@
+"""Run one spec's pipeline with LocalDagRunner and SQLite ML Metadata (pipeline environment).
+
+Called by `retrain run --local`. Prints one progress line per component on stdout, and a
+final `summary: PATH` line; TensorFlow's own logging goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+from retrain.runs import RUNTIME_PARAMETERS, LocalLayout
+from retrain.spec import load_spec
+from retrain.summary import summary_path
+
+
+class _Progress(logging.Handler):
+    """Turns LocalDagRunner's 'Component X is running/finished' log records into progress lines."""
+
+    def __init__(self, total: int) -> None:
+        super().__init__(logging.INFO)
+        self.total = total
+        self.started: dict[str, float] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg == "Component %s is running." and record.args:
+            node = str(record.args[0])
+            self.started[node] = time.monotonic()
+            print(f"progress: [{len(self.started)}/{self.total}] {node} running", flush=True)
+        elif record.msg == "Component %s is finished." and record.args:
+            node = str(record.args[0])
+            took = time.monotonic() - self.started.get(node, time.monotonic())
+            print(f"progress: [{len(self.started)}/{self.total}] {node} done in {took:.1f}s", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--spec", required=True)
+    parser.add_argument("--workdir", required=True)
+    parser.add_argument("--repo-root", default=".")
+    for name in RUNTIME_PARAMETERS:
+        parser.add_argument(f"--{name.replace('_', '-')}", default="")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+    spec = load_spec(args.spec)
+    layout = LocalLayout(workdir=Path(args.workdir).resolve(), spec=spec.name)
+    layout.root.mkdir(parents=True, exist_ok=True)
+
+    from tfx import v1 as tfx
+
+    from pipelines.factory import PipelineTarget, component_count, create_pipeline
+
+    values = {name: getattr(args, name) for name in RUNTIME_PARAMETERS}
+    target = PipelineTarget(
+        orchestrator="local",
+        pipeline_root=str(layout.pipeline_root),
+        serving_dir=str(layout.serving_dir),
+        repo_root=Path(args.repo_root).resolve(),
+        metadata_path=str(layout.metadata_path),
+        run_values=values,
+        started_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    )
+    progress = _Progress(component_count(spec))
+    logging.getLogger().addHandler(progress)
+    logging.getLogger().setLevel(logging.INFO)
+    # Something inside the Trainer raises absl's logger to WARNING mid-run, which would
+    # silence the runner's per-component records; keep it at INFO for the progress lines.
+    absl_logger = logging.getLogger("absl")
+    absl_logger.setLevel(logging.INFO)
+    absl_logger.setLevel = lambda level: None  # type: ignore[method-assign]
+    started = time.monotonic()
+    tfx.orchestration.LocalDagRunner().run(create_pipeline(spec, target))
+    path = summary_path(str(layout.pipeline_root), values["run_id"])
+    if not Path(path).exists():
+        print(f"error: the run ended without writing its summary at {path}", file=sys.stderr)
+        return 1
+    print(f"finished in {time.monotonic() - started:.1f}s", flush=True)
+    print(f"summary: {path}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""Which specs need compiling: content hashes of everything that shapes a template.
+
+A template depends on the spec, the compile options and the pipeline code. Hashing them
+before starting the pipeline environment means an unchanged repository compiles nothing and
+never pays TFX's import.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from retrain.spec.model import Spec
+
+MANIFEST = "manifest.json"
+# Code that shapes the compiled template, relative to the repository root.
+PIPELINE_CODE = ("pipelines", "src/retrain/spec", "src/retrain/metrics.py", "src/retrain/runs.py",
+                 "src/retrain/summary.py")
+
+
+class CompileOptions(BaseModel):
+    pipeline_root: str
+    serving_root: str
+    image: str
+
+
+class ManifestEntry(BaseModel):
+    input_hash: str
+    spec_version: str
+    template: str
+    template_sha256: str
+
+
+class Manifest(BaseModel):
+    specs: dict[str, ManifestEntry] = {}
+
+    @classmethod
+    def load(cls, out: Path) -> Manifest:
+        path = out / MANIFEST
+        if not path.exists():
+            return cls()
+        try:
+            return cls.model_validate_json(path.read_text())
+        except ValueError:
+            return cls()  # a damaged manifest only costs a full recompile
+
+    def save(self, out: Path) -> None:
+        text = json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
+        (out / MANIFEST).write_text(text)
+
+
+def code_hash(root: Path) -> str:
+    digest = hashlib.sha256()
+    for entry in PIPELINE_CODE:
+        base = root / entry
+        files = sorted(base.rglob("*.py")) if base.is_dir() else [base]
+        files += sorted(base.rglob("*.lock")) if base.is_dir() else []
+        for path in files:
+            if path.exists() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(root)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def input_hash(spec: Spec, options: CompileOptions, code: str) -> str:
+    payload = json.dumps(
+        {"spec": spec.model_dump(mode="json"), "options": options.model_dump(), "code": code},
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Plan:
+    to_compile: list[str]
+    unchanged: list[str]
+
+
+def plan(specs: list[Spec], hashes: dict[str, str], manifest: Manifest, out: Path) -> Plan:
+    to_compile, unchanged = [], []
+    for spec in specs:
+        entry = manifest.specs.get(spec.name)
+        fresh = (
+            entry is not None
+            and entry.input_hash == hashes[spec.name]
+            and (out / entry.template).exists()
+            and file_sha256(out / entry.template) == entry.template_sha256
+        )
+        (unchanged if fresh else to_compile).append(spec.name)
+    return Plan(to_compile, unchanged)
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

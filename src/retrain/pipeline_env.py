@@ -1,0 +1,87 @@
+"""Run a module of `pipelines/` in the pipeline environment (Python 3.10, TFX), from the service.
+
+The two environments cannot share a process (TFX needs 3.10 and pins that conflict with the
+service), so the service starts the pipeline environment's interpreter and streams its lines.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from retrain.errors import PipelineError
+
+PIPELINES_PYTHON_ENV = "RETRAIN_PIPELINES_PYTHON"
+QUIET_TF = {"TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"}
+
+
+def repo_root() -> Path:
+    """The checkout this package runs from: the nearest ancestor of cwd with specs/ and pipelines/."""
+    configured = os.environ.get("RETRAIN_REPO_ROOT")
+    if configured:
+        return Path(configured).resolve()
+    here = Path.cwd().resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "pipelines").is_dir() and (candidate / "pyproject.toml").is_file():
+            return candidate
+    return here
+
+
+def pipelines_python() -> Path:
+    configured = os.environ.get(PIPELINES_PYTHON_ENV)
+    path = Path(configured) if configured else repo_root() / ".venv-pipelines" / "bin" / "python"
+    if not path.exists():
+        raise PipelineError(
+            f"pipeline environment not found at {path}; run `make setup` "
+            f"(or set {PIPELINES_PYTHON_ENV} to a Python 3.10 with TFX 1.16)"
+        )
+    return path
+
+
+def run_module(
+    module: str,
+    args: Sequence[str],
+    log_path: Path,
+    on_line: Callable[[str], None] = lambda line: print(line, flush=True),
+) -> list[str]:
+    """Run `python -m module args` in the pipeline environment.
+
+    Stdout lines go to `on_line` as they come and are returned; stderr (TensorFlow's chatter)
+    goes to `log_path`. A failure raises PipelineError with the log's last lines.
+    """
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, **QUIET_TF}
+    lines: list[str] = []
+    with log_path.open("w", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            [str(pipelines_python()), "-m", module, *args],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            cwd=repo_root(),
+            env=env,
+        )
+        assert process.stdout is not None
+        try:
+            for raw in process.stdout:
+                line = raw.rstrip("\n")
+                lines.append(line)
+                on_line(line)
+            code = process.wait()
+        except KeyboardInterrupt:
+            process.terminate()
+            process.wait(timeout=30)
+            raise
+    if code != 0:
+        tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
+        raise PipelineError(
+            f"{module} failed (exit {code}); full log: {log_path}\n" + "\n".join(tail)
+        )
+    return lines
+
+
+def echo(line: str) -> None:
+    print(line, file=sys.stdout, flush=True)
