@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "retrain.cli.spec_cmds",
     "retrain.cli.data_cmds",
     "retrain.cli.pipeline_cmds",
+    "retrain.cli.event_cmds",
     "retrain.cli.demo_cmds",
 )
 

@@ -11,6 +11,7 @@ part carrying the change matters, and the split uid keeps parts of one record un
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from retrain.errors import EventError
@@ -125,3 +126,33 @@ def _decode_v1(entry: dict[str, Any], payload: dict[str, Any]) -> DataArrival | 
         time=timestamp(entry, "timestamp"),
         source="bigquery-v1",
     )
+
+
+def table_data_change_entry(table: str, rows: int, job_id: str, time: datetime) -> dict[str, Any]:
+    """The v2 audit entry BigQuery logs when a load job appends `rows` to `table` (P.D.T):
+    what `retrain data append` publishes locally."""
+    project, dataset, table_id = table.split(".")
+    return {
+        "insertId": f"{job_id}-tdc",
+        "logName": f"projects/{project}/logs/cloudaudit.googleapis.com%2Fdata_access",
+        "resource": {
+            "type": "bigquery_dataset",
+            "labels": {"project_id": project, "dataset_id": dataset},
+        },
+        "protoPayload": {
+            "@type": "type.googleapis.com/google.cloud.audit.AuditLog",
+            "serviceName": "bigquery.googleapis.com",
+            "methodName": "google.cloud.bigquery.v2.JobService.InsertJob",
+            "resourceName": f"projects/{project}/datasets/{dataset}/tables/{table_id}",
+            "metadata": {
+                "@type": V2_METADATA_TYPE,
+                "tableDataChange": {
+                    "insertedRowsCount": str(rows),
+                    "reason": "JOB",
+                    "jobName": f"projects/{project}/jobs/{job_id}",
+                },
+            },
+        },
+        "severity": "INFO",
+        "timestamp": time.isoformat().replace("+00:00", "Z"),
+    }

@@ -85,3 +85,18 @@ def pubsub_body(
         },
         "subscription": "projects/local/subscriptions/replay",
     }
+
+
+def kind_of(payload: dict[str, Any]) -> str:
+    """Which function an unlabelled payload belongs to (for `retrain route`): data_arrival,
+    run_complete or drift (the decoder of the guess rejects what fits none)."""
+    proto = payload.get("protoPayload")
+    if isinstance(proto, dict) and proto.get("serviceName") == "bigquery.googleapis.com":
+        return "data_arrival"
+    resource = payload.get("resource")
+    if (
+        isinstance(resource, dict)
+        and resource.get("type") == "aiplatform.googleapis.com/PipelineJob"
+    ):
+        return "run_complete"
+    return "drift"

@@ -1,0 +1,52 @@
+"""A RunBackend that keeps jobs in memory and records every call: the test double of the port,
+with the one behaviour that matters (a job id exists at most once) and injectable outages."""
+
+from __future__ import annotations
+
+import threading
+
+from retrain.backends.base import JobInfo
+from retrain.errors import TransientError
+from retrain.runs import RunRequest
+
+
+class RecordingBackend:
+    def __init__(self, transient_failures: int = 0) -> None:
+        self._lock = threading.Lock()
+        self.calls: list[RunRequest] = []
+        self.jobs: dict[str, RunRequest] = {}
+        self.active: set[str] = set()
+        self.transient_failures = transient_failures
+
+    def submit(self, request: RunRequest) -> bool:
+        with self._lock:
+            self.calls.append(request)
+            if self.transient_failures > 0:
+                self.transient_failures -= 1
+                raise TransientError("backend unavailable (injected)")
+            if request.job_id in self.jobs:
+                return False
+            self.jobs[request.job_id] = request
+            self.active.add(request.job_id)
+            return True
+
+    def finish(self, job_id: str) -> None:
+        with self._lock:
+            self.active.discard(job_id)
+
+    def running(self, spec: str) -> list[str]:
+        with self._lock:
+            return sorted(j for j in self.active if self.jobs[j].spec == spec)
+
+    def describe(self, job_id: str) -> JobInfo | None:
+        with self._lock:
+            request = self.jobs.get(job_id)
+        if request is None:
+            return None
+        state = "PIPELINE_STATE_RUNNING" if job_id in self.active else "PIPELINE_STATE_SUCCEEDED"
+        return JobInfo(
+            job_id=job_id,
+            state=state,
+            labels=request.labels(),
+            pipeline_root=f"/runs/{request.spec}",
+        )

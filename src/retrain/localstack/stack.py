@@ -1,0 +1,181 @@
+"""`retrain up`: emulators, one functions-framework server per function, and the Pub/Sub
+topics and push subscriptions (with a dead-letter topic) that connect them."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from retrain.errors import RetrainError
+from retrain.localstack.procs import Proc, free_port, start
+
+FUNCTIONS_SOURCE = Path(__file__).resolve().parents[3] / "functions" / "main.py"
+DEAD_LETTER_TOPIC = "retrain-dead-letter"
+# function -> the topic it is pushed from
+TOPICS = {
+    "on_data_arrival": "retrain-data-arrival",
+    "on_drift_alert": "retrain-drift-alert",
+    "on_run_complete": "retrain-run-complete",
+}
+
+
+@dataclass
+class StackConfig:
+    project: str = "retrain-local"
+    specs_dir: Path = Path("specs")
+    workdir: Path = Path("work")
+    logs_dir: Path = Path("work/logs")
+    firestore: bool = True
+    functions: tuple[str, ...] = tuple(TOPICS)
+    env: dict[str, str] = field(default_factory=dict)  # extra RETRAIN_* for the functions
+    max_delivery_attempts: int = 5
+
+
+def _gcloud() -> str:
+    found = shutil.which("gcloud")
+    if found is None:
+        raise RetrainError(
+            "gcloud is not on PATH (the Pub/Sub and Firestore emulators come with it)"
+        )
+    return found
+
+
+def start_pubsub_emulator(project: str, logs: Path) -> Proc:
+    port = free_port()
+    argv = [_gcloud(), "beta", "emulators", "pubsub", "start", f"--host-port=127.0.0.1:{port}",
+            f"--project={project}", "--quiet"]  # fmt: skip
+    proc = start("pubsub-emulator", argv, port, logs / "pubsub-emulator.log")
+    proc.wait_ready(90)
+    return proc
+
+
+def start_firestore_emulator(logs: Path) -> Proc:
+    port = free_port()
+    argv = [_gcloud(), "beta", "emulators", "firestore", "start", f"--host-port=127.0.0.1:{port}",
+            "--quiet"]  # fmt: skip
+    proc = start("firestore-emulator", argv, port, logs / "firestore-emulator.log")
+    proc.wait_ready(90)
+    return proc
+
+
+def start_function(target: str, env: dict[str, str], logs: Path) -> Proc:
+    port = free_port()
+    argv = [sys.executable, "-m", "functions_framework", "--target", target,
+            "--signature-type", "cloudevent", "--source", str(FUNCTIONS_SOURCE),
+            "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+    proc = start(target, argv, port, logs / f"{target}.log", env)
+    proc.wait_ready(60)
+    return proc
+
+
+def wire_pubsub(project: str, endpoints: dict[str, str], max_delivery_attempts: int) -> None:
+    """Topics, a dead-letter topic (with a pull subscription keeping what lands there), and a
+    push subscription per function. Idempotent."""
+    from google.api_core import exceptions as api
+    from google.cloud import pubsub_v1  # type: ignore[attr-defined]
+
+    publisher = pubsub_v1.PublisherClient()
+    subscriber = pubsub_v1.SubscriberClient()
+    dead_letter = publisher.topic_path(project, DEAD_LETTER_TOPIC)
+
+    def ensure(call: Any, **request: Any) -> None:
+        with contextlib.suppress(api.AlreadyExists):
+            call(request=request)
+
+    ensure(publisher.create_topic, name=dead_letter)
+    ensure(
+        subscriber.create_subscription,
+        name=subscriber.subscription_path(project, DEAD_LETTER_TOPIC),
+        topic=dead_letter,
+    )
+    for target, topic in TOPICS.items():
+        topic_path = publisher.topic_path(project, topic)
+        ensure(publisher.create_topic, name=topic_path)
+        if target not in endpoints:
+            continue
+        ensure(
+            subscriber.create_subscription,
+            name=subscriber.subscription_path(project, f"{topic}-push"),
+            topic=topic_path,
+            push_config={"push_endpoint": endpoints[target]},
+            ack_deadline_seconds=60,
+            dead_letter_policy={
+                "dead_letter_topic": dead_letter,
+                "max_delivery_attempts": max_delivery_attempts,
+            },
+        )
+    subscriber.close()
+
+
+class LocalStack:
+    """Start with `start()` (or `with`); `stop()` stops every process group it started."""
+
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.procs: dict[str, Proc] = {}
+        self.env: dict[str, str] = {}
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> LocalStack:
+        cfg = self.config
+        logs = cfg.logs_dir.resolve()
+        try:
+            self.procs["pubsub"] = start_pubsub_emulator(cfg.project, logs)
+            self.env["PUBSUB_EMULATOR_HOST"] = f"127.0.0.1:{self.procs['pubsub'].port}"
+            if cfg.firestore:
+                self.procs["firestore"] = start_firestore_emulator(logs)
+                self.env["FIRESTORE_EMULATOR_HOST"] = f"127.0.0.1:{self.procs['firestore'].port}"
+            os.environ.update(self.env)  # this process publishes and wires through them too
+            function_env = {
+                **os.environ,
+                **self.env,
+                "RETRAIN_PROJECT": cfg.project,
+                "RETRAIN_SPECS_DIR": str(cfg.specs_dir.resolve()),
+                "RETRAIN_WORKDIR": str(cfg.workdir.resolve()),
+                "RETRAIN_COMPLETION_TOPIC": TOPICS["on_run_complete"],
+                "RETRAIN_STATE": "firestore" if cfg.firestore else "memory",
+                "PYTHONUNBUFFERED": "1",
+                **cfg.env,
+            }
+            for target in cfg.functions:
+                self.procs[target] = start_function(target, function_env, logs)
+            wire_pubsub(
+                cfg.project,
+                {t: self.procs[t].url for t in cfg.functions},
+                cfg.max_delivery_attempts,
+            )
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        errors = []
+        for name in reversed(list(self.procs)):
+            try:
+                self.procs.pop(name).stop()
+            except RetrainError as exc:
+                errors.append(str(exc))
+        for key in self.env:
+            os.environ.pop(key, None)
+        if errors:
+            raise RetrainError("; ".join(errors))
+
+    def describe(self) -> list[str]:
+        lines = [f"{name:<20} {proc.url:<28} log {proc.log}" for name, proc in self.procs.items()]
+        lines += [f"topic {topic} -> {target}" for target, topic in TOPICS.items()]
+        lines.append(
+            f"topic {DEAD_LETTER_TOPIC} (after {self.config.max_delivery_attempts} attempts)"
+        )
+        lines += [f"export {k}={v}" for k, v in self.env.items()]
+        return lines
