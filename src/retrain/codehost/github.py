@@ -1,0 +1,220 @@
+"""The PyGithub adapter of the CodeHost port, and its settings read from the environment.
+
+Authentication is a token (from the environment; on Cloud Functions, mount the Secret
+Manager secret as that variable) or a GitHub App installation. Transient failures are
+retried by PyGithub's GithubRetry: 5xx responses, and rate limits, waiting as long as
+Retry-After or X-RateLimit-Reset ask, up to `max_rate_limit_wait`; past that, or when
+retries run out, TransientError tells Pub/Sub to redeliver later. The token is never
+logged: settings keep it in a SecretStr, and PyGithub masks the Authorization header.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+from github import Auth, Consts, Github, GithubException, GithubRetry, UnknownObjectException
+from github.Repository import Repository
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from retrain.codehost.port import PostedComment, PromotionPR, PromotionRequest, with_marker
+from retrain.codehost.spec_edit import set_promotion_version
+from retrain.errors import BackendError, ConfigError, TransientError
+from retrain.report.marker import has_marker
+
+log = logging.getLogger(__name__)
+# Editing a comment, PR or ref sets absolute values, so PATCH is safe to retry too.
+RETRIED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "PUT", "TRACE", "POST", "PATCH"})
+
+
+class GitHubSettings(BaseModel):
+    """Where and how to reach GitHub. Built from the environment by `from_env`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    repo: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+    api_url: str = Consts.DEFAULT_BASE_URL
+    token: SecretStr | None = None
+    app_id: str = ""
+    app_installation_id: int | None = None
+    app_private_key: SecretStr | None = None
+    bot_login: str = ""
+    retries: int = Field(default=5, ge=0)
+    backoff_factor: float = Field(default=1.0, ge=0)
+    max_rate_limit_wait: float = Field(default=60.0, ge=0)
+    seconds_between_requests: float = Field(default=Consts.DEFAULT_SECONDS_BETWEEN_REQUESTS, ge=0)
+    seconds_between_writes: float = Field(default=Consts.DEFAULT_SECONDS_BETWEEN_WRITES, ge=0)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> GitHubSettings:
+        """RETRAIN_GITHUB_* variables, falling back to what GitHub Actions sets."""
+        key = env.get("RETRAIN_GITHUB_APP_PRIVATE_KEY", "")
+        key_file = env.get("RETRAIN_GITHUB_APP_PRIVATE_KEY_FILE", "")
+        if not key and key_file:
+            try:
+                key = Path(key_file).read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ConfigError(
+                    f"RETRAIN_GITHUB_APP_PRIVATE_KEY_FILE: cannot read: {exc}"
+                ) from exc
+        token = env.get("RETRAIN_GITHUB_TOKEN") or env.get("GITHUB_TOKEN") or ""
+        installation = env.get("RETRAIN_GITHUB_APP_INSTALLATION_ID", "")
+        raw = {
+            "repo": env.get("RETRAIN_GITHUB_REPO") or env.get("GITHUB_REPOSITORY", ""),
+            "api_url": env.get("RETRAIN_GITHUB_API_URL")
+            or env.get("GITHUB_API_URL")
+            or Consts.DEFAULT_BASE_URL,
+            "token": token or None,
+            "app_id": env.get("RETRAIN_GITHUB_APP_ID", ""),
+            "app_installation_id": installation or None,
+            "app_private_key": key or None,
+            "bot_login": env.get("RETRAIN_GITHUB_BOT_LOGIN", ""),
+        }
+        try:
+            settings = cls.model_validate(raw)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ConfigError(f"GitHub settings: {where}: {first['msg']}") from None
+        settings.auth()  # fail at start-up, not at the first comment
+        return settings
+
+    def auth(self) -> Auth.Auth:
+        if self.app_id or self.app_installation_id or self.app_private_key:
+            if not (self.app_id and self.app_installation_id and self.app_private_key):
+                raise ConfigError(
+                    "GitHub App auth needs RETRAIN_GITHUB_APP_ID, "
+                    "RETRAIN_GITHUB_APP_INSTALLATION_ID and RETRAIN_GITHUB_APP_PRIVATE_KEY"
+                    " (or RETRAIN_GITHUB_APP_PRIVATE_KEY_FILE)"
+                )
+            app = Auth.AppAuth(self.app_id, self.app_private_key.get_secret_value())
+            return app.get_installation_auth(self.app_installation_id)
+        if self.token is None:
+            raise ConfigError(
+                "no GitHub credentials: set RETRAIN_GITHUB_TOKEN (or GITHUB_TOKEN), or the "
+                "RETRAIN_GITHUB_APP_* variables"
+            )
+        return Auth.Token(self.token.get_secret_value())
+
+
+def build_client(settings: GitHubSettings) -> Github:
+    """A lazy client: nothing is requested until the first call that needs an answer."""
+    retry = GithubRetry(
+        total=settings.retries,
+        backoff_factor=settings.backoff_factor,
+        backoff_max=30,
+        max_rate_limit_wait=settings.max_rate_limit_wait,
+        allowed_methods=RETRIED_METHODS,
+    )
+    return Github(
+        base_url=settings.api_url.rstrip("/"),
+        auth=settings.auth(),
+        retry=retry,
+        lazy=True,
+        seconds_between_requests=settings.seconds_between_requests or None,
+        seconds_between_writes=settings.seconds_between_writes or None,
+    )
+
+
+def _translate(exc: Exception, doing: str) -> Exception:
+    """PyGithub and requests errors become one of ours: retry later, or give up for good."""
+    if isinstance(exc, GithubException):
+        status = exc.status
+        message = exc.data.get("message", "") if isinstance(exc.data, dict) else str(exc.data)
+        text = f"GitHub refused to {doing}: {status} {message}".strip()
+        if status >= 500 or status == 429 or "rate limit" in str(message).lower():
+            return TransientError(text)
+        return BackendError(text)
+    return TransientError(f"GitHub unreachable while trying to {doing}: {type(exc).__name__}")
+
+
+@dataclass
+class GitHubCodeHost:
+    client: Github
+    repo_name: str
+    bot_login: str = ""
+
+    def _repo(self) -> Repository:
+        return self.client.get_repo(self.repo_name)
+
+    def upsert_comment(self, pr_number: int, marker: str, body: str) -> PostedComment:
+        body = with_marker(marker, body)
+        try:
+            issue = self._repo().get_issue(pr_number)
+            ours = [
+                c
+                for c in issue.get_comments()  # PaginatedList: follows every page
+                if has_marker(c.body or "", marker)
+                and (not self.bot_login or c.user.login == self.bot_login)
+            ]
+            if not ours:
+                comment = issue.create_comment(body)
+                log.info("created comment %s on PR #%s", comment.id, pr_number)
+                return PostedComment(comment.id, comment.html_url, created=True)
+            first, *extra = ours
+            if first.body != body:
+                first.edit(body)
+            for duplicate in extra:  # e.g. a create retried after a lost response
+                duplicate.delete()
+            log.info("updated comment %s on PR #%s", first.id, pr_number)
+            return PostedComment(first.id, first.html_url, created=False)
+        except (GithubException, requests.RequestException) as exc:
+            raise _translate(exc, f"comment on PR #{pr_number}") from exc
+
+    def open_or_update_promotion(self, request: PromotionRequest) -> PromotionPR | None:
+        try:
+            return self._promote(request)
+        except (GithubException, requests.RequestException) as exc:
+            raise _translate(exc, f"propose promoting {request.spec}") from exc
+
+    def _promote(self, request: PromotionRequest) -> PromotionPR | None:
+        repo = self._repo()
+        base_sha = repo.get_branch(request.base).commit.sha
+        base_file = repo.get_contents(request.spec_path, ref=base_sha)
+        if isinstance(base_file, list):
+            raise BackendError(f"{request.spec_path} is a directory on {request.base}")
+        text = base_file.decoded_content.decode("utf-8")
+        edited = set_promotion_version(text, request.version, request.spec_path)
+        if edited == text:
+            log.info(
+                "%s already records version %s; nothing to propose", request.spec, request.version
+            )
+            return None
+        self._reset_branch(repo, request.branch, base_sha)
+        repo.update_file(
+            request.spec_path, request.commit_message, edited, base_file.sha, branch=request.branch
+        )
+        owner = self.repo_name.split("/")[0]
+        open_pulls = list(
+            repo.get_pulls(state="open", head=f"{owner}:{request.branch}", base=request.base)
+        )
+        if open_pulls:
+            pull = open_pulls[0]
+            pull.edit(title=request.title, body=request.body)
+            created = False
+        else:
+            pull = repo.create_pull(
+                base=request.base, head=request.branch, title=request.title, body=request.body
+            )
+            created = True
+        pull.add_to_labels(*request.labels)
+        log.info(
+            "%s promotion PR #%s for %s",
+            "opened" if created else "updated",
+            pull.number,
+            request.spec,
+        )
+        return PromotionPR(pull.number, pull.html_url, created)
+
+    @staticmethod
+    def _reset_branch(repo: Repository, branch: str, sha: str) -> None:
+        """The bot owns the branch: each candidate starts again from the tip of base."""
+        try:
+            ref = repo.get_git_ref(f"heads/{branch}")
+            if ref.object.sha != sha:  # fetches the ref, which fixes its URL for the edit
+                ref.edit(sha, force=True)
+        except UnknownObjectException:
+            repo.create_git_ref(f"refs/heads/{branch}", sha)

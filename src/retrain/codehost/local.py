@@ -1,0 +1,107 @@
+"""The local stand-in for GitHub: each PR's comment thread as files under a work directory.
+
+The local stack has no PRs to post on, so this keeps what would be posted where a developer
+can read it (`work/codehost/pr-<n>/`), prints the thread after each change, and applies the
+same rules as the GitHub adapter: one comment per marker, one open promotion PR per spec.
+The repository checkout is never modified; a promotion writes the edited spec beside the PR.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from pydantic import BaseModel, ConfigDict
+
+from retrain.codehost.port import PostedComment, PromotionPR, PromotionRequest, with_marker
+from retrain.codehost.spec_edit import set_promotion_version
+from retrain.errors import BackendError
+from retrain.report.marker import has_marker
+
+
+class LocalPull(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    number: int
+    title: str
+    body: str
+    head: str
+    base: str
+    labels: list[str]
+    state: str = "open"
+
+
+class LocalCodeHost:
+    def __init__(self, workdir: Path, repo_root: Path, out: TextIO | None = None) -> None:
+        self.root = workdir / "codehost"
+        self.repo_root = repo_root
+        self.out = out
+
+    def _pr_dir(self, number: int) -> Path:
+        return self.root / f"pr-{number}"
+
+    def comments(self, pr_number: int) -> list[tuple[int, str]]:
+        folder = self._pr_dir(pr_number) / "comments"
+        files = sorted(folder.glob("*.md")) if folder.is_dir() else []
+        return [(int(f.stem), f.read_text(encoding="utf-8")) for f in files]
+
+    def upsert_comment(self, pr_number: int, marker: str, body: str) -> PostedComment:
+        body = with_marker(marker, body)
+        folder = self._pr_dir(pr_number) / "comments"
+        folder.mkdir(parents=True, exist_ok=True)
+        existing = self.comments(pr_number)
+        found = next((cid for cid, text in existing if has_marker(text, marker)), None)
+        created = found is None
+        cid = max((c for c, _ in existing), default=0) + 1 if found is None else found
+        path = folder / f"{cid:04d}.md"
+        path.write_text(body, encoding="utf-8")
+        self._print_thread(pr_number)
+        return PostedComment(cid, path.as_uri(), created)
+
+    def open_or_update_promotion(self, request: PromotionRequest) -> PromotionPR | None:
+        source = self.repo_root / request.spec_path
+        try:
+            text = source.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise BackendError(f"cannot read {source} to propose a promotion: {exc}") from exc
+        edited = set_promotion_version(text, request.version, str(source))
+        if edited == text:
+            return None
+        current = self._open_promotion(request.branch)
+        number = current.number if current else self._next_number()
+        pull = LocalPull(
+            number=number,
+            title=request.title,
+            body=request.body,
+            head=request.branch,
+            base=request.base,
+            labels=sorted({*(current.labels if current else []), *request.labels}),
+        )
+        folder = self._pr_dir(number)
+        (folder / "files" / request.spec_path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / "files" / request.spec_path).write_text(edited, encoding="utf-8")
+        (folder / "pull.json").write_text(pull.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        return PromotionPR(number, folder.as_uri(), current is None)
+
+    def _pulls(self) -> list[LocalPull]:
+        found = []
+        for path in sorted(self.root.glob("pr-*/pull.json")):
+            found.append(LocalPull.model_validate(json.loads(path.read_text(encoding="utf-8"))))
+        return found
+
+    def _open_promotion(self, branch: str) -> LocalPull | None:
+        return next((p for p in self._pulls() if p.head == branch and p.state == "open"), None)
+
+    def _next_number(self) -> int:
+        numbers = [int(p.name.removeprefix("pr-")) for p in self.root.glob("pr-*")]
+        return max(numbers, default=0) + 1
+
+    def _print_thread(self, pr_number: int) -> None:
+        out = self.out or sys.stdout
+        comments = self.comments(pr_number)
+        out.write(f"== PR #{pr_number}: {len(comments)} comment(s) in {self._pr_dir(pr_number)}\n")
+        for cid, text in comments:
+            out.write(f"-- comment {cid}\n{text.rstrip()}\n")
+        out.flush()

@@ -1,0 +1,63 @@
+"""The code host port: what the completion handler needs from GitHub, and nothing more.
+
+Two operations, both idempotent so a redelivered event converges instead of duplicating:
+keep one comment per marker on a PR, and keep one open promotion PR per spec.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class PostedComment:
+    id: int
+    url: str
+    created: bool  # False when an existing comment was edited in place
+
+
+@dataclass(frozen=True)
+class PromotionRequest:
+    """Record `version` in the spec's promotion section on a branch, and propose it in a PR."""
+
+    spec: str
+    spec_path: str  # in the repository, e.g. specs/churn.yaml
+    version: str
+    title: str
+    body: str
+    base: str = "main"
+    labels: tuple[str, ...] = field(default=("retrain", "promotion"))
+
+    @property
+    def branch(self) -> str:
+        return f"retrain/promote-{self.spec}"
+
+    @property
+    def commit_message(self) -> str:
+        return f"Promote {self.spec} to {self.version}"
+
+
+@dataclass(frozen=True)
+class PromotionPR:
+    number: int
+    url: str
+    created: bool  # False when the spec's open promotion PR was updated
+
+
+class CodeHost(Protocol):
+    def upsert_comment(self, pr_number: int, marker: str, body: str) -> PostedComment:
+        """Edit the comment that starts with `marker` (any page), or add it if none does."""
+        ...
+
+    def open_or_update_promotion(self, request: PromotionRequest) -> PromotionPR | None:
+        """Point the spec's promotion branch at base plus the edit; open or update its PR.
+
+        None when base already records this version: there is nothing to propose.
+        """
+        ...
+
+
+def with_marker(marker: str, body: str) -> str:
+    """The body as posted: it must start with the marker, or it will not be found again."""
+    return body if body.lstrip().startswith(marker) else f"{marker}\n{body}"

@@ -1,0 +1,170 @@
+"""The PyGithub adapter against the fake GitHub: comments kept in place, retries, auth."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+from fakes.github_client import TOKEN, settings_for
+from fakes.github_server import FakeGitHub
+
+from retrain.codehost.github import GitHubCodeHost, GitHubSettings, build_client
+from retrain.errors import BackendError, ConfigError, TransientError
+from retrain.report import comment_marker
+
+MARKER = comment_marker("churn", 1)
+
+
+def test_creates_then_updates_in_place(fake: FakeGitHub, host: GitHubCodeHost) -> None:
+    pr = fake.open_pr()
+    first = host.upsert_comment(pr, MARKER, f"{MARKER}\nauc 0.80")
+    second = host.upsert_comment(pr, MARKER, f"{MARKER}\nauc 0.81")
+    third = host.upsert_comment(pr, MARKER, f"{MARKER}\nauc 0.82")
+    assert first.created and not second.created and not third.created
+    assert first.id == second.id == third.id
+    (comment,) = fake.comments_on(pr)
+    assert comment["body"] == f"{MARKER}\nauc 0.82"
+    assert len(fake.calls("POST", r"/issues/\d+/comments$")) == 1
+    assert len(fake.calls("PATCH", r"/issues/comments/")) == 2
+    assert first.url.startswith(fake.base_url)
+
+
+def test_finds_the_marker_beyond_the_first_page(fake: FakeGitHub, host: GitHubCodeHost) -> None:
+    pr = fake.open_pr()
+    for i in range(45):
+        fake.add_comment(pr, f"chatter {i}")
+    ours = fake.add_comment(pr, f"{MARKER}\nold numbers", user="retrain-bot")
+    fake.add_comment(pr, "a reply quoting it:\n" + MARKER)  # not ours: does not start with it
+    posted = host.upsert_comment(pr, MARKER, "new numbers")
+    assert posted.id == ours and not posted.created
+    pages = {r.query.get("page", "1") for r in fake.calls("GET", r"/issues/\d+/comments$")}
+    assert pages == {"1", "2"}
+    bodies = [c["body"] for c in fake.comments_on(pr) if c["id"] == ours]
+    assert bodies == [f"{MARKER}\nnew numbers"]  # the marker is added when missing
+
+
+def test_other_specs_markers_are_left_alone(fake: FakeGitHub, host: GitHubCodeHost) -> None:
+    pr = fake.open_pr()
+    host.upsert_comment(pr, comment_marker("house-prices", pr), "rmse")
+    host.upsert_comment(pr, MARKER, "auc")
+    assert len(fake.comments_on(pr)) == 2
+
+
+def test_duplicates_from_a_lost_response_are_removed(
+    fake: FakeGitHub, host: GitHubCodeHost
+) -> None:
+    pr = fake.open_pr()
+    keep = fake.add_comment(pr, f"{MARKER}\none", user="retrain-bot")
+    fake.add_comment(pr, f"{MARKER}\ntwo", user="retrain-bot")
+    host.upsert_comment(pr, MARKER, "three")
+    assert [(c["id"], c["body"]) for c in fake.comments_on(pr)] == [(keep, f"{MARKER}\nthree")]
+
+
+def test_a_502_is_retried(fake: FakeGitHub, host: GitHubCodeHost) -> None:
+    pr = fake.open_pr()
+    fake.fail_next("GET", r"/comments$", 502, {"message": "Server Error"})
+    host.upsert_comment(pr, MARKER, "auc")
+    statuses = [r.status for r in fake.calls("GET", r"/comments$")]
+    assert statuses == [502, 200]
+    assert len(fake.comments_on(pr)) == 1
+
+
+def test_persistent_5xx_becomes_a_transient_error(fake: FakeGitHub) -> None:
+    host = GitHubCodeHost(build_client(settings_for(fake, retries=2)), "acme/models")
+    pr = fake.open_pr()
+    for _ in range(3):
+        fake.fail_next("GET", r"/comments$", 503, {"message": "Unavailable"})
+    with pytest.raises(TransientError):
+        host.upsert_comment(pr, MARKER, "auc")
+    assert len(fake.calls("GET", r"/comments$")) == 3
+
+
+def test_a_rate_limit_waits_for_the_reset(fake: FakeGitHub, host: GitHubCodeHost) -> None:
+    pr = fake.open_pr()
+    reset = int(time.time()) + 1
+    fake.fail_next(
+        "GET",
+        r"/comments$",
+        403,
+        {"message": "API rate limit exceeded for user ID 1.", "documentation_url": "x"},
+        {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)},
+    )
+    host.upsert_comment(pr, MARKER, "auc")
+    limited, retried = fake.calls("GET", r"/comments$")
+    assert (limited.status, retried.status) == (403, 200)
+    assert retried.at >= reset  # waited for the reset, not merely retried
+    assert len(fake.comments_on(pr)) == 1
+
+
+def test_a_rate_limit_reset_too_far_away_is_left_for_redelivery(fake: FakeGitHub) -> None:
+    host = GitHubCodeHost(build_client(settings_for(fake, max_rate_limit_wait=5)), "acme/models")
+    pr = fake.open_pr()
+    fake.fail_next(
+        "GET",
+        r"/comments$",
+        403,
+        {"message": "API rate limit exceeded for user ID 1."},
+        {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(time.time()) + 3600)},
+    )
+    with pytest.raises(TransientError):
+        host.upsert_comment(pr, MARKER, "auc")
+
+
+def test_a_missing_pr_is_a_permanent_error(host: GitHubCodeHost) -> None:
+    with pytest.raises(BackendError):
+        host.upsert_comment(999, MARKER, "auc")
+
+
+def test_bad_credentials_are_permanent_and_the_token_is_never_logged(
+    fake: FakeGitHub, caplog: pytest.LogCaptureFixture
+) -> None:
+    pr = fake.open_pr()
+    caplog.set_level(logging.DEBUG)
+    good = GitHubCodeHost(build_client(settings_for(fake)), "acme/models")
+    good.upsert_comment(pr, MARKER, "auc")
+    wrong = "wrong-token-also-not-a-secret"
+    bad = GitHubCodeHost(build_client(settings_for(fake, token=wrong)), "acme/models")
+    with pytest.raises(BackendError, match="401"):
+        bad.upsert_comment(pr, MARKER, "auc")
+    assert any("comments" in r.getMessage() for r in caplog.records)  # PyGithub did log
+    assert not [r for r in caplog.records if TOKEN in r.getMessage() or wrong in r.getMessage()]
+    assert TOKEN not in repr(settings_for(fake))
+    assert {r.auth for r in fake.requests} == {"token", "none"}
+
+
+def test_github_app_installation_auth(fake: FakeGitHub) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    env = {
+        "RETRAIN_GITHUB_REPO": "acme/models",
+        "RETRAIN_GITHUB_API_URL": fake.base_url,
+        "RETRAIN_GITHUB_APP_ID": fake.app_id,
+        "RETRAIN_GITHUB_APP_INSTALLATION_ID": str(fake.installation_id),
+        "RETRAIN_GITHUB_APP_PRIVATE_KEY": pem,
+    }
+    settings = GitHubSettings.from_env(env).model_copy(
+        update={"seconds_between_requests": 0, "seconds_between_writes": 0}
+    )
+    pr = fake.open_pr()
+    GitHubCodeHost(build_client(settings), "acme/models").upsert_comment(pr, MARKER, "auc")
+    assert [r.auth for r in fake.requests] == ["app-jwt", "installation", "installation"]
+    assert fake.comments_on(pr)[0]["user"] == "retrain-app[bot]"
+
+
+def test_settings_come_from_the_environment() -> None:
+    settings = GitHubSettings.from_env({"GITHUB_REPOSITORY": "acme/models", "GITHUB_TOKEN": "t"})
+    assert settings.repo == "acme/models" and settings.api_url.startswith("https://")
+    with pytest.raises(ConfigError, match="no GitHub credentials"):
+        GitHubSettings.from_env({"RETRAIN_GITHUB_REPO": "acme/models"})
+    with pytest.raises(ConfigError, match="repo"):
+        GitHubSettings.from_env({"RETRAIN_GITHUB_TOKEN": "t"})
+    with pytest.raises(ConfigError, match="GitHub App auth needs"):
+        GitHubSettings.from_env({"RETRAIN_GITHUB_REPO": "a/b", "RETRAIN_GITHUB_APP_ID": "1"})
