@@ -11,12 +11,14 @@ from retrain.runs import RunRequest
 
 
 class RecordingBackend:
-    def __init__(self, transient_failures: int = 0) -> None:
+    def __init__(self, transient_failures: int = 0, finish_at_once: bool = False) -> None:
+        """`finish_at_once`: runs end as soon as they start (concurrency limits never bite)."""
         self._lock = threading.Lock()
         self.calls: list[RunRequest] = []
         self.jobs: dict[str, RunRequest] = {}
         self.active: set[str] = set()
         self.transient_failures = transient_failures
+        self.finish_at_once = finish_at_once
 
     def submit(self, request: RunRequest) -> bool:
         with self._lock:
@@ -27,7 +29,8 @@ class RecordingBackend:
             if request.job_id in self.jobs:
                 return False
             self.jobs[request.job_id] = request
-            self.active.add(request.job_id)
+            if not self.finish_at_once:
+                self.active.add(request.job_id)
             return True
 
     def finish(self, job_id: str) -> None:

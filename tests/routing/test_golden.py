@@ -1,0 +1,28 @@
+"""Every golden payload through the router: the decisions must match expected.json exactly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from routing.helpers import make_service
+
+GOLDEN = Path(__file__).parents[1] / "golden" / "events"
+EXPECTED = json.loads((GOLDEN / "expected.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_golden_event(name: str) -> None:
+    service, backend, log, sink = make_service()
+    handle = {
+        "data_arrival": service.data_arrival,
+        "drift": service.drift_alert,
+        "run_complete": service.run_complete,
+    }[EXPECTED[name]["function"]]
+    decisions = handle((GOLDEN / name).read_bytes(), name)
+    assert [d.summary() for d in decisions] == EXPECTED[name]["decisions"]
+    assert log.decisions == decisions  # every decision is recorded
+    assert len(backend.jobs) == sum(d.decision == "run" for d in decisions)
+    assert len(sink.outcomes) == sum(d.decision == "completed" for d in decisions)
