@@ -15,7 +15,9 @@ from pathlib import Path
 from retrain.spec import load_spec
 
 
-def compile_spec(spec_path: str, out: Path, pipeline_root: str, image: str, serving_root: str) -> Path:
+def compile_spec(
+    spec_path: str, out: Path, pipeline_root: str, image: str, serving_root: str
+) -> Path:
     from tfx import v1 as tfx
 
     from pipelines.factory import PipelineTarget, create_pipeline
@@ -26,7 +28,7 @@ def compile_spec(spec_path: str, out: Path, pipeline_root: str, image: str, serv
         pipeline_root=f"{pipeline_root.rstrip('/')}/{spec.name}",
         serving_dir=f"{serving_root.rstrip('/')}/{spec.name}",
         repo_root=Path("."),
-        beam_args=(),
+        beam_args=("--allow_unsafe_triggers",),
     )
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
         config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(default_image=image),

@@ -23,6 +23,15 @@ from retrain.spec.model import Spec
 
 Orchestrator = Literal["local", "vertex"]
 
+# Beam 2.74's DirectRunner first tries the Prism runner, which downloads a binary at run time.
+# Batch pipelines have no unsafe triggers, and declaring that makes Beam skip Prism and run
+# the in-process FnApiRunner: no download, no network.
+LOCAL_BEAM_ARGS = (
+    "--direct_running_mode=in_memory",
+    "--direct_num_workers=1",
+    "--allow_unsafe_triggers",
+)
+
 
 @dataclass(frozen=True)
 class PipelineTarget:
@@ -34,7 +43,7 @@ class PipelineTarget:
     repo_root: Path = Path(".")
     metadata_path: str | None = None
     run_values: dict[str, str] = field(default_factory=dict)
-    beam_args: tuple[str, ...] = ("--direct_running_mode=in_memory", "--direct_num_workers=1")
+    beam_args: tuple[str, ...] = LOCAL_BEAM_ARGS
     started_at: str = ""
 
 
@@ -104,9 +113,13 @@ def eval_config(spec: Spec) -> tfma.EvalConfig:
             threshold.change_threshold.CopyFrom(
                 tfma.GenericChangeThreshold(direction=direction, absolute={"value": limit})
             )
-        has_threshold = threshold.HasField("value_threshold") or threshold.HasField("change_threshold")
+        has_threshold = threshold.HasField("value_threshold") or threshold.HasField(
+            "change_threshold"
+        )
         metric_configs.append(
-            tfma.MetricConfig(class_name=info.tfma_class, threshold=threshold if has_threshold else None)
+            tfma.MetricConfig(
+                class_name=info.tfma_class, threshold=threshold if has_threshold else None
+            )
         )
     metric_configs.append(tfma.MetricConfig(class_name="ExampleCount"))
     slicing = [tfma.SlicingSpec()] + [
@@ -114,9 +127,14 @@ def eval_config(spec: Spec) -> tfma.EvalConfig:
     ]
     return tfma.EvalConfig(
         model_specs=[
-            tfma.ModelSpec(name="candidate", signature_name="serving_default", label_key=spec.label),
             tfma.ModelSpec(
-                name="baseline", signature_name="serving_default", label_key=spec.label, is_baseline=True
+                name="candidate", signature_name="serving_default", label_key=spec.label
+            ),
+            tfma.ModelSpec(
+                name="baseline",
+                signature_name="serving_default",
+                label_key=spec.label,
+                is_baseline=True,
             ),
         ],
         slicing_specs=slicing,
@@ -214,5 +232,3 @@ def create_pipeline(spec: Spec, target: PipelineTarget) -> tfx.dsl.Pipeline:
 def component_count(spec: Spec) -> int:
     """How many nodes the pipeline has, for progress display."""
     return 10 if spec.transform else 9
-
-

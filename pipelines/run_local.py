@@ -28,14 +28,16 @@ class _Progress(logging.Handler):
         self.started: dict[str, float] = {}
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.msg == "Component %s is running." and record.args:
-            node = str(record.args[0])
+        node = str(record.args[0]) if isinstance(record.args, tuple) and record.args else ""
+        if record.msg == "Component %s is running." and node:
             self.started[node] = time.monotonic()
             print(f"progress: [{len(self.started)}/{self.total}] {node} running", flush=True)
-        elif record.msg == "Component %s is finished." and record.args:
-            node = str(record.args[0])
+        elif record.msg == "Component %s is finished." and node:
             took = time.monotonic() - self.started.get(node, time.monotonic())
-            print(f"progress: [{len(self.started)}/{self.total}] {node} done in {took:.1f}s", flush=True)
+            print(
+                f"progress: [{len(self.started)}/{self.total}] {node} done in {took:.1f}s",
+                flush=True,
+            )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,7 @@ TFMA's metric keys to spec metric names is tested without running a pipeline.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from retrain.metrics import METRICS, TFMA_NAMES
@@ -41,7 +41,7 @@ def _number(value: float) -> float:
     return value if math.isfinite(value) else float("nan")
 
 
-def slice_metrics(values: Iterable[MetricValue], wanted: list[str]) -> list[SliceMetric]:
+def slice_metrics(values: Iterable[MetricValue], wanted: Sequence[str]) -> list[SliceMetric]:
     """Candidate and baseline side by side, per slice, for the spec's metrics only."""
     table: dict[tuple[tuple[tuple[str, str], ...], str], dict[str, float]] = {}
     counts: dict[tuple[tuple[str, str], ...], int] = {}
@@ -52,7 +52,7 @@ def slice_metrics(values: Iterable[MetricValue], wanted: list[str]) -> list[Slic
             counts[v.slice] = int(v.value)
             continue
         metric = _BY_TFMA_NAME.get(v.name)
-        if metric not in wanted:
+        if metric is None or metric not in wanted:
             continue
         side = BASELINE if v.model_name == BASELINE else CANDIDATE
         table.setdefault((v.slice, metric), {})[side] = _number(v.value)
@@ -66,7 +66,9 @@ def slice_metrics(values: Iterable[MetricValue], wanted: list[str]) -> list[Slic
         )
         for (slice_key, metric), sides in table.items()
     ]
-    return sorted(rows, key=lambda r: (len(r.slice), sorted(r.slice.items()), wanted.index(r.metric)))
+    return sorted(
+        rows, key=lambda r: (len(r.slice), sorted(r.slice.items()), wanted.index(r.metric))
+    )
 
 
 def thresholds(spec: Spec) -> list[Threshold]:

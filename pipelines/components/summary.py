@@ -32,7 +32,9 @@ class EvaluationSummaryFile(artifact.Artifact):
 
 
 def _slice(key: object) -> tuple[tuple[str, str], ...]:
-    return tuple((str(column), str(value)) for column, value in tfma.slicer.deserialize_slice_key(key))
+    return tuple(
+        (str(column), str(value)) for column, value in tfma.slicer.deserialize_slice_key(key)
+    )
 
 
 def _metric_values(evaluation_uri: str) -> list[MetricValue]:
@@ -106,7 +108,7 @@ def _write(path: str, text: str) -> None:
 
 
 @tfx.dsl.components.component
-def EvaluationSummaryWriter(  # noqa: N802 - TFX names components like classes
+def EvaluationSummaryWriter(
     evaluation: InputArtifact[standard_artifacts.ModelEvaluation],
     blessing: InputArtifact[standard_artifacts.ModelBlessing],
     anomalies: InputArtifact[standard_artifacts.ExampleAnomalies],
@@ -148,7 +150,9 @@ def EvaluationSummaryWriter(  # noqa: N802 - TFX names components like classes
         validation_failures=_validation_failures(evaluation.uri),
         candidate=ModelRef(
             uri=model.uri,
-            pushed_uri=pushed_model.get_string_custom_property("pushed_destination") if pushed else "",
+            pushed_uri=pushed_model.get_string_custom_property("pushed_destination")
+            if pushed
+            else "",
         ),
         baseline=ModelRef(uri=baseline_model.uri) if baseline_model is not None else None,
         anomalies=_anomalies(anomalies),

@@ -24,7 +24,9 @@ _SAMPLE_BATCHES = 20
 def _dataset(fn_args: Any, files: list[str], schema: Any, settings: ModuleSettings) -> Any:
     batch_size = int(settings.hyperparameter("batch_size", 64))
     dataset = fn_args.data_accessor.tf_dataset_factory(
-        files, tfxio.TensorFlowDatasetOptions(batch_size=batch_size, label_key=settings.label), schema
+        files,
+        tfxio.TensorFlowDatasetOptions(batch_size=batch_size, label_key=settings.label),
+        schema,
     )
     return dataset.map(lambda features, label: (_prepare(features, settings), label))
 
@@ -96,12 +98,16 @@ def build_model(settings: ModuleSettings, sample: Any, tft_output: Any) -> Any:
     return model
 
 
-def _serving_signature(model: Any, settings: ModuleSettings, raw_spec: dict[str, Any], tft_output: Any) -> Any:
+def _serving_signature(
+    model: Any, settings: ModuleSettings, raw_spec: dict[str, Any], tft_output: Any
+) -> Any:
     raw_spec = {k: v for k, v in raw_spec.items() if k != settings.label}
     if tft_output is not None:
         model.tft_layer = tft_output.transform_features_layer()
 
-    @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
+    @tf.function(  # type: ignore[untyped-decorator]
+        input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")]
+    )
     def serve(serialized: Any) -> dict[str, Any]:
         features = tf.io.parse_example(serialized, raw_spec)
         if tft_output is not None:
@@ -122,9 +128,9 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
         schema = tft_output.transformed_metadata.schema
         raw_spec = tft_output.raw_feature_spec()
     else:
-        from tfx.utils import io_utils
         from tensorflow_metadata.proto.v0 import schema_pb2
         from tensorflow_transform.tf_metadata import schema_utils
+        from tfx.utils import io_utils
 
         schema = io_utils.parse_pbtxt_file(fn_args.schema_path, schema_pb2.Schema())
         raw_spec = schema_utils.schema_as_feature_spec(schema).feature_spec
@@ -141,4 +147,6 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
         verbose=2,
     )
     signature = _serving_signature(model, settings, raw_spec, tft_output)
-    model.save(fn_args.serving_model_dir, save_format="tf", signatures={"serving_default": signature})
+    model.save(
+        fn_args.serving_model_dir, save_format="tf", signatures={"serving_default": signature}
+    )

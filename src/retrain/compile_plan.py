@@ -18,8 +18,13 @@ from retrain.spec.model import Spec
 
 MANIFEST = "manifest.json"
 # Code that shapes the compiled template, relative to the repository root.
-PIPELINE_CODE = ("pipelines", "src/retrain/spec", "src/retrain/metrics.py", "src/retrain/runs.py",
-                 "src/retrain/summary.py")
+PIPELINE_CODE = (
+    "pipelines",
+    "src/retrain/spec",
+    "src/retrain/metrics.py",
+    "src/retrain/runs.py",
+    "src/retrain/summary.py",
+)
 
 
 class CompileOptions(BaseModel):
@@ -81,7 +86,8 @@ class Plan:
 
 
 def plan(specs: list[Spec], hashes: dict[str, str], manifest: Manifest, out: Path) -> Plan:
-    to_compile, unchanged = [], []
+    to_compile: list[str] = []
+    unchanged: list[str] = []
     for spec in specs:
         entry = manifest.specs.get(spec.name)
         fresh = (

@@ -1,13 +1,13 @@
 """The one exception root of retrain, so callers can catch everything we raise.
 
-    RetrainError
-    ├── SpecError            a spec file is invalid (carries every problem found)
-    ├── SummaryError         an evaluation summary JSON is missing or malformed
-    ├── EventError           an event cannot be decoded: permanent, acknowledge and record
-    ├── TransientError       a backend is briefly unavailable: raise so Pub/Sub redelivers
-    ├── BackendError         a backend refused a request for good (bad template, permission)
-    ├── PipelineError        a pipeline failed to build, compile or run
-    └── ConfigError          the service's environment settings are missing or invalid
+RetrainError
+├── SpecError            a spec file is invalid (carries every problem found)
+├── SummaryError         an evaluation summary JSON is missing or malformed
+├── EventError           an event cannot be decoded: permanent, acknowledge and record
+├── TransientError       a backend is briefly unavailable: raise so Pub/Sub redelivers
+├── BackendError         a backend refused a request for good (bad template, permission)
+├── PipelineError        a pipeline failed to build, compile or run
+└── ConfigError          the service's environment settings are missing or invalid
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ QUIET_TF = {"TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARN
 
 
 def repo_root() -> Path:
-    """The checkout this package runs from: the nearest ancestor of cwd with specs/ and pipelines/."""
+    """The checkout we run from: the nearest ancestor of cwd with pipelines/ and pyproject."""
     configured = os.environ.get("RETRAIN_REPO_ROOT")
     if configured:
         return Path(configured).resolve()

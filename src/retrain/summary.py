@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from retrain.errors import SummaryError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 SUMMARY_FILENAME = "evaluation_summary.json"
 
 
@@ -106,7 +106,8 @@ def parse_summary(text: str | bytes, source: str) -> EvaluationSummary:
     version = raw.get("schema_version")
     if version != SCHEMA_VERSION:
         raise SummaryError(
-            f"{source}: schema_version {version!r} is not supported (this reader knows {SCHEMA_VERSION})"
+            f"{source}: schema_version {version!r} is not supported "
+            f"(this reader knows {SCHEMA_VERSION})"
         )
     try:
         return EvaluationSummary.model_validate(raw)

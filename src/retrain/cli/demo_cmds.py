@@ -57,7 +57,9 @@ def _demo(args: argparse.Namespace) -> int:
 
     spec, path = resolve_spec(args.spec)
     started = _step(3, f"run {spec.name} locally with TFX (LocalDagRunner, SQLite metadata)")
-    summary_file = run_local(spec, path, workdir, {"run_id": f"{spec.name}-demo-1", "trigger": "manual"})
+    summary_file = run_local(
+        spec, path, workdir, {"run_id": f"{spec.name}-demo-1", "trigger": "manual"}
+    )
     _done(started)
 
     echo(f"\n[4] evaluation summary ({summary_file})")

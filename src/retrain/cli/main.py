@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "retrain.cli.pipeline_cmds",
     "retrain.cli.event_cmds",
     "retrain.cli.demo_cmds",
+    "retrain.cli.compare_cmds",
 )
 
 

@@ -42,7 +42,9 @@ def register(subparsers: Any) -> None:
     run.add_argument("--local", action="store_true", help="run here with TFX's LocalDagRunner")
     run.add_argument("--workdir", default=DEFAULT_WORKDIR, help="where runs keep their files")
     for name in RUNTIME_PARAMETERS:
-        run.add_argument(f"--{name.replace('_', '-')}", default="", help=f"runtime parameter {name}")
+        run.add_argument(
+            f"--{name.replace('_', '-')}", default="", help=f"runtime parameter {name}"
+        )
     run.set_defaults(handler=_run)
 
     compile_ = subparsers.add_parser(
@@ -92,8 +94,14 @@ def run_local(spec: Spec, spec_path: Path, workdir: Path, values: dict[str, str]
     """Run the pipeline; return the summary path. Progress lines stream to stdout."""
     layout = LocalLayout(workdir=workdir.resolve(), spec=spec.name)
     run_id = values.get("run_id") or default_run_id(spec)
-    args = ["--spec", str(spec_path.resolve()), "--workdir", str(layout.workdir),
-            "--repo-root", str(repo_root())]
+    args = [
+        "--spec",
+        str(spec_path.resolve()),
+        "--workdir",
+        str(layout.workdir),
+        "--repo-root",
+        str(repo_root()),
+    ]
     for name in RUNTIME_PARAMETERS:
         value = run_id if name == "run_id" else values.get(name, "")
         args += [f"--{name.replace('_', '-')}", value]
@@ -124,7 +132,9 @@ def describe(summary: EvaluationSummary) -> str:
     lines.append(f"  {'metric':<10} {'slice':<24} {'candidate':>10} {'baseline':>10}")
     for row in summary.metrics:
         where = ", ".join(f"{k}={v}" for k, v in row.slice.items()) or "overall"
-        lines.append(f"  {row.metric:<10} {where:<24} {_fmt(row.candidate):>10} {_fmt(row.baseline):>10}")
+        lines.append(
+            f"  {row.metric:<10} {where:<24} {_fmt(row.candidate):>10} {_fmt(row.baseline):>10}"
+        )
     for failure in summary.validation_failures:
         lines.append(f"  threshold failed: {failure}")
     for anomaly in summary.anomalies:
@@ -153,7 +163,7 @@ def compile_specs(
 ) -> tuple[list[str], list[str]]:
     """Compile what changed; return (compiled, unchanged) spec names."""
     specs = load_specs(paths)
-    by_name = dict(zip((s.name for s in specs), paths))
+    by_name = dict(zip((s.name for s in specs), paths, strict=True))
     code = code_hash(repo_root())
     hashes = {s.name: input_hash(s, options, code) for s in specs}
     manifest = Manifest.load(out)
@@ -164,9 +174,17 @@ def compile_specs(
         echo(f"unchanged {name} (content hash {hashes[name][:12]}), skipped")
     if compiled:
         out.mkdir(parents=True, exist_ok=True)
-        args = ["--out", str(out.resolve()), "--pipeline-root", options.pipeline_root,
-                "--serving-root", options.serving_root, "--image", options.image,
-                *[str(by_name[n].resolve()) for n in compiled]]
+        args = [
+            "--out",
+            str(out.resolve()),
+            "--pipeline-root",
+            options.pipeline_root,
+            "--serving-root",
+            options.serving_root,
+            "--image",
+            options.image,
+            *[str(by_name[n].resolve()) for n in compiled],
+        ]
         lines = run_module("pipelines.compile", args, out / "compile.log", on_line=lambda _: None)
         took = dict(line.split()[1:3] for line in lines if line.startswith("compiled: "))
         versions = {s.name: s.fingerprint() for s in specs}
@@ -178,7 +196,10 @@ def compile_specs(
                 template=template,
                 template_sha256=file_sha256(out / template),
             )
-            echo(f"compiled  {name} -> {out / template} ({took.get(str(out.resolve() / template), '?')})")
+            echo(
+                f"compiled  {name} -> {out / template} "
+                f"({took.get(str(out.resolve() / template), '?')})"
+            )
         manifest.save(out)
     return compiled, unchanged
 
@@ -190,5 +211,7 @@ def _compile(args: argparse.Namespace) -> int:
     )
     started = time.monotonic()
     compiled, unchanged = compile_specs(paths, Path(args.out), options, args.force)
-    echo(f"{len(compiled)} compiled, {len(unchanged)} unchanged in {time.monotonic() - started:.1f}s")
+    echo(
+        f"{len(compiled)} compiled, {len(unchanged)} unchanged in {time.monotonic() - started:.1f}s"
+    )
     return 0

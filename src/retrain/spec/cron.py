@@ -16,11 +16,19 @@ _FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
         "month",
         1,
         12,
-        {m: i + 1 for i, m in enumerate(
-            ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-        )},
+        {
+            m: i + 1
+            for i, m in enumerate(
+                ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+            )
+        },
     ),
-    ("day of week", 0, 7, {d: i for i, d in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])}),
+    (
+        "day of week",
+        0,
+        7,
+        {d: i for i, d in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])},
+    ),
 )
 _ATOM = re.compile(r"^(\*|[0-9a-z]+(?:-[0-9a-z]+)?)(?:/([0-9]+))?$")
 
@@ -30,7 +38,7 @@ def cron_problem(expression: str) -> str | None:
     parts = expression.split()
     if len(parts) != 5:
         return f"expected 5 fields (minute hour day-of-month month day-of-week), got {len(parts)}"
-    for text, (field, low, high, names) in zip(parts, _FIELDS):
+    for text, (field, low, high, names) in zip(parts, _FIELDS, strict=True):
         for item in text.lower().split(","):
             match = _ATOM.match(item)
             if not match:

@@ -33,7 +33,9 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[st
     """The field names valid at `loc`, to suggest a fix for a misspelt key."""
     current: Any = model
     for part in loc[:-1]:
-        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+        if isinstance(part, int) or not (
+            isinstance(current, type) and issubclass(current, BaseModel)
+        ):
             continue
         field = current.model_fields.get(part)
         if field is None:
@@ -112,13 +114,21 @@ def _file_checks(spec: Spec, path: Path, lines: dict[tuple[str | int, ...], int]
     file = str(path)
     if spec.name != path.stem:
         problems.append(
-            Problem(file, line_of(lines, ("name",)), "name",
-                    f"name {spec.name!r} must match the file name {path.stem!r}")
+            Problem(
+                file,
+                line_of(lines, ("name",)),
+                "name",
+                f"name {spec.name!r} must match the file name {path.stem!r}",
+            )
         )
     if not _module_exists(spec.trainer.module):
         problems.append(
-            Problem(file, line_of(lines, ("trainer", "module")), "trainer.module",
-                    f"trainer module {spec.trainer.module!r} cannot be found")
+            Problem(
+                file,
+                line_of(lines, ("trainer", "module")),
+                "trainer.module",
+                f"trainer module {spec.trainer.module!r} cannot be found",
+            )
         )
     return problems
 
@@ -144,8 +154,12 @@ def load_specs(paths: Iterable[str | Path]) -> list[Spec]:
         problems.extend(_file_checks(spec, path, lines))
         if spec.name in first_seen:
             problems.append(
-                Problem(file, line_of(lines, ("name",)), "name",
-                        f"name {spec.name!r} is already used by {first_seen[spec.name]}")
+                Problem(
+                    file,
+                    line_of(lines, ("name",)),
+                    "name",
+                    f"name {spec.name!r} is already used by {first_seen[spec.name]}",
+                )
             )
         else:
             first_seen[spec.name] = path

@@ -113,7 +113,7 @@ class MetricThreshold(_Strict):
                 raise FieldProblem(
                     (label,),
                     f"{label} {value} is outside the range of {self.name} "
-                    f"[{low}, {'inf' if high is None else high}]"
+                    f"[{low}, {'inf' if high is None else high}]",
                 )
         if self.min is not None and self.max is not None and self.min > self.max:
             raise FieldProblem(("min",), f"min {self.min} is greater than max {self.max}")

@@ -1,0 +1,70 @@
+"""KubeflowV2DagRunner compile: tasks and parameters, determinism, incrementality."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from retrain.cli.pipeline_cmds import compile_specs
+from retrain.compile_plan import CompileOptions
+from retrain.runs import RUNTIME_PARAMETERS
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.tfx
+
+OPTIONS = CompileOptions(
+    pipeline_root="gs://test-bucket/pipelines",
+    serving_root="gs://test-bucket/serving",
+    image="europe-docker.pkg.dev/test/retrain/pipelines:abc123",
+)
+
+
+def test_compile_is_complete_deterministic_and_incremental(
+    repo_cwd: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    specs_dir = tmp_path / "specs"
+    shutil.copytree(REPO / "specs", specs_dir, ignore=shutil.ignore_patterns("*.json"))
+    paths = sorted(specs_dir.glob("*.yaml"))
+    out = tmp_path / "out"
+
+    compiled, unchanged = compile_specs(paths, out, OPTIONS)
+    assert (sorted(compiled), unchanged) == (["churn", "house-prices"], [])
+
+    churn = json.loads((out / "churn.json").read_text())
+    spec = churn["pipelineSpec"]
+    tasks = set(spec["root"]["dag"]["tasks"])
+    assert {
+        "BigQueryExampleGen",
+        "StatisticsGen",
+        "SchemaGen",
+        "ExampleValidator",
+        "Transform",
+        "Trainer",
+        "Evaluator",
+        "Pusher",
+        "EvaluationSummaryWriter",
+    } <= tasks
+    assert any(t.startswith("latest_blessed_model_resolver") for t in tasks)
+    assert set(spec["root"]["inputDefinitions"]["parameters"]) == set(RUNTIME_PARAMETERS)
+    assert churn["runtimeConfig"]["gcsOutputDirectory"] == "gs://test-bucket/pipelines/churn"
+    assert OPTIONS.image in (out / "churn.json").read_text()
+    regressor = json.loads((out / "house-prices.json").read_text())["pipelineSpec"]
+    assert "Transform" not in regressor["root"]["dag"]["tasks"]
+
+    first_bytes = {p.name: p.read_bytes() for p in out.glob("*.json")}
+    capsys.readouterr()
+    assert compile_specs(paths, out, OPTIONS) == ([], ["churn", "house-prices"])
+    assert "unchanged churn" in capsys.readouterr().out
+
+    compiled, _ = compile_specs(paths, out, OPTIONS, force=True)
+    assert sorted(compiled) == ["churn", "house-prices"]
+    assert {p.name: p.read_bytes() for p in out.glob("*.json")} == first_bytes
+
+    churn_yaml = specs_dir / "churn.yaml"
+    churn_yaml.write_text(churn_yaml.read_text().replace("train_steps: 300", "train_steps: 350"))
+    assert compile_specs(paths, out, OPTIONS) == (["churn"], ["house-prices"])
+    assert (out / "house-prices.json").read_bytes() == first_bytes["house-prices.json"]
+    assert (out / "churn.json").read_bytes() != first_bytes["churn.json"]
