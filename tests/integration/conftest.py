@@ -1,0 +1,35 @@
+"""One local stack per test session: Pub/Sub and Firestore emulators and the three function
+servers (local backend, with tests/integration/fake_run.py standing in for `retrain run`)."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from retrain.localstack.stack import LocalStack, StackConfig
+
+HERE = Path(__file__).parent
+SPECS = HERE.parent / "golden" / "events" / "specs"
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    work = tmp_path_factory.mktemp("stack")
+    config = StackConfig(
+        specs_dir=SPECS,
+        workdir=work / "work",
+        logs_dir=work / "logs",
+        env={
+            "RETRAIN_LOCAL_RUN_COMMAND": f"{sys.executable} {HERE / 'fake_run.py'}",
+            "RETRAIN_STATE_PREFIX": f"t{uuid.uuid4().hex[:8]}",
+            "RETRAIN_GIT_SHA": "9b241c8",
+        },
+    )
+    with LocalStack(config) as running:
+        yield running
+    for proc in running.procs.values():  # stop() emptied it; ports were checked free there
+        raise AssertionError(f"{proc.name} left running")

@@ -1,0 +1,21 @@
+"""Stands in for `retrain run SPEC --local ...` in stack tests: checks the arguments the local
+backend passes, writes a marker under the pipeline root, exits 0 (or 3 for a `fail` event)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+parser = argparse.ArgumentParser()
+parser.add_argument("spec", type=Path)
+parser.add_argument("--local", action="store_true", required=True)
+for flag in ("--workdir", "--run-id", "--trigger", "--git-sha", "--event-id", "--data-window"):
+    parser.add_argument(flag, required=True)
+parser.add_argument("--pr-number")
+args = parser.parse_args()
+root = Path(args.workdir) / args.spec.stem / "pipeline_root" / "summaries" / args.run_id
+root.mkdir(parents=True, exist_ok=True)
+(root / "args.json").write_text(json.dumps(vars(args), default=str))
+sys.exit(3 if args.event_id.startswith("fail") else 0)

@@ -1,0 +1,126 @@
+"""The Vertex adapter against a local fake of the v1 REST API: the real aiplatform_v1 client
+serialises every request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from routing.helpers import RecordingSink, arrival
+
+from integration.conftest import SPECS
+from retrain.backends.vertex import VertexBackend
+from retrain.errors import TransientError
+from retrain.localstack.fake_vertex import FakeVertex
+from retrain.routing.decision import MemoryLog
+from retrain.routing.index import load_index
+from retrain.routing.service import Service
+from retrain.runs import RunRequest
+from retrain.state.memory import MemoryStore
+
+REQUEST = RunRequest(
+    job_id="churn-data-0123456789abcdef0123",
+    spec="churn",
+    spec_version="3f2a9b1c0d4e",
+    trigger="data_arrival",
+    git_sha="9b241c8d31745115ca281886361fc70f565f071f",
+    event_id="11111111111",
+    data_window="2026-03-02T10:00:00Z/2026-03-02T11:00:00Z",
+)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeVertex]:
+    server = FakeVertex().start()
+    yield server
+    server.stop()
+
+
+def backend_for(fake: FakeVertex, sleeps: list[float] | None = None) -> VertexBackend:
+    return VertexBackend(
+        project="acme-analytics",
+        region="europe-west4",
+        template_uri="https://europe-west4-kfp.pkg.dev/acme/pipelines/{spec}/{git_sha}",
+        pipeline_root="gs://acme-ml/root/",
+        service_account="runner@acme-analytics.iam.gserviceaccount.com",
+        api_endpoint=fake.endpoint,
+        sleep=(sleeps if sleeps is not None else []).append,
+    )
+
+
+def test_create_sends_template_parameters_and_labels(fake: FakeVertex) -> None:
+    backend = backend_for(fake)
+    assert backend.submit(REQUEST) is True
+    (call,) = fake.requests
+    assert call.method == "POST"
+    assert call.path == "/v1/projects/acme-analytics/locations/europe-west4/pipelineJobs"
+    assert call.query["pipelineJobId"] == [REQUEST.job_id]
+    assert "authorization" not in call.headers
+    body = call.body or {}
+    assert body["templateUri"] == (
+        "https://europe-west4-kfp.pkg.dev/acme/pipelines/churn/9b241c8d31745115ca281886361fc70f565f071f"
+    )
+    assert body["runtimeConfig"] == {
+        "gcsOutputDirectory": "gs://acme-ml/root/churn",
+        "parameterValues": REQUEST.parameters(),
+    }
+    assert body["labels"] == REQUEST.labels()
+    assert body["serviceAccount"] == "runner@acme-analytics.iam.gserviceaccount.com"
+
+
+def test_already_exists_is_success_without_a_second_job(fake: FakeVertex) -> None:
+    backend = backend_for(fake)
+    assert backend.submit(REQUEST) is True
+    assert backend.submit(REQUEST) is False
+    assert len(fake.jobs) == 1
+
+
+def test_unavailable_is_retried_with_backoff(fake: FakeVertex) -> None:
+    sleeps: list[float] = []
+    backend = backend_for(fake, sleeps)
+    fake.fail_next(503, times=2)
+    assert backend.submit(REQUEST) is True
+    assert sleeps == [0.5, 1.0] and len(fake.requests) == 3
+
+
+def test_deadline_exceeded_past_the_budget_is_transient(fake: FakeVertex) -> None:
+    sleeps: list[float] = []
+    backend = backend_for(fake, sleeps)
+    fake.fail_next(504, times=4)
+    with pytest.raises(TransientError, match="after 4 attempts"):
+        backend.submit(REQUEST)
+    assert sleeps == [0.5, 1.0, 2.0] and fake.jobs == {}
+
+
+def test_running_lists_active_jobs_of_the_spec_and_describe_reads_labels(fake: FakeVertex) -> None:
+    backend = backend_for(fake)
+    backend.submit(REQUEST)
+    other = REQUEST.model_copy(update={"job_id": "house-prices-data-1", "spec": "house-prices"})
+    backend.submit(other)
+    assert backend.running("churn") == [REQUEST.job_id]
+    fake.set_state(REQUEST.job_id, "PIPELINE_STATE_SUCCEEDED")
+    assert backend.running("churn") == []
+    info = backend.describe(REQUEST.job_id)
+    assert info is not None and info.state == "PIPELINE_STATE_SUCCEEDED"
+    assert (
+        info.labels["retrain-spec"] == "churn" and info.pipeline_root == "gs://acme-ml/root/churn"
+    )
+    assert backend.describe("nope") is None
+
+
+def test_service_on_vertex_runs_once_for_a_redelivered_event(fake: FakeVertex) -> None:
+    index = load_index(SPECS)
+    log = MemoryLog()
+    service = Service(
+        index=lambda: index,
+        store=MemoryStore(),
+        backend=backend_for(fake),
+        sink=RecordingSink,
+        log=log,
+        git_sha="9b241c8",
+    )
+    body = arrival(700, "vertex-1")
+    service.data_arrival(body)
+    service.data_arrival(body)
+    assert [d.decision for d in log.decisions] == ["run", "deduplicated"]
+    assert len(fake.jobs) == 1
