@@ -1,0 +1,237 @@
+"""From a finished run to GitHub, end to end: real PyGithub against the fake GitHub."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import yaml
+
+from retrain.codehost import LocalCodeHost
+from retrain.codehost.github import GitHubCodeHost, build_client
+from retrain.completion import Blobs, CompletionHandler, default_sink
+from retrain.errors import BackendError, SummaryError, TransientError
+from retrain.report import InMemoryHistory, comment_marker
+from retrain.runs import RunOutcome
+from retrain.summary import EvaluationSummary, SliceMetric, dump_summary, summary_path
+
+if TYPE_CHECKING:  # mypy names test modules from the repository root
+    from tests.fakes.github_client import REPO_ROOT, settings_for
+    from tests.fakes.github_server import FakeGitHub
+    from tests.fakes.summaries import load
+else:  # pytest puts tests/ on sys.path (tests/ has no __init__.py)
+    from fakes.github_client import REPO_ROOT, settings_for
+    from fakes.github_server import FakeGitHub
+    from fakes.summaries import load
+
+
+def _write(root: Path, summary: EvaluationSummary, job_id: str, auc: float) -> None:
+    """A summary for `job_id` with the overall auc replaced, where the handler will look."""
+    metrics = [
+        SliceMetric(**{**m.model_dump(), "candidate": auc})
+        if (m.metric, m.slice) == ("auc", {})
+        else m
+        for m in summary.metrics
+    ]
+    run = summary.run.model_copy(update={"run_id": job_id, "pipeline_root": str(root)})
+    path = Path(summary_path(str(root), job_id))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dump_summary(summary.model_copy(update={"run": run, "metrics": metrics})))
+
+
+def _outcome(root: Path, job_id: str, **changes: Any) -> RunOutcome:
+    values: dict[str, Any] = {
+        "job_id": job_id,
+        "spec": "churn",
+        "state": "succeeded",
+        "trigger": "pull_request",
+        "git_sha": "5d1e0a7c2b9f8e6d4c3b2a1908f7e6d5c4b3a291",
+        "pipeline_root": str(root),
+        "console_url": "https://console.cloud.google.com/vertex-ai/pipelines/runs/x",
+        **changes,
+    }
+    return RunOutcome(**values)
+
+
+@pytest.fixture
+def handler(fake: FakeGitHub, tmp_path: Path) -> CompletionHandler:
+    host = GitHubCodeHost(build_client(settings_for(fake)), "acme/models")
+    return CompletionHandler(host=host)
+
+
+def test_three_runs_on_a_pr_leave_one_comment_with_the_latest_numbers(
+    fake: FakeGitHub, handler: CompletionHandler, tmp_path: Path
+) -> None:
+    pr = fake.open_pr()
+    for i, auc in enumerate([0.8350, 0.8390, 0.8412]):
+        _write(tmp_path, load("churn_pass"), f"churn-pr-run-{i}", auc)
+        handler.handle(_outcome(tmp_path, f"churn-pr-run-{i}", pr_number=pr))
+    (comment,) = fake.comments_on(pr)
+    body = comment["body"]
+    assert body.startswith(comment_marker("churn", pr))
+    assert "`auc` 0.8412" in body and "churn-pr-run-2" in body and "churn-pr-run-1" not in body
+    assert "line [0.8350, 0.8390, 0.8412]" in body  # history kept beside the pipeline root
+    assert (tmp_path / "history" / "churn.json").exists()
+
+
+def test_a_failed_run_replaces_the_comment_with_its_error(
+    fake: FakeGitHub, handler: CompletionHandler, tmp_path: Path
+) -> None:
+    pr = fake.open_pr()
+    _write(tmp_path, load("churn_pass"), "churn-ok", 0.84)
+    handler.handle(_outcome(tmp_path, "churn-ok", pr_number=pr))
+    failed = _outcome(
+        tmp_path,
+        "churn-broken",
+        pr_number=pr,
+        state="failed",
+        failed_task="trainer",
+        error="ValueError: shapes differ",
+    )
+    result = handler.process(failed)
+    assert result.action == "commented"
+    (comment,) = fake.comments_on(pr)
+    assert "Run failed in `trainer`" in comment["body"]
+    assert "ValueError: shapes differ" in comment["body"]
+
+
+def test_an_unreadable_summary_is_said_on_the_pr_and_raised(
+    fake: FakeGitHub, handler: CompletionHandler, tmp_path: Path
+) -> None:
+    pr = fake.open_pr()
+    with pytest.raises(SummaryError, match="not found"):
+        handler.handle(_outcome(tmp_path, "churn-no-summary", pr_number=pr))
+    (comment,) = fake.comments_on(pr)
+    assert "could not be read" in comment["body"]
+
+
+def test_a_blessed_data_run_opens_then_updates_the_promotion_pr(
+    fake: FakeGitHub, handler: CompletionHandler, tmp_path: Path
+) -> None:
+    _write(tmp_path, load("churn_pass"), "churn-data-1", 0.8412)
+    first = handler.process(_outcome(tmp_path, "churn-data-1", trigger="data_arrival"))
+    _write(tmp_path, load("churn_pass"), "churn-data-2", 0.8450)
+    second = handler.process(_outcome(tmp_path, "churn-data-2", trigger="drift"))
+    assert (first.action, second.action) == ("promoted", "promoted")
+    assert first.reason == "opened promotion PR" and second.reason == "updated promotion PR"
+    assert fake.open_pulls() == [first.pr_number]
+    pull = fake.pull(first.pr_number or 0)
+    assert pull["title"] == "Promote churn to churn-data-2"
+    spec = fake.file_on("retrain/promote-churn", "specs/churn.yaml")
+    assert spec is not None and yaml.safe_load(spec)["promotion"]["version"] == "churn-data-2"
+    (comment,) = fake.comments_on(first.pr_number or 0)
+    assert "`auc` 0.8450" in comment["body"]
+
+
+def test_disagreement_is_labelled_on_the_promotion_pr(
+    fake: FakeGitHub, handler: CompletionHandler, tmp_path: Path
+) -> None:
+    _write(tmp_path, load("churn_disagree"), "churn-data-3", 0.8150)
+    result = handler.process(_outcome(tmp_path, "churn-data-3", trigger="data_arrival"))
+    assert result.comparison is not None and not result.comparison.agrees_with_tfx
+    assert "retrain: checks disagree" in fake.pull(result.pr_number or 0)["labels"]
+
+
+def test_unblessed_and_manual_runs_are_not_promoted(
+    fake: FakeGitHub, handler: CompletionHandler, tmp_path: Path
+) -> None:
+    _write(tmp_path, load("churn_regression"), "churn-data-4", 0.80)
+    unblessed = handler.process(_outcome(tmp_path, "churn-data-4", trigger="data_arrival"))
+    _write(tmp_path, load("churn_pass"), "churn-manual", 0.84)
+    manual = handler.process(_outcome(tmp_path, "churn-manual", trigger="manual"))
+    failed = handler.process(_outcome(tmp_path, "x", trigger="data_arrival", state="cancelled"))
+    assert [r.action for r in (unblessed, manual, failed)] == ["skipped"] * 3
+    assert fake.open_pulls() == [] and not fake.calls("POST", r"/comments$")
+
+
+def test_github_outage_is_transient_so_the_event_is_redelivered(
+    fake: FakeGitHub, tmp_path: Path
+) -> None:
+    host = GitHubCodeHost(build_client(settings_for(fake, retries=0)), "acme/models")
+    handler = CompletionHandler(host=host, history=InMemoryHistory())
+    pr = fake.open_pr()
+    _write(tmp_path, load("churn_pass"), "churn-pr-x", 0.84)
+    fake.fail_next("GET", r"/comments$", 503)
+    with pytest.raises(TransientError):
+        handler.handle(_outcome(tmp_path, "churn-pr-x", pr_number=pr))
+    handler.handle(_outcome(tmp_path, "churn-pr-x", pr_number=pr))  # the redelivery
+    assert len(fake.comments_on(pr)) == 1
+
+
+def test_default_sink_posts_locally_without_github(tmp_path: Path) -> None:
+    env = {"RETRAIN_WORKDIR": str(tmp_path / "work"), "RETRAIN_REPO_ROOT": str(REPO_ROOT)}
+    sink = default_sink(env)
+    assert isinstance(sink.host, LocalCodeHost)
+    sink.host.out = io.StringIO()
+    _write(tmp_path, load("churn_pass"), "local-run-1", 0.84)
+    sink.handle(_outcome(tmp_path, "local-run-1", pr_number=5))
+    _write(tmp_path, load("churn_pass"), "local-run-2", 0.84)
+    sink.handle(_outcome(tmp_path, "local-run-2", trigger="data_arrival"))
+    assert "== PR #5: 1 comment(s)" in sink.host.out.getvalue()
+    assert len(list((tmp_path / "work" / "codehost" / "pr-5" / "comments").glob("*.md"))) == 1
+    pull = tmp_path / "work" / "codehost" / "pr-6" / "pull.json"
+    assert "Promote churn to local-run-2" in pull.read_text()
+
+
+def test_default_sink_uses_github_when_a_repository_is_configured(fake: FakeGitHub) -> None:
+    sink = default_sink(
+        {
+            "RETRAIN_GITHUB_REPO": "acme/models",
+            "RETRAIN_GITHUB_TOKEN": "t",
+            "RETRAIN_GITHUB_API_URL": fake.base_url,
+        }
+    )
+    assert isinstance(sink.host, GitHubCodeHost)
+    assert fake.requests == []  # built lazily: nothing sent yet
+
+
+class _FakeBlob:
+    def __init__(self, store: dict[str, bytes], name: str, error: Exception | None) -> None:
+        self.store, self.name, self.error = store, name, error
+
+    def download_as_bytes(self) -> bytes:
+        if self.error is not None:
+            raise self.error
+        return self.store[self.name]
+
+    def upload_from_string(self, data: bytes, content_type: str = "") -> None:
+        self.store[self.name] = data
+
+
+class _FakeGcs:
+    """The three calls Blobs makes on a google.cloud.storage.Client."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.objects: dict[str, bytes] = {}
+        self.error = error
+
+    def bucket(self, name: str) -> _FakeGcs:
+        self.current = name
+        return self
+
+    def blob(self, name: str) -> _FakeBlob:
+        return _FakeBlob(self.objects, f"{self.current}/{name}", self.error)
+
+
+class _ApiError(Exception):
+    def __init__(self, code: int) -> None:
+        super().__init__(f"HTTP {code}")
+        self.code = code
+
+
+def test_gcs_blobs_read_write_and_map_errors() -> None:
+    gcs = _FakeGcs()
+    blobs = Blobs(gcs)
+    blobs.write_bytes("gs://bucket/root/history/churn.json", b"{}")
+    assert gcs.objects == {"bucket/root/history/churn.json": b"{}"}
+    assert blobs.read_bytes("gs://bucket/root/history/churn.json") == b"{}"
+    with pytest.raises(SummaryError, match="not found"):
+        Blobs(_FakeGcs(_ApiError(404))).read_bytes("gs://bucket/x.json")
+    with pytest.raises(BackendError, match="access denied"):
+        Blobs(_FakeGcs(_ApiError(403))).read_bytes("gs://bucket/x.json")
+    with pytest.raises(TransientError):
+        Blobs(_FakeGcs(_ApiError(503))).read_bytes("gs://bucket/x.json")
+    with pytest.raises(SummaryError, match="gs://BUCKET/OBJECT"):
+        Blobs(gcs).read_bytes("gs://bucket-only")
