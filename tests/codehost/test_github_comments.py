@@ -100,6 +100,7 @@ def test_a_rate_limit_waits_for_the_reset(fake: FakeGitHub, host: GitHubCodeHost
     limited, retried = fake.calls("GET", r"/comments$")
     assert (limited.status, retried.status) == (403, 200)
     assert retried.at >= reset  # waited for the reset, not merely retried
+    assert retried.at - limited.at >= 0.9  # GithubRetry adds a second of margin
     assert len(fake.comments_on(pr)) == 1
 
 
