@@ -23,11 +23,15 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --locked --extra service --extra dev --python 3.11
 	@touch $@
 
-$(PIPELINES_VENV)/.installed: pipelines/requirements.lock pyproject.toml | $(UV)
+$(PIPELINES_VENV)/.installed: pipelines/requirements.lock | $(UV)
 	@echo "==> pipeline environment ($(PIPELINES_VENV), Python 3.10, TFX 1.16)"
 	rm -rf $(PIPELINES_VENV)
 	$(UV) venv --seed --quiet --python "$$(UV=$(UV) scripts/python310.sh)" $(PIPELINES_VENV)
 	$(UV) pip install --quiet --no-deps --python $(PIPELINES_VENV)/bin/python -r pipelines/requirements.lock
+	@touch $@
+
+# This repository, editable, in the pipeline environment (its dependencies are in the lock).
+$(PIPELINES_VENV)/.project: $(PIPELINES_VENV)/.installed pyproject.toml
 	$(UV) pip install --quiet --no-deps --no-build-isolation --python $(PIPELINES_VENV)/bin/python -e .
 	@touch $@
 
@@ -35,7 +39,7 @@ data/.generated: $(VENV)/.installed src/retrain/sample_data.py $(wildcard specs/
 	$(VENV)/bin/retrain data generate --force
 	@touch $@
 
-setup: $(VENV)/.installed $(PIPELINES_VENV)/.installed data/.generated  ## create both environments and the example data
+setup: $(VENV)/.installed $(PIPELINES_VENV)/.project data/.generated  ## create both environments and the example data
 
 demo: setup  ## validate, compile and run the example pipeline locally
 	$(VENV)/bin/retrain demo
