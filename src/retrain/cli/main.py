@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "retrain.cli.event_cmds",
     "retrain.cli.demo_cmds",
     "retrain.cli.compare_cmds",
+    "retrain.cli.deliver_cmds",
 )
 
 

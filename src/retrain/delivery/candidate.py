@@ -1,0 +1,55 @@
+"""A pull request's candidate runs: its compiled templates under `candidates/<spec>/<sha>.json`
+(never where the deployed functions look), then one PipelineJob per changed spec, with a job id
+derived from (spec, version, PR, commit): pushing the same commit twice starts nothing new."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from retrain.delivery.config import DeployConfig
+from retrain.delivery.runner import Runner
+from retrain.delivery.templates import foreign_images, image_pushed, write_ir
+from retrain.errors import BackendError
+from retrain.routing.jobid import derive_job_id
+from retrain.runs import RunRequest
+from retrain.spec.model import Spec
+
+
+def candidate_requests(specs: list[Spec], config: DeployConfig, pr: int) -> list[RunRequest]:
+    sha = config.require_sha()
+    return [
+        RunRequest(
+            job_id=derive_job_id(s.name, s.fingerprint(), "pull_request", f"pr{pr}:{sha}"),
+            spec=s.name,
+            spec_version=s.fingerprint(),
+            trigger="pull_request",
+            git_sha=sha,
+            pr_number=pr,
+        )
+        for s in specs
+    ]
+
+
+def upload_candidates(
+    specs: list[Spec], compiled: Path, config: DeployConfig, runner: Runner
+) -> dict[str, str]:
+    """Check the images and upload each spec's IR; return spec -> template uri."""
+    sha = config.require_sha()
+    out_dir = compiled / "ir"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    uris: dict[str, str] = {}
+    for spec in specs:
+        ir, images = write_ir(compiled / f"{spec.name}.json", out_dir)
+        foreign = foreign_images(images, config)
+        if foreign:
+            raise BackendError(
+                f"{spec.name}: template names {', '.join(foreign)}, "
+                f"not an image of {config.docker_repo}"
+            )
+        for image in images:
+            if not image_pushed(runner, image):
+                raise BackendError(f"image {image} is not pushed yet: no candidate run started")
+        uri = f"{config.candidates_root}/{spec.name}/{sha}.json"
+        runner.run(["gcloud", "storage", "cp", str(ir), uri])
+        uris[spec.name] = uri
+    return uris

@@ -1,0 +1,123 @@
+"""Delivery settings: RETRAIN_* environment variables (Cloud Build substitutions set them), with
+command-line flags taking precedence. Every cloud name is derived here or in `names`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from retrain.errors import ConfigError
+
+PROJECT_PATTERN = r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$"
+# Variable -> field. Shared names (RETRAIN_PROJECT, _REGION, _GIT_SHA) mean the same thing to
+# the functions (retrain.routing.settings).
+ENV = {
+    "RETRAIN_PROJECT": "project",
+    "RETRAIN_REGION": "region",
+    "RETRAIN_GIT_SHA": "git_sha",
+    "RETRAIN_ARTIFACT_BUCKET": "bucket",
+    "RETRAIN_IMAGE_REPO": "image_repo",
+    "RETRAIN_TEMPLATE_REGISTRY": "template_registry",
+    "RETRAIN_GITHUB_REPO": "github_repo",
+    "RETRAIN_GITHUB_SECRET": "github_secret",
+    "RETRAIN_SCHEDULE_TIME_ZONE": "time_zone",
+    "RETRAIN_SERVING_IMAGE": "serving_image",
+}
+
+
+class DeployConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    project: str = Field(pattern=PROJECT_PATTERN, description="Project the service runs in.")
+    region: str = Field(default="us-central1", pattern=r"^[a-z]+-[a-z]+[0-9]$")
+    git_sha: str = Field(default="", pattern=r"^([0-9a-f]{7,40})?$")
+    bucket: str = Field(
+        default="",
+        pattern=r"^([a-z0-9][a-z0-9._-]{1,61}[a-z0-9])?$",
+        description="Artefact bucket (no gs://); default <project>-retrain.",
+    )
+    image_repo: str = Field(
+        default="", description="Docker repository; default REGION-docker.pkg.dev/PROJECT/retrain."
+    )
+    template_registry: str = Field(
+        default="",
+        description="Kubeflow Pipelines repository in Artifact Registry "
+        "(https://REGION-kfp.pkg.dev/PROJECT/REPO); empty: templates go to GCS only.",
+    )
+    github_repo: str = Field(default="", pattern=r"^([\w.-]+/[\w.-]+)?$")
+    github_secret: str = Field(default="retrain-github-token", pattern=r"^[A-Za-z0-9_-]{1,255}$")
+    time_zone: str = "Etc/UTC"
+    serving_image: str = Field(
+        default="us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest",
+        description="Prediction container for models uploaded to the Model Registry.",
+    )
+
+    @property
+    def artifact_bucket(self) -> str:
+        return self.bucket or f"{self.project}-retrain"
+
+    @property
+    def docker_repo(self) -> str:
+        return self.image_repo or f"{self.region}-docker.pkg.dev/{self.project}/retrain"
+
+    def pipeline_image(self, sha: str | None = None) -> str:
+        return f"{self.docker_repo}/pipelines:{sha or self.require_sha()}"
+
+    def require_sha(self) -> str:
+        if not self.git_sha:
+            raise ConfigError("no git sha: pass --git-sha or set RETRAIN_GIT_SHA")
+        return self.git_sha
+
+    @property
+    def pipeline_root(self) -> str:
+        return f"gs://{self.artifact_bucket}/pipelines"
+
+    @property
+    def serving_root(self) -> str:
+        return f"gs://{self.artifact_bucket}/serving"
+
+    @property
+    def templates_root(self) -> str:
+        return f"gs://{self.artifact_bucket}/templates"
+
+    @property
+    def candidates_root(self) -> str:
+        """PR candidate templates: never read by the deployed functions."""
+        return f"gs://{self.artifact_bucket}/candidates"
+
+    @property
+    def pipelines_sa(self) -> str:
+        return f"retrain-pipelines@{self.project}.iam.gserviceaccount.com"
+
+    @property
+    def releases_root(self) -> str:
+        return f"gs://{self.artifact_bucket}/releases"
+
+    @property
+    def history_root(self) -> str:
+        return f"gs://{self.artifact_bucket}/history"
+
+    def template_uri(self, spec: str, sha: str) -> str:
+        return f"{self.templates_root}/{spec}/{sha}.json"
+
+    @property
+    def template_uri_pattern(self) -> str:
+        """What the functions get as RETRAIN_TEMPLATE_URI (VertexBackend fills the fields)."""
+        return f"{self.templates_root}/{{spec}}/{{git_sha}}.json"
+
+
+def load_config(environ: Mapping[str, str], overrides: Mapping[str, Any]) -> DeployConfig:
+    """From the environment, then non-empty overrides (command-line flags) on top."""
+    values: dict[str, Any] = {field: environ[var] for var, field in ENV.items() if environ.get(var)}
+    values.update({k: v for k, v in overrides.items() if v not in (None, "")})
+    try:
+        return DeployConfig.model_validate(values)
+    except ValidationError as exc:
+        by_field = {field: var for var, field in ENV.items()}
+        problems = "; ".join(
+            f"{by_field.get(str(e['loc'][0]), str(e['loc'][0])) if e['loc'] else ''}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise ConfigError(f"invalid delivery settings: {problems}") from exc

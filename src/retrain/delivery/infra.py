@@ -1,0 +1,77 @@
+"""Values handed to Terraform (`infra/`): resource names and the exact log-sink filters.
+
+The filters come from `retrain.events.filters` (the decoders' side), the names from `names`;
+`retrain infra tfvars` writes them as `infra/retrain.auto.tfvars.json`, so Terraform never
+spells a filter or a topic name itself.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from retrain.delivery import names
+from retrain.delivery.config import DeployConfig
+from retrain.delivery.logfilter import parse
+from retrain.events import filters
+from retrain.spec.model import Spec
+
+
+def sink_filters(config: DeployConfig, specs: list[Spec]) -> dict[str, dict[str, str]]:
+    """kind -> {source project: filter}. BigQuery audit logs are written in the project that
+    owns the table, so there is one data-arrival sink per project holding a watched table."""
+    table_projects = sorted(
+        {s.data.table.split(".")[0] for s in specs if s.data.source == "bigquery"}
+    )
+    result = {
+        "data_arrival": {p: filters.data_arrival_filter(p) for p in table_projects},
+        "drift_alert": {config.project: filters.drift_alert_filter(config.project)},
+        "run_complete": {config.project: filters.run_complete_filter(config.project)},
+    }
+    for by_project in result.values():
+        for text in by_project.values():
+            parse(text)  # a filter we cannot read is a bug before it is a sink
+    return result
+
+
+def tfvars(config: DeployConfig, specs: list[Spec]) -> dict[str, Any]:
+    topics = {
+        "data_arrival": names.TOPICS["on_data_arrival"],
+        "drift_alert": names.TOPICS["on_drift_alert"],
+        "run_complete": names.TOPICS["on_run_complete"],
+    }
+    sinks = [
+        {
+            "name": names.sink_name(kind, project),
+            "project": project,
+            "topic": topics[kind],
+            "filter": text,
+        }
+        for kind, by_project in sink_filters(config, specs).items()
+        for project, text in by_project.items()
+    ]
+    return {
+        "project": config.project,
+        "region": config.region,
+        "artifact_bucket": config.artifact_bucket,
+        "github_repo": config.github_repo,
+        "github_secret": config.github_secret,
+        "topics": topics,
+        "schedule_topic": names.SCHEDULE_TOPIC,
+        "dead_letter_topic": names.DEAD_LETTER_TOPIC,
+        "max_delivery_attempts": names.MAX_DELIVERY_ATTEMPTS,
+        "log_sinks": sinks,
+        "service_accounts": {
+            "functions": names.FUNCTIONS_SA,
+            "pipelines": names.PIPELINES_SA,
+            "scheduler": names.SCHEDULER_SA,
+            "events": names.TRIGGER_SA,
+            "deployer": names.DEPLOYER_SA,
+            "ci": names.CANDIDATE_SA,
+        },
+        "functions": [fn.name for fn in names.FUNCTIONS],
+    }
+
+
+def tfvars_json(config: DeployConfig, specs: list[Spec]) -> str:
+    return json.dumps(tfvars(config, specs), indent=2, sort_keys=True) + "\n"
