@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 from functions_framework import create_app
-from routing.helpers import RecordingSink, arrival, make_service
 
 from retrain.backends.recording import RecordingBackend
 from retrain.errors import ConfigError
 from retrain.routing.service import LoggingSink
 from retrain.routing.settings import Settings
 from retrain.routing.wiring import build_service, default_sink
+from tests.routing.helpers import RecordingSink, arrival, make_service
 
 SOURCE = Path(__file__).parents[2] / "functions" / "main.py"
 GOLDEN = Path(__file__).parents[1] / "golden" / "events"
@@ -31,7 +31,7 @@ def client_for() -> Iterator[Any]:
     """`client_for(target)` -> (test client, the loaded functions module)."""
 
     def make(target: str) -> tuple[Any, ModuleType]:
-        app = create_app(target, str(SOURCE), "cloudevent")
+        app = create_app(target, str(SOURCE), "cloudevent")  # type: ignore[no-untyped-call]
         return app.test_client(), sys.modules["main"]
 
     yield make

@@ -7,13 +7,11 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-from routing.helpers import CHURN_TABLE, make_service
 
 from retrain.backends.local import PubSubPublisher
 from retrain.backends.recording import RecordingBackend
@@ -21,6 +19,8 @@ from retrain.events.bigquery import table_data_change_entry
 from retrain.events.envelope import pubsub_body
 from retrain.localstack.stack import TOPICS, LocalStack
 from retrain.state.firestore import FirestoreStore
+from tests.routing.helpers import CHURN_TABLE, make_service
+from tests.routing.test_storm import storm
 
 pytestmark = pytest.mark.emulator
 
@@ -77,7 +77,7 @@ def test_malformed_message_is_acknowledged_not_dead_lettered(stack: LocalStack) 
 
 
 def test_redelivery_storm_on_firestore_starts_one_run_per_key(stack: LocalStack) -> None:
-    """Few messages, many deliveries, eight at a time: state on the Firestore emulator."""
+    """Few messages, many deliveries, four at a time: state on the Firestore emulator."""
     store = FirestoreStore(project=stack.config.project, prefix=f"storm{uuid.uuid4().hex[:6]}")
     backend = RecordingBackend(finish_at_once=True)
     service, _, log, _ = make_service(store=store, backend=backend)
@@ -87,11 +87,8 @@ def test_redelivery_storm_on_firestore_starts_one_run_per_key(stack: LocalStack)
         for i in range(3)
     ]
     bodies = [pubsub_body(entry, f"m{i}", {}) for i, entry in enumerate(entries)]
-    deliveries = [b for b in bodies for _ in range(10)]
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(service.data_arrival, deliveries))
-    kinds = [d.decision for ds in results for d in ds]
-    assert len(kinds) == 30 == len(log.decisions)
+    kinds = storm(service, bodies, copies=8, workers=4)
+    assert len(kinds) == 24 == len(log.decisions)
     assert kinds.count("run") == 3 and set(kinds) == {"run", "deduplicated"}
     assert len(backend.jobs) == 3
 

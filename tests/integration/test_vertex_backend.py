@@ -6,9 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from routing.helpers import RecordingSink, arrival
 
-from integration.conftest import SPECS
 from retrain.backends.vertex import VertexBackend
 from retrain.errors import TransientError
 from retrain.localstack.fake_vertex import FakeVertex
@@ -17,6 +15,8 @@ from retrain.routing.index import load_index
 from retrain.routing.service import Service
 from retrain.runs import RunRequest
 from retrain.state.memory import MemoryStore
+from tests.integration.conftest import SPECS
+from tests.routing.helpers import RecordingSink, arrival
 
 REQUEST = RunRequest(
     job_id="churn-data-0123456789abcdef0123",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from routing.helpers import make_service
+from tests.routing.helpers import make_service
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "events"
 EXPECTED = json.loads((GOLDEN / "expected.json").read_text())

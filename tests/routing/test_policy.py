@@ -15,7 +15,7 @@ from retrain.events.envelope import pubsub_body
 from retrain.routing.decision import Decision, StdoutLog, log_record
 from retrain.routing.jobid import derive_job_id
 from retrain.routing.service import NONCE_ATTRIBUTE
-from routing.helpers import T0, arrival, make_service
+from tests.routing.helpers import T0, arrival, make_service
 
 
 def kinds(decisions: list[Decision]) -> list[str]:

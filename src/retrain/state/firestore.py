@@ -8,6 +8,8 @@ written in one transaction, so two instances handling one message cannot both co
 from __future__ import annotations
 
 import hashlib
+import random
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -15,7 +17,8 @@ from retrain.errors import TransientError
 from retrain.state.base import EventRecord, SpecState, Step, Transition
 
 EVENT_TTL = timedelta(days=30)
-MAX_ATTEMPTS = 25  # contention retries inside one call (a redelivery storm hits one document)
+MAX_ATTEMPTS = 25  # commit retries inside one transaction (a redelivery storm hits one document)
+READ_ATTEMPTS = 4  # reads aborted by lock contention ("Transaction lock timeout"): whole retries
 
 
 def _event_doc_id(spec: str, event_key: str) -> str:
@@ -70,12 +73,18 @@ class FirestoreStore:
                 transaction.set(spec_ref, transition.state.model_dump())
             return transition
 
-        try:
-            result: Transition = apply(db.transaction(max_attempts=MAX_ATTEMPTS))
-        except (api.ServiceUnavailable, api.DeadlineExceeded, api.Aborted) as exc:
-            raise TransientError(f"firestore: {exc}") from exc
-        except ValueError as exc:  # "Failed to commit transaction in N attempts"
-            if "attempts" not in str(exc):
-                raise
-            raise TransientError(f"firestore contention: {exc}") from exc
+        for attempt in range(1, READ_ATTEMPTS + 1):
+            try:
+                result: Transition = apply(db.transaction(max_attempts=MAX_ATTEMPTS))
+                break
+            except api.Aborted as exc:
+                if attempt == READ_ATTEMPTS:
+                    raise TransientError(f"firestore contention: {exc}") from exc
+                time.sleep(random.uniform(0.05, 0.2) * attempt)
+            except (api.ServiceUnavailable, api.DeadlineExceeded) as exc:
+                raise TransientError(f"firestore: {exc}") from exc
+            except ValueError as exc:  # "Failed to commit transaction in N attempts"
+                if "attempts" not in str(exc):
+                    raise
+                raise TransientError(f"firestore contention: {exc}") from exc
         return result
