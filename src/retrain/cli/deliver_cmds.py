@@ -26,6 +26,10 @@ def _example(*lines: str) -> dict[str, Any]:
     }
 
 
+def _env_dry_run() -> bool:
+    return os.environ.get("RETRAIN_DRY_RUN", "").lower() in ("1", "true", "yes")
+
+
 def _cloud_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", default="", help="Google Cloud project (env RETRAIN_PROJECT)")
     parser.add_argument("--region", default="", help="region (env RETRAIN_REGION, us-central1)")
@@ -33,7 +37,12 @@ def _cloud_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--bucket", default="", help="artefact bucket (env RETRAIN_ARTIFACT_BUCKET)"
     )
-    parser.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        default=_env_dry_run(),
+        help="print the commands, run nothing (also: RETRAIN_DRY_RUN=1)",
+    )
 
 
 def register(subparsers: Any) -> None:
@@ -87,7 +96,9 @@ def register(subparsers: Any) -> None:
     )
     compile_.add_argument("--plan", default=PLAN)
     compile_.add_argument("--out", default=COMPILED)
-    compile_.add_argument("--dry-run", action="store_true", help="print what would compile")
+    compile_.add_argument(
+        "--dry-run", action="store_true", default=_env_dry_run(), help="print what would compile"
+    )
     compile_.set_defaults(handler=_compile)
 
     templates = commands.add_parser(
@@ -131,8 +142,9 @@ def register(subparsers: Any) -> None:
         **_example("retrain deploy promotions --base HEAD~1 --dry-run --project my-proj"),
     )
     _cloud_options(promotions)
+    promotions.add_argument("--base", default="", help="revision before the change")
     promotions.add_argument(
-        "--base", default="", help="revision before the change (default: last release)"
+        "--plan", default=PLAN, help="without --base: compare with the plan's previous release"
     )
     promotions.add_argument("--head", default="HEAD")
     promotions.add_argument("--specs-dir", default="specs")
@@ -335,21 +347,21 @@ def _promotions(args: argparse.Namespace) -> int:
     from retrain.completion import Blobs
     from retrain.delivery.gitrev import Git
     from retrain.delivery.promotions import GcloudModelRegistry, promote, promotion_changes
-    from retrain.delivery.templates import read_previous
 
     config = _config(args)
     runner = _runner(args)
     repo = _repo()
-    base = args.base
-    if not base:
-        previous = read_previous(config, runner)
-        if previous is None:
-            raise ConfigError("no --base and no previous release to compare with")
-        base = previous.git_sha
+    base: str | None = args.base or None
+    if base is None:
+        from retrain.delivery.release import ReleasePlan
+
+        if not Path(args.plan).exists():
+            raise ConfigError(f"pass --base REV, or --plan FILE (no {args.plan})")
+        base = ReleasePlan.load(Path(args.plan)).previous_sha or None
     spec_files = sorted(str(p.relative_to(repo)) for p in (repo / args.specs_dir).glob("*.yaml"))
     changes = promotion_changes(Git(repo), base, args.head, spec_files)
     if not changes:
-        print(f"no promotion changed between {base} and {args.head}")
+        print(f"no promotion changed between {base or 'nothing (first release)'} and {args.head}")
         return 0
     registry = GcloudModelRegistry(config, runner)
     for change in changes:

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from retrain.errors import Problem, SpecError
 from retrain.spec import json_schema, load_specs, spec_paths
 
 DEFAULT_SPECS_DIR = "specs"
@@ -17,9 +18,17 @@ def register(subparsers: Any) -> None:
         "validate",
         help="check spec files; one line per problem as FILE:LINE: field: message",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example:\n  retrain validate specs/churn.yaml\n  retrain validate  # all of specs/",
+        epilog="example:\n  retrain validate specs/churn.yaml\n"
+        "  retrain validate  # all of specs/\n"
+        "  retrain validate --format github  # annotations in a GitHub workflow",
     )
     validate.add_argument("paths", nargs="*", default=[DEFAULT_SPECS_DIR], help="files or dirs")
+    validate.add_argument(
+        "--format",
+        choices=["text", "github"],
+        default="text",
+        help="github: problems as workflow annotations (::error file=F,line=L::...)",
+    )
     validate.set_defaults(handler=_validate)
 
     schema = subparsers.add_parser(
@@ -36,10 +45,31 @@ def _validate(args: argparse.Namespace) -> int:
     if not paths:
         print(f"retrain validate: no spec files in {' '.join(args.paths)}", file=sys.stderr)
         return 1
-    specs = load_specs(paths)
+    try:
+        specs = load_specs(paths)
+    except SpecError as exc:
+        if args.format != "github":
+            raise
+        for problem in exc.problems:
+            print(github_annotation(problem))
+        return 1
     for spec in specs:
         print(f"ok  {spec.name:<24} {spec.task:<22} version {spec.fingerprint()}")
     return 0
+
+
+def _escape(text: str, prop: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+
+def github_annotation(problem: Problem) -> str:
+    """A GitHub Actions error annotation, shown on the offending line of the PR's diff."""
+    title = _escape(problem.field or "spec", prop=True)
+    return (
+        f"::error file={_escape(problem.file, prop=True)},line={problem.line},title={title}::"
+        f"{_escape(problem.message)}"
+    )
 
 
 def schema_text() -> str:

@@ -30,16 +30,17 @@ class PromotionChange:
 
 
 def promotion_changes(
-    git: GitReader, base: str, head: str, spec_files: list[str]
+    git: GitReader, base: str | None, head: str, spec_files: list[str]
 ) -> list[PromotionChange]:
-    """Specs at `head` whose promotion section differs from `base` and names a version."""
+    """Specs at `head` whose promotion section differs from `base` and names a version.
+    Without a base (the first release) every promotion naming a version counts."""
     changes = []
     for path in sorted(spec_files):
         new_text = git.show(head, path)
         if new_text is None:
             continue
         after = parse_spec(new_text, path)
-        old_text = git.show(base, path)
+        old_text = git.show(base, path) if base else None
         before = None
         if old_text is not None:
             try:
