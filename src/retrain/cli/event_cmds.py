@@ -140,6 +140,8 @@ def _append(args: argparse.Namespace) -> int:
 
     if args.rows < 1:
         raise RetrainError("--rows must be at least 1")
+    if not args.no_publish and "PUBSUB_EMULATOR_HOST" not in os.environ:
+        raise RetrainError("PUBSUB_EMULATOR_HOST is not set: start `retrain up` and export what it prints")
     try:
         spec = parse_spec(args.spec.read_text(encoding="utf-8"), str(args.spec))
     except OSError as exc:
