@@ -141,7 +141,7 @@ def _append(args: argparse.Namespace) -> int:
     if args.rows < 1:
         raise RetrainError("--rows must be at least 1")
     if not args.no_publish and "PUBSUB_EMULATOR_HOST" not in os.environ:
-        raise RetrainError("PUBSUB_EMULATOR_HOST is not set: start `retrain up` and export what it prints")
+        raise RetrainError("PUBSUB_EMULATOR_HOST is not set: run `retrain up` and export it")
     try:
         spec = parse_spec(args.spec.read_text(encoding="utf-8"), str(args.spec))
     except OSError as exc:
