@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 import yaml
@@ -16,15 +16,9 @@ from retrain.errors import BackendError, SummaryError, TransientError
 from retrain.report import InMemoryHistory, comment_marker
 from retrain.runs import RunOutcome
 from retrain.summary import EvaluationSummary, SliceMetric, dump_summary, summary_path
-
-if TYPE_CHECKING:  # mypy names test modules from the repository root
-    from tests.fakes.github_client import REPO_ROOT, settings_for
-    from tests.fakes.github_server import FakeGitHub
-    from tests.fakes.summaries import load
-else:  # pytest puts tests/ on sys.path (tests/ has no __init__.py)
-    from fakes.github_client import REPO_ROOT, settings_for
-    from fakes.github_server import FakeGitHub
-    from fakes.summaries import load
+from tests.fakes.github_client import REPO_ROOT, settings_for
+from tests.fakes.github_server import FakeGitHub
+from tests.fakes.summaries import load
 
 
 def _write(root: Path, summary: EvaluationSummary, job_id: str, auc: float) -> None:

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING
 
 import pytest
 
 from retrain.codehost.github import GitHubCodeHost, GitHubSettings, build_client
 from retrain.errors import BackendError, ConfigError, TransientError
 from retrain.report import comment_marker
-
-if TYPE_CHECKING:  # mypy names test modules from the repository root
-    from tests.fakes.github_client import TOKEN, settings_for
-    from tests.fakes.github_server import FakeGitHub
-else:  # pytest puts tests/ on sys.path (tests/ has no __init__.py)
-    from fakes.github_client import TOKEN, settings_for
-    from fakes.github_server import FakeGitHub
+from tests.fakes.github_client import TOKEN, settings_for
+from tests.fakes.github_server import FakeGitHub
 
 MARKER = comment_marker("churn", 1)
 

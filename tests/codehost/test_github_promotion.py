@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import yaml
 
 from retrain.codehost import PromotionRequest
 from retrain.codehost.github import GitHubCodeHost
-
-if TYPE_CHECKING:  # mypy names test modules from the repository root
-    from tests.fakes.github_server import FakeGitHub
-else:  # pytest puts tests/ on sys.path (tests/ has no __init__.py)
-    from fakes.github_server import FakeGitHub
+from tests.fakes.github_server import FakeGitHub
 
 BRANCH = "retrain/promote-churn"
 

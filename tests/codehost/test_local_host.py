@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import yaml
 
 from retrain.codehost import LocalCodeHost, PromotionRequest
 from retrain.report import comment_marker
-
-if TYPE_CHECKING:  # mypy names test modules from the repository root
-    from tests.fakes.github_client import REPO_ROOT
-else:  # pytest puts tests/ on sys.path (tests/ has no __init__.py)
-    from fakes.github_client import REPO_ROOT
+from tests.fakes.github_client import REPO_ROOT
 
 
 def test_comment_thread_is_written_updated_in_place_and_printed(tmp_path: Path) -> None:

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from retrain.compare import compare, thresholds_from_spec
 from retrain.compare.model import Note
 from retrain.spec.load import parse_spec
 from retrain.summary import EvaluationSummary, SliceMetric, Threshold
-
-if TYPE_CHECKING:  # mypy names test modules from the repository root
-    from tests.fakes.summaries import load
-else:  # pytest puts tests/ on sys.path (tests/ has no __init__.py)
-    from fakes.summaries import load
+from tests.fakes.summaries import load
 
 
 def _with(summary: EvaluationSummary, **changes: Any) -> EvaluationSummary:

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
 from retrain.cli.main import main
-
-if TYPE_CHECKING:  # mypy names test modules from the repository root
-    from tests.fakes.summaries import fixture_path
-else:  # pytest puts tests/ on sys.path (tests/ has no __init__.py)
-    from fakes.summaries import fixture_path
+from tests.fakes.summaries import fixture_path
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
 CHURN = str(SPECS / "churn.yaml")

@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from retrain.codehost.github import GitHubSettings
-
-if TYPE_CHECKING:  # mypy names test modules from the repository root
-    from tests.fakes.github_server import FakeGitHub
-else:  # pytest puts tests/ on sys.path (tests/ has no __init__.py)
-    from fakes.github_server import FakeGitHub
+from tests.fakes.github_server import FakeGitHub
 
 TOKEN = "test-token-not-a-secret"
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 
@@ -22,11 +21,7 @@ from retrain.report import (
     render_unreadable,
 )
 from retrain.runs import RunOutcome
-
-if TYPE_CHECKING:  # mypy names test modules from the repository root
-    from tests.fakes.summaries import load
-else:  # pytest puts tests/ on sys.path (tests/ has no __init__.py)
-    from fakes.summaries import load
+from tests.fakes.summaries import load
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "comments"
 CONSOLE = "https://console.cloud.google.com/vertex-ai/pipelines/locations/europe-west4/runs/x"
