@@ -64,7 +64,6 @@ def tfvars(config: DeployConfig, specs: list[Spec]) -> dict[str, Any]:
         "service_accounts": {
             "functions": names.FUNCTIONS_SA,
             "pipelines": names.PIPELINES_SA,
-            "scheduler": names.SCHEDULER_SA,
             "events": names.TRIGGER_SA,
             "deployer": names.DEPLOYER_SA,
             "ci": names.CANDIDATE_SA,

@@ -10,7 +10,6 @@ from retrain.localstack.stack import DEAD_LETTER_TOPIC, TOPICS
 # Service accounts (account ids; emails are <id>@<project>.iam.gserviceaccount.com).
 FUNCTIONS_SA = "retrain-functions"  # runs the three functions: submits PipelineJobs, reads GCS
 PIPELINES_SA = "retrain-pipelines"  # runs PipelineJobs: BigQuery read, GCS write
-SCHEDULER_SA = "retrain-scheduler"  # Cloud Scheduler: creates PipelineJobs for cron specs
 TRIGGER_SA = "retrain-events"  # Eventarc/Pub/Sub push identity invoking the functions
 DEPLOYER_SA = "retrain-deployer"  # Cloud Build on merge
 CANDIDATE_SA = "retrain-ci"  # GitHub Actions (Workload Identity Federation): candidate runs

@@ -76,7 +76,11 @@ def publish(
     uploads: list[tuple[Path, str]] = []
     images: dict[str, list[str]] = {}
     for spec in plan.to_compile:
-        ir, named = write_ir(compiled_dir / f"{spec.name}.json", out_dir)
+        template = compiled_dir / f"{spec.name}.json"
+        if runner.dry_run and not template.exists():
+            print(f"(dry run: {template} not compiled; would upload it to {spec.template_uri})")
+            continue
+        ir, named = write_ir(template, out_dir)
         foreign = foreign_images(named, config)
         if foreign:
             raise BackendError(

@@ -1,0 +1,267 @@
+locals {
+  sa = { for role, id in var.service_accounts : role => "${id}@${var.project}.iam.gserviceaccount.com" }
+  table_projects = toset([
+    for s in var.log_sinks : s.project if s.topic == var.topics["data_arrival"]
+  ])
+}
+
+data "google_project" "this" {}
+
+resource "google_project_service" "apis" {
+  for_each = toset([
+    "aiplatform.googleapis.com", "artifactregistry.googleapis.com", "bigquery.googleapis.com",
+    "cloudbuild.googleapis.com", "cloudfunctions.googleapis.com", "cloudscheduler.googleapis.com",
+    "eventarc.googleapis.com", "firestore.googleapis.com", "iamcredentials.googleapis.com",
+    "logging.googleapis.com", "pubsub.googleapis.com", "run.googleapis.com",
+    "secretmanager.googleapis.com", "sts.googleapis.com",
+  ])
+  service            = each.value
+  disable_on_destroy = false
+}
+
+# -- storage ---------------------------------------------------------------------------------
+
+resource "google_storage_bucket" "artifacts" {
+  name                        = var.artifact_bucket
+  location                    = var.region
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  versioning {
+    enabled = true
+  }
+}
+
+resource "google_artifact_registry_repository" "images" {
+  repository_id = "retrain"
+  location      = var.region
+  format        = "DOCKER"
+  description   = "Pipeline images, tagged by commit."
+  depends_on    = [google_project_service.apis]
+}
+
+resource "google_artifact_registry_repository" "templates" {
+  repository_id = "retrain-templates"
+  location      = var.region
+  format        = "KFP"
+  description   = "Vertex pipeline templates (RETRAIN_TEMPLATE_REGISTRY)."
+  depends_on    = [google_project_service.apis]
+}
+
+resource "google_firestore_database" "state" {
+  name        = "(default)"
+  location_id = var.region
+  type        = "FIRESTORE_NATIVE"
+  depends_on  = [google_project_service.apis]
+}
+
+# -- Pub/Sub ---------------------------------------------------------------------------------
+# The functions' push subscriptions are made by Eventarc when Cloud Build deploys them
+# (`gcloud functions deploy --trigger-topic`); `retrain deploy functions` then sets their
+# dead-letter topic and retry backoff. Here: the topics and what the dead-letter path needs.
+
+resource "google_pubsub_topic" "events" {
+  for_each = merge(var.topics, { schedule = var.schedule_topic })
+  name     = each.value
+}
+
+resource "google_pubsub_topic" "dead_letter" {
+  name = var.dead_letter_topic
+}
+
+resource "google_pubsub_subscription" "dead_letter" {
+  name                       = "${var.dead_letter_topic}-keep"
+  topic                      = google_pubsub_topic.dead_letter.id
+  message_retention_duration = "604800s"
+  ack_deadline_seconds       = 60
+}
+
+locals {
+  pubsub_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+}
+
+resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
+  topic  = google_pubsub_topic.dead_letter.id
+  role   = "roles/pubsub.publisher"
+  member = local.pubsub_agent
+}
+
+# Forwarding to a dead-letter topic also needs subscriber on the source subscriptions, which
+# Eventarc names at deploy time: granted on the project.
+resource "google_project_iam_member" "pubsub_agent_subscriber" {
+  project = var.project
+  role    = "roles/pubsub.subscriber"
+  member  = local.pubsub_agent
+}
+
+# -- log sinks: exact filters from the code ---------------------------------------------------
+
+resource "google_logging_project_sink" "events" {
+  for_each               = { for s in var.log_sinks : s.name => s }
+  name                   = each.value.name
+  project                = each.value.project
+  destination            = "pubsub.googleapis.com/projects/${var.project}/topics/${each.value.topic}"
+  filter                 = each.value.filter
+  unique_writer_identity = true
+  depends_on             = [google_pubsub_topic.events]
+}
+
+resource "google_pubsub_topic_iam_member" "sink_writers" {
+  for_each = google_logging_project_sink.events
+  topic    = "projects/${var.project}/topics/${var.log_sinks[index(var.log_sinks[*].name, each.key)].topic}"
+  role     = "roles/pubsub.publisher"
+  member   = each.value.writer_identity
+}
+
+# BigQuery writes its data-change audit entries (tableDataChange, jobcompleted) to the
+# data_access log. They are on by default; an org policy can turn them off, so say it here.
+resource "google_project_iam_audit_config" "bigquery" {
+  for_each = var.manage_bigquery_audit_config ? local.table_projects : toset([])
+  project  = each.value
+  service  = "bigquery.googleapis.com"
+  audit_log_config {
+    log_type = "DATA_WRITE"
+  }
+}
+
+# -- service accounts, least privilege -----------------------------------------------------
+
+resource "google_service_account" "accounts" {
+  for_each     = var.service_accounts
+  account_id   = each.value
+  display_name = "retrain ${each.key}"
+}
+
+locals {
+  project_roles = {
+    # functions: submit and list PipelineJobs, run them as the pipelines account, keep state.
+    functions_aiplatform = { sa = "functions", role = "roles/aiplatform.user" }
+    functions_firestore  = { sa = "functions", role = "roles/datastore.user" }
+    functions_logs       = { sa = "functions", role = "roles/logging.logWriter" }
+    # pipelines: read training data, write artefacts, report metadata.
+    pipelines_aiplatform = { sa = "pipelines", role = "roles/aiplatform.user" }
+    pipelines_bq_jobs    = { sa = "pipelines", role = "roles/bigquery.jobUser" }
+    pipelines_bq_read    = { sa = "pipelines", role = "roles/bigquery.dataViewer" }
+    pipelines_logs       = { sa = "pipelines", role = "roles/logging.logWriter" }
+    # events: Eventarc push identity.
+    events_invoker = { sa = "events", role = "roles/run.invoker" }
+    events_receive = { sa = "events", role = "roles/eventarc.eventReceiver" }
+    # deployer (Cloud Build): functions, schedules, registry, its own logs.
+    deployer_functions = { sa = "deployer", role = "roles/cloudfunctions.developer" }
+    deployer_run       = { sa = "deployer", role = "roles/run.developer" }
+    deployer_eventarc  = { sa = "deployer", role = "roles/eventarc.admin" }
+    deployer_scheduler = { sa = "deployer", role = "roles/cloudscheduler.admin" }
+    deployer_pubsub    = { sa = "deployer", role = "roles/pubsub.editor" }
+    deployer_ai        = { sa = "deployer", role = "roles/aiplatform.user" }
+    deployer_ar        = { sa = "deployer", role = "roles/artifactregistry.writer" }
+    deployer_logs      = { sa = "deployer", role = "roles/logging.logWriter" }
+    # ci (GitHub Actions, candidate runs): push images, submit jobs.
+    ci_ai = { sa = "ci", role = "roles/aiplatform.user" }
+    ci_ar = { sa = "ci", role = "roles/artifactregistry.writer" }
+  }
+  bucket_roles = {
+    functions = "roles/storage.objectViewer" # summaries, templates
+    pipelines = "roles/storage.objectAdmin"  # pipeline roots, served models
+    deployer  = "roles/storage.objectAdmin"  # templates, release indexes
+    ci        = "roles/storage.objectAdmin"  # candidate templates, candidate roots
+  }
+  # Who may run as whom (iam.serviceAccountUser on the target account).
+  act_as = {
+    functions_as_pipelines = { who = "functions", as = "pipelines" }
+    ci_as_pipelines        = { who = "ci", as = "pipelines" }
+    deployer_as_functions  = { who = "deployer", as = "functions" }
+    deployer_as_events     = { who = "deployer", as = "events" }
+  }
+}
+
+resource "google_project_iam_member" "roles" {
+  for_each = local.project_roles
+  project  = var.project
+  role     = each.value.role
+  member   = "serviceAccount:${google_service_account.accounts[each.value.sa].email}"
+}
+
+resource "google_storage_bucket_iam_member" "artifacts" {
+  for_each = local.bucket_roles
+  bucket   = google_storage_bucket.artifacts.name
+  role     = each.value
+  member   = "serviceAccount:${google_service_account.accounts[each.key].email}"
+}
+
+resource "google_service_account_iam_member" "act_as" {
+  for_each           = local.act_as
+  service_account_id = google_service_account.accounts[each.value.as].name
+  role               = "roles/iam.serviceAccountUser"
+  member             = "serviceAccount:${google_service_account.accounts[each.value.who].email}"
+}
+
+# Pipelines publish their TFDV anomalies to the drift topic. (Cloud Scheduler publishes its
+# ticks as its own service agent, which holds publisher by default.)
+resource "google_pubsub_topic_iam_member" "pipelines_publish_drift" {
+  topic  = google_pubsub_topic.events["drift_alert"].id
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${google_service_account.accounts["pipelines"].email}"
+}
+
+# -- GitHub: token in Secret Manager, Workload Identity Federation for Actions ----------------
+
+resource "google_secret_manager_secret" "github" {
+  secret_id = var.github_secret
+  replication {
+    auto {}
+  }
+  depends_on = [google_project_service.apis]
+}
+
+resource "google_secret_manager_secret_iam_member" "functions_read_github" {
+  secret_id = google_secret_manager_secret.github.id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${google_service_account.accounts["functions"].email}"
+}
+
+resource "google_iam_workload_identity_pool" "github" {
+  workload_identity_pool_id = "retrain-github"
+  display_name              = "GitHub Actions"
+}
+
+resource "google_iam_workload_identity_pool_provider" "github" {
+  workload_identity_pool_id          = google_iam_workload_identity_pool.github.workload_identity_pool_id
+  workload_identity_pool_provider_id = "github"
+  attribute_mapping = {
+    "google.subject"       = "assertion.sub"
+    "attribute.repository" = "assertion.repository"
+    "attribute.event_name" = "assertion.event_name"
+  }
+  # Only this repository's workflows can get a token at all.
+  attribute_condition = "assertion.repository == \"${var.github_repo}\""
+  oidc {
+    issuer_uri = "https://token.actions.githubusercontent.com"
+  }
+}
+
+resource "google_service_account_iam_member" "ci_wif" {
+  service_account_id = google_service_account.accounts["ci"].name
+  role               = "roles/iam.workloadIdentityUser"
+  member             = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.github.name}/attribute.repository/${var.github_repo}"
+}
+
+# -- Cloud Build trigger on merge -----------------------------------------------------------
+
+resource "google_cloudbuild_trigger" "merge" {
+  count           = var.cloudbuild_repository == "" ? 0 : 1
+  name            = "retrain-merge"
+  location        = var.region
+  filename        = "cloudbuild.yaml"
+  service_account = google_service_account.accounts["deployer"].id
+  repository_event_config {
+    repository = var.cloudbuild_repository
+    push {
+      branch = var.github_branch
+    }
+  }
+  substitutions = {
+    _REGION            = var.region
+    _BUCKET            = var.artifact_bucket
+    _GITHUB_REPO       = var.github_repo
+    _TEMPLATE_REGISTRY = "https://${var.region}-kfp.pkg.dev/${var.project}/${google_artifact_registry_repository.templates.repository_id}"
+  }
+}
