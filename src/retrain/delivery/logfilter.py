@@ -32,6 +32,7 @@ _TOKEN = re.compile(
         (?P<string>"(?:[^"\\]|\\.)*")
       | (?P<op>!=|=|:)
       | (?P<paren>[()])
+      | (?P<minus>-)(?=[A-Za-z(])
       | (?P<word>[A-Za-z0-9_.@*/%\-\[\]]+)
     )""",
     re.VERBOSE,
@@ -136,7 +137,7 @@ class _Parser:
 
     def term(self) -> Node:
         token = self.take()
-        if token.kind == "word" and token.text in ("NOT", "-"):
+        if token.kind == "minus" or (token.kind == "word" and token.text == "NOT"):
             return Not(self.term())
         if token.kind == "paren" and token.text == "(":
             inner = self.filter()
