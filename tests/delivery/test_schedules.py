@@ -45,7 +45,7 @@ def test_sync_creates_updates_deletes_and_leaves_foreign_jobs() -> None:
     desired = desired_jobs(SPECS, config())
     name, job = next(iter(desired.items()))
     stale = ScheduleJob("retrain-schedule-gone", "0 1 * * *", "Etc/UTC", "{}")
-    foreign = {
+    foreign: dict[str, object] = {
         "name": "projects/acme-prod/locations/us-central1/jobs/nightly-etl",
         "schedule": "0 2 * * *",
     }
