@@ -32,10 +32,12 @@ class VertexBackend:
         attempts: int = 4,
         first_delay: float = 0.5,
         max_delay: float = 4.0,
+        timeout: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         """`template_uri` may hold {spec}, {spec_version} and {git_sha}: compiled templates are
-        versioned by commit, so a run uses the pipeline of the commit that was deployed."""
+        versioned by commit, so a run uses the pipeline of the commit that was deployed.
+        `timeout` bounds each call (seconds), so a hung connection is retried, not waited on."""
         self._project = project
         self._region = region
         self._template_uri = template_uri
@@ -45,6 +47,7 @@ class VertexBackend:
         self._attempts = attempts
         self._first_delay = first_delay
         self._max_delay = max_delay
+        self._timeout = timeout
         self._sleep = sleep
         self._client_instance: Any = None
 
@@ -66,19 +69,33 @@ class VertexBackend:
             self._client_instance = aiplatform_v1.PipelineServiceClient(**kwargs)
         return self._client_instance
 
-    def _call(self, what: str, call: Callable[[], T]) -> T:
-        """Retry UNAVAILABLE / DEADLINE_EXCEEDED with capped exponential backoff, then give up
-        with TransientError (Pub/Sub redelivers). Other API errors are permanent."""
+    def _call(self, what: str, call: Callable[[bool], T]) -> T:
+        """Retry what may pass on a second try (UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL,
+        RESOURCE_EXHAUSTED (429), timeouts and broken connections) with capped exponential
+        backoff, then give up with TransientError (Pub/Sub redelivers). Other API errors are
+        permanent. `call` is told whether an earlier attempt may have done the work."""
+        import requests
         from google.api_core import exceptions as api
 
+        retried = (
+            api.ServiceUnavailable,
+            api.GatewayTimeout,
+            api.DeadlineExceeded,
+            api.InternalServerError,
+            api.TooManyRequests,
+            requests.Timeout,
+            requests.ConnectionError,
+        )
         delay = self._first_delay
+        ambiguous = False
         for attempt in range(1, self._attempts + 1):
             try:
-                return call()
-            except (api.ServiceUnavailable, api.GatewayTimeout, api.DeadlineExceeded) as exc:
+                return call(ambiguous)
+            except retried as exc:
+                ambiguous = ambiguous or not isinstance(exc, api.TooManyRequests)
                 if attempt == self._attempts:
                     raise TransientError(
-                        f"vertex {what}: {exc} (after {attempt} attempts)"
+                        f"vertex {what}: {_brief(exc)} (after {attempt} attempts)"
                     ) from exc
                 self._sleep(delay)
                 delay = min(delay * 2, self._max_delay)
@@ -101,18 +118,24 @@ class VertexBackend:
             service_account=self._service_account,
         )
         client = self._client()
+
+        def create(ambiguous: bool) -> bool:
+            try:
+                client.create_pipeline_job(
+                    parent=self.parent,
+                    pipeline_job=job,
+                    pipeline_job_id=request.job_id,
+                    timeout=self._timeout,
+                )
+            except api.Conflict:  # ALREADY_EXISTS: this job id was submitted before...
+                # ...unless our own earlier attempt made it and its answer was lost.
+                return ambiguous
+            return True
+
         try:
-            self._call(
-                "create",
-                lambda: client.create_pipeline_job(
-                    parent=self.parent, pipeline_job=job, pipeline_job_id=request.job_id
-                ),
-            )
-        except api.Conflict:  # ALREADY_EXISTS: this job id was submitted before
-            return False
+            return self._call("create", create)
         except api.GoogleAPICallError as exc:
-            raise BackendError(f"vertex create {request.job_id}: {exc}") from exc
-        return True
+            raise BackendError(f"vertex create {request.job_id}: {_brief(exc)}") from exc
 
     def running(self, spec: str) -> list[str]:
         from google.api_core import exceptions as api
@@ -123,12 +146,14 @@ class VertexBackend:
         try:
             jobs = self._call(
                 "list",
-                lambda: list(
-                    client.list_pipeline_jobs(request={"parent": self.parent, "filter": query})
+                lambda _: list(
+                    client.list_pipeline_jobs(
+                        request={"parent": self.parent, "filter": query}, timeout=self._timeout
+                    )
                 ),
             )
         except api.GoogleAPICallError as exc:
-            raise BackendError(f"vertex list for {spec}: {exc}") from exc
+            raise BackendError(f"vertex list for {spec}: {_brief(exc)}") from exc
         return [str(job.name).rsplit("/", 1)[-1] for job in jobs]
 
     def describe(self, job_id: str) -> JobInfo | None:
@@ -137,11 +162,13 @@ class VertexBackend:
         client = self._client()
         name = f"{self.parent}/pipelineJobs/{job_id}"
         try:
-            job = self._call("get", lambda: client.get_pipeline_job(name=name))
+            job = self._call(
+                "get", lambda _: client.get_pipeline_job(name=name, timeout=self._timeout)
+            )
         except api.NotFound:
             return None
         except api.GoogleAPICallError as exc:
-            raise BackendError(f"vertex get {job_id}: {exc}") from exc
+            raise BackendError(f"vertex get {job_id}: {_brief(exc)}") from exc
         return JobInfo(
             job_id=job_id,
             state=job.state.name,
@@ -149,3 +176,11 @@ class VertexBackend:
             pipeline_root=job.runtime_config.gcs_output_directory,
             error=job.error.message,
         )
+
+
+def _brief(exc: Exception) -> str:
+    """An error in one line, without the request it came from (URLs may carry more than we
+    want in a log line)."""
+    code = getattr(exc, "code", None)
+    message = getattr(exc, "message", None) or type(exc).__name__
+    return f"{code} {message}" if code is not None else str(message)

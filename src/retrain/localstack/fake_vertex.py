@@ -1,8 +1,10 @@
 """A small stateful fake of the Vertex AI v1 REST API for PipelineJobs (create, get, list).
 
 The real `aiplatform_v1.PipelineServiceClient` (REST transport) talks to it, so requests are
-serialised by the client library itself. Outages can be injected (503 UNAVAILABLE, 504
-DEADLINE_EXCEEDED); every request is recorded, without its Authorization header.
+serialised by the client library itself. Faults can be injected: any error status (503
+UNAVAILABLE, 504 DEADLINE_EXCEEDED, 429 RESOURCE_EXHAUSTED, 403 PERMISSION_DENIED, 500
+INTERNAL), an error returned after the job was created (a lost answer), and slow answers (client
+timeouts). Every request is recorded, without its Authorization header.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -20,7 +23,15 @@ from pydantic import BaseModel
 _JOBS = re.compile(r"^/v1/(projects/[^/]+/locations/[^/]+)/pipelineJobs(?:/([^/]+))?$")
 _LABEL = re.compile(r'labels\.([a-z0-9_-]+)\s*=\s*"([^"]*)"')
 _STATE = re.compile(r'state\s*=\s*"([A-Z_]+)"')
-_STATUS = {404: "NOT_FOUND", 409: "ALREADY_EXISTS", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
+_STATUS = {
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    409: "ALREADY_EXISTS",
+    429: "RESOURCE_EXHAUSTED",
+    500: "INTERNAL",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
 
 
 class Recorded(BaseModel):
@@ -37,7 +48,8 @@ class FakeVertex:
     def __init__(self) -> None:
         self.jobs: dict[str, dict[str, Any]] = {}
         self.requests: list[Recorded] = []
-        self._failures: list[int] = []
+        self._failures: list[tuple[int, bool]] = []  # (status, after doing the work)
+        self._delays: list[float] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -46,9 +58,16 @@ class FakeVertex:
         assert self._server is not None, "not started"
         return f"http://127.0.0.1:{self._server.server_port}"
 
-    def fail_next(self, status: int, times: int = 1) -> None:
+    def fail_next(self, status: int, times: int = 1, after_create: bool = False) -> None:
+        """Answer the next `times` requests with `status`. `after_create`: do the work first
+        (a create makes the job), then answer with the error, as when a response is lost."""
         with self._lock:
-            self._failures.extend([status] * times)
+            self._failures.extend([(status, after_create)] * times)
+
+    def delay_next(self, seconds: float, times: int = 1) -> None:
+        """Hold the next `times` answers for `seconds` (the work is done after the wait)."""
+        with self._lock:
+            self._delays.extend([seconds] * times)
 
     def set_state(self, job_id: str, state: str) -> None:
         with self._lock:
@@ -86,6 +105,10 @@ class FakeVertex:
         body = json.loads(handler.rfile.read(length)) if length else None
         headers = {k.lower(): v for k, v in handler.headers.items() if k.lower() != "authorization"}
         with self._lock:
+            delay = self._delays.pop(0) if self._delays else 0.0
+        if delay:
+            time.sleep(delay)
+        with self._lock:
             self.requests.append(
                 Recorded(
                     method=handler.command, path=url.path, query=query, body=body, headers=headers
@@ -93,17 +116,29 @@ class FakeVertex:
             )
             status, payload = self._route(handler.command, url.path, query, body)
         data = json.dumps(payload).encode()
-        handler.send_response(status)
-        handler.send_header("content-type", "application/json")
-        handler.send_header("content-length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
+        try:
+            handler.send_response(status)
+            handler.send_header("content-type", "application/json")
+            handler.send_header("content-length", str(len(data)))
+            handler.end_headers()
+            handler.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (its timeout)
+            pass
 
     def _route(
         self, method: str, path: str, query: dict[str, list[str]], body: Any
     ) -> tuple[int, dict[str, Any]]:
         if self._failures:
-            return _error(self._failures.pop(0), "injected outage")
+            status, after = self._failures.pop(0)
+            if not after:
+                return _error(status, "injected outage")
+            self._answer(method, path, query, body)
+            return _error(status, "injected failure after the request was carried out")
+        return self._answer(method, path, query, body)
+
+    def _answer(
+        self, method: str, path: str, query: dict[str, list[str]], body: Any
+    ) -> tuple[int, dict[str, Any]]:
         match = _JOBS.match(path)
         if match is None:
             return _error(404, f"no route {method} {path}")
