@@ -1,8 +1,8 @@
 """The event service: decode, route, apply policy, submit, record. I/O only through ports.
 
 Every delivery ends in at least one recorded Decision. Permanent problems (undecodable or
-unknown payloads) become `rejected` and return normally, so Pub/Sub stops redelivering;
-TransientError propagates so Pub/Sub redelivers.
+unknown payloads, a backend refusing a request for good) become `rejected` and return
+normally, so Pub/Sub stops redelivering; TransientError propagates so Pub/Sub redelivers.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, get_args
 
 from retrain.backends.base import RunBackend
-from retrain.errors import EventError, RetrainError, TransientError
+from retrain.errors import BackendError, EventError, RetrainError, TransientError
 from retrain.events.bigquery import decode_data_arrival
 from retrain.events.drift import decode_drift
 from retrain.events.envelope import Envelope, unwrap
@@ -83,7 +83,7 @@ class Service:
                 decisions = self._drift(envelope, event_id)
             else:
                 decisions, outcome = self._complete(envelope, event_id)
-        except EventError as exc:
+        except (EventError, BackendError) as exc:  # permanent: answer and acknowledge
             decisions = [
                 Decision(decision="rejected", event=kind, event_id=event_id, reason=str(exc))
             ]
@@ -142,9 +142,15 @@ class Service:
                 )
             ]
         nonce = envelope.attributes.get(NONCE_ATTRIBUTE, "")
-        return [
-            self._data_for(spec, index.version(spec.name), event, event_id, nonce) for spec in specs
-        ]
+        decisions = []
+        for spec in specs:
+            try:
+                decisions.append(
+                    self._data_for(spec, index.version(spec.name), event, event_id, nonce)
+                )
+            except BackendError as exc:
+                decisions.append(_refused("data_arrival", spec, event_id, event.key, exc))
+        return decisions
 
     def _data_for(
         self, spec: Spec, version: str, event: DataArrival, event_id: str, nonce: str
@@ -211,10 +217,15 @@ class Service:
                 )
             ]
         nonce = envelope.attributes.get(NONCE_ATTRIBUTE, "")
-        return [
-            self._drift_for(spec, index.version(spec.name), alert, event_id, nonce)
-            for spec in specs
-        ]
+        decisions = []
+        for spec in specs:
+            try:
+                decisions.append(
+                    self._drift_for(spec, index.version(spec.name), alert, event_id, nonce)
+                )
+            except BackendError as exc:
+                decisions.append(_refused("drift", spec, event_id, alert.key, exc))
+        return decisions
 
     def _drift_for(
         self, spec: Spec, version: str, alert: DriftAlert, event_id: str, nonce: str
@@ -304,3 +315,16 @@ class Service:
             )
         except ValueError as exc:
             raise EventError(f"run {change.job_id}: {exc}") from exc
+
+
+def _refused(kind: EventKind, spec: Spec, event_id: str, key: str, exc: BackendError) -> Decision:
+    """The backend refused for good (permission, bad template): redelivering cannot help, so
+    the event is answered `rejected` and acknowledged."""
+    return Decision(
+        decision="rejected",
+        event=kind,
+        event_id=event_id,
+        event_key=key,
+        spec=spec.name,
+        reason=f"backend refused: {exc}",
+    )
