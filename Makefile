@@ -8,7 +8,7 @@ PIPELINES_VENV := .venv-pipelines
 export TF_USE_LEGACY_KERAS := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help setup demo test lint typecheck unit bench clean
+.PHONY: help setup demo test lint typecheck actionlint unit bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -51,10 +51,13 @@ lint: setup
 typecheck: setup
 	$(VENV)/bin/mypy
 
+actionlint:  ## lint the GitHub workflows (actionlint, installed into .tools/ on first use)
+	scripts/actionlint.sh
+
 unit: setup
 	$(VENV)/bin/pytest
 
-test: lint typecheck unit  ## lint, type-check and run the whole test suite
+test: lint typecheck actionlint unit  ## lint, type-check and run the whole test suite
 
 bench: setup  ## run the benchmarks and print figures with ratios
 	$(VENV)/bin/python bench/run_all.py

@@ -116,9 +116,15 @@ def eval_config(spec: Spec) -> tfma.EvalConfig:
         has_threshold = threshold.HasField("value_threshold") or threshold.HasField(
             "change_threshold"
         )
+        # Gate on the whole eval set only: a plain `threshold` applies to every slice, and one
+        # small slice's noise would then refuse a better model.
+        overall = tfma.PerSliceMetricThreshold(
+            slicing_specs=[tfma.SlicingSpec()], threshold=threshold
+        )
         metric_configs.append(
             tfma.MetricConfig(
-                class_name=info.tfma_class, threshold=threshold if has_threshold else None
+                class_name=info.tfma_class,
+                per_slice_thresholds=[overall] if has_threshold else None,
             )
         )
     metric_configs.append(tfma.MetricConfig(class_name="ExampleCount"))

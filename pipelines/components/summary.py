@@ -8,10 +8,12 @@ the job id.
 
 # No `from __future__ import annotations`: TFX reads these annotations at runtime.
 import datetime
+import json
 import os
 
 import tensorflow as tf
 import tensorflow_model_analysis as tfma
+from google.protobuf import json_format
 from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
 from tfx import v1 as tfx
 from tfx.types import artifact, artifact_utils, standard_artifacts
@@ -62,7 +64,10 @@ def _validation_failures(evaluation_uri: str) -> list[str]:
     for per_slice in result.metric_validations_per_slice:
         where = ", ".join(f"{c}={v}" for c, v in _slice(per_slice.slice_key)) or "overall"
         for failure in per_slice.failures:
-            failures.append(f"{where}: {failure.metric_key.name}: {failure.message}".strip())
+            bound = json_format.MessageToDict(failure.metric_threshold)
+            value = failure.metric_value.double_value.value
+            detail = failure.message or f"value {value:.4f} fails threshold {json.dumps(bound)}"
+            failures.append(f"{where}: {failure.metric_key.name}: {detail}")
     return failures
 
 

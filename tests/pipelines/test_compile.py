@@ -51,6 +51,17 @@ def test_compile_is_complete_deterministic_and_incremental(
     assert set(spec["root"]["inputDefinitions"]["parameters"]) == set(RUNTIME_PARAMETERS)
     assert churn["runtimeConfig"]["gcsOutputDirectory"] == "gs://test-bucket/pipelines/churn"
     assert OPTIONS.image in (out / "churn.json").read_text()
+    evaluator = spec["root"]["dag"]["tasks"]["Evaluator"]["inputs"]["parameters"]
+    eval_config = json.loads(
+        evaluator["eval_config"]["runtimeValue"]["constantValue"]["stringValue"]
+    )
+    auc = next(m for m in eval_config["metrics_specs"][0]["metrics"] if m["class_name"] == "AUC")
+    # Thresholds gate the whole eval set only, never each slice.
+    assert "threshold" not in auc
+    (gate,) = auc["per_slice_thresholds"]
+    assert gate["slicing_specs"] == [{}]
+    assert gate["threshold"]["change_threshold"]["absolute"] == -0.02
+    assert gate["threshold"]["value_threshold"]["lower_bound"] == 0.75
     regressor = json.loads((out / "house-prices.json").read_text())["pipelineSpec"]
     assert "Transform" not in regressor["root"]["dag"]["tasks"]
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from retrain.errors import RetrainError
+from retrain.pipeline_env import repo_root
 
 
 def register(subparsers: Any) -> None:
@@ -149,7 +150,7 @@ def _append(args: argparse.Namespace) -> int:
     generator = GENERATORS.get(spec.name)
     if generator is None:
         raise RetrainError(f"no example data generator for spec {spec.name!r}")
-    path = Path(spec.data.local.path)
+    path = repo_root() / spec.data.local.path
     seed = int(time.time_ns() % 2**31)  # new rows, not a repeat of the first ones
     written = write_csv(path, generator(args.rows, seed, args.drift), append=True)
     job_id = f"retrain_append_{uuid.uuid4().hex[:12]}"

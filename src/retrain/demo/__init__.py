@@ -1,0 +1,1 @@
+"""`retrain demo`: the whole product on one machine, narrated and checked."""
