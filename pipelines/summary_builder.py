@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from retrain.metrics import METRICS, TFMA_NAMES
+from retrain.metrics import TFMA_NAMES
 from retrain.spec.model import Spec
 from retrain.summary import (
     Anomaly,
@@ -18,7 +18,7 @@ from retrain.summary import (
     ModelRef,
     RunInfo,
     SliceMetric,
-    Threshold,
+    thresholds_from_spec,
 )
 
 _BY_TFMA_NAME = {tfma: name for name, tfma in TFMA_NAMES.items()}
@@ -71,19 +71,6 @@ def slice_metrics(values: Iterable[MetricValue], wanted: Sequence[str]) -> list[
     )
 
 
-def thresholds(spec: Spec) -> list[Threshold]:
-    return [
-        Threshold(
-            metric=m.name,
-            higher_is_better=METRICS[m.name].higher_is_better,
-            min=m.min,
-            max=m.max,
-            max_regression=m.max_regression,
-        )
-        for m in spec.evaluation.metrics
-    ]
-
-
 def build_summary(
     spec: Spec,
     run: RunInfo,
@@ -106,7 +93,7 @@ def build_summary(
         candidate=candidate,
         baseline=baseline,
         metrics=slice_metrics(values, wanted),
-        thresholds=thresholds(spec),
+        thresholds=thresholds_from_spec(spec),
         anomalies=anomalies,
         example_counts=example_counts,
     )

@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from retrain.errors import SummaryError
+from retrain.metrics import METRICS
+from retrain.spec.model import Spec
 
 SCHEMA_VERSION: Literal[1] = 1
 SUMMARY_FILENAME = "evaluation_summary.json"
@@ -88,6 +90,20 @@ class EvaluationSummary(_Contract):
 
     def overall(self, metric: str) -> SliceMetric | None:
         return next((m for m in self.metrics if m.metric == metric and not m.slice), None)
+
+
+def thresholds_from_spec(spec: Spec) -> list[Threshold]:
+    """The spec's thresholds in the summary's shape, directions from retrain.metrics."""
+    return [
+        Threshold(
+            metric=m.name,
+            higher_is_better=METRICS[m.name].higher_is_better,
+            min=m.min,
+            max=m.max,
+            max_regression=m.max_regression,
+        )
+        for m in spec.evaluation.metrics
+    ]
 
 
 def summary_path(pipeline_root: str, run_id: str) -> str:

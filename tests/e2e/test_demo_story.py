@@ -52,7 +52,7 @@ def test_demo_story_end_to_end(tmp_path: Path) -> None:
     pull = (report.comments["promotion PR #1"].parents[1] / "pull.json").read_text()
     assert f'"title": "Promote churn to {data_job}"' in pull
     promoted_spec = report.comments["promotion PR #1"].parents[1] / "files/specs/churn.yaml"
-    assert f"version: {data_job}" in promoted_spec.read_text()
+    assert f'version: "{data_job}"' in promoted_spec.read_text()
 
     pr_comment = report.comments["PR #41"].read_text()
     assert pr_comment.startswith("<!-- retrain:comparison spec=churn pr=41 -->")

@@ -21,24 +21,9 @@ from retrain.compare.model import (
     SliceKey,
 )
 from retrain.metrics import METRICS
-from retrain.spec.model import Spec
 from retrain.summary import EvaluationSummary, SliceMetric, Threshold
 
 _Values = dict[tuple[SliceKey, str], tuple[float | None, int | None]]
-
-
-def thresholds_from_spec(spec: Spec) -> list[Threshold]:
-    """The spec's thresholds in the summary's shape, directions from retrain.metrics."""
-    return [
-        Threshold(
-            metric=m.name,
-            higher_is_better=METRICS[m.name].higher_is_better,
-            min=m.min,
-            max=m.max,
-            max_regression=m.max_regression,
-        )
-        for m in spec.evaluation.metrics
-    ]
 
 
 def slice_key(raw: dict[str, str]) -> SliceKey:

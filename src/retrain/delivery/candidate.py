@@ -15,19 +15,21 @@ from retrain.runs import RunRequest
 from retrain.spec.model import Spec
 
 
+def candidate_request(spec: Spec, git_sha: str, pr: int) -> RunRequest:
+    """The run a PR's commit gets for one spec (CI on Vertex, `retrain demo` locally)."""
+    return RunRequest(
+        job_id=derive_job_id(spec.name, spec.fingerprint(), "pull_request", f"pr{pr}:{git_sha}"),
+        spec=spec.name,
+        spec_version=spec.fingerprint(),
+        trigger="pull_request",
+        git_sha=git_sha,
+        pr_number=pr,
+    )
+
+
 def candidate_requests(specs: list[Spec], config: DeployConfig, pr: int) -> list[RunRequest]:
     sha = config.require_sha()
-    return [
-        RunRequest(
-            job_id=derive_job_id(s.name, s.fingerprint(), "pull_request", f"pr{pr}:{sha}"),
-            spec=s.name,
-            spec_version=s.fingerprint(),
-            trigger="pull_request",
-            git_sha=sha,
-            pr_number=pr,
-        )
-        for s in specs
-    ]
+    return [candidate_request(s, sha, pr) for s in specs]
 
 
 def upload_candidates(

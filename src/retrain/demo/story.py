@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from retrain.codehost.local import LocalPull
+from retrain.delivery.candidate import candidate_request
 from retrain.demo.observe import (
     TERMINAL_STATES,
     DemoError,
@@ -34,8 +35,6 @@ from retrain.demo.observe import (
 from retrain.events.bigquery import table_data_change_entry
 from retrain.localstack.stack import TOPICS, LocalStack, StackConfig
 from retrain.pipeline_env import pipelines_python
-from retrain.routing.jobid import derive_job_id
-from retrain.runs import RunRequest
 from retrain.sample_data import DEFAULT_ROWS, GENERATORS, write_csv
 from retrain.spec import Spec, load_spec
 
@@ -311,16 +310,7 @@ class Story:
         (self.codehost / f"pr-{number}" / "pull.json").write_text(pull.model_dump_json(indent=2))
 
         # What CI does for a PR (`retrain deploy candidate`), with the local backend.
-        request = RunRequest(
-            job_id=derive_job_id(
-                spec.name, spec.fingerprint(), "pull_request", f"pr{number}:{DEMO_SHA}"
-            ),
-            spec=spec.name,
-            spec_version=spec.fingerprint(),
-            trigger="pull_request",
-            git_sha=DEMO_SHA,
-            pr_number=number,
-        )
+        request = candidate_request(spec, DEMO_SHA, number)
         from retrain.routing.settings import Settings
         from retrain.routing.wiring import build_backend
 
