@@ -55,3 +55,9 @@ def on_drift_alert(cloud_event: Any) -> None:
 def on_run_complete(cloud_event: Any) -> None:
     """PipelineJob state changes -> RunOutcome, handed to the completion sink."""
     service().run_complete(cloud_event.data, _event_id(cloud_event))
+
+
+@functions_framework.cloud_event
+def on_schedule(cloud_event: Any) -> None:
+    """Cloud Scheduler ticks of a spec's cron -> one pipeline run per tick."""
+    service().schedule_tick(cloud_event.data, _event_id(cloud_event))

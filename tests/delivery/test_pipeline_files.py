@@ -122,7 +122,10 @@ def test_dry_run_prints_the_deploy_commands(checkout: Path) -> None:
     done = retrain("deploy", "functions", "--dry-run", "--stage", "build/fs", cwd=checkout, env=env)
     assert done.returncode == 0, done.stderr
     deploys = [line for line in done.stdout.splitlines() if "gcloud functions deploy" in line]
-    assert len(deploys) == 3
+    assert len(deploys) == 4
+    assert any(
+        "deploy retrain-schedule " in d and "--trigger-topic=retrain-schedule" in d for d in deploys
+    )
 
 
 def test_every_command_has_help_with_an_example() -> None:

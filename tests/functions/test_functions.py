@@ -1,4 +1,4 @@
-"""The three functions through the real functions-framework test client, in structured and
+"""The four functions through the real functions-framework test client, in structured and
 binary CloudEvent modes, on a service built from in-memory ports."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from retrain.errors import ConfigError
 from retrain.routing.service import LoggingSink
 from retrain.routing.settings import Settings
 from retrain.routing.wiring import build_service, default_sink
-from tests.routing.helpers import RecordingSink, arrival, make_service
+from tests.routing.helpers import RecordingSink, arrival, make_service, tick
 
 SOURCE = Path(__file__).parents[2] / "functions" / "main.py"
 GOLDEN = Path(__file__).parents[1] / "golden" / "events"
@@ -128,6 +128,32 @@ def test_run_complete_hands_the_outcome_to_the_sink(client_for: Any, mode: Any) 
         42,
     )
     assert outcome.pipeline_root == "gs://acme-ml-pipelines/root/churn"
+
+
+@pytest.mark.parametrize("mode", [structured, binary])
+def test_schedule_tick_runs_once_however_often_it_is_delivered(client_for: Any, mode: Any) -> None:
+    client, module = client_for("on_schedule")
+    service, backend, log, _ = make_service()
+    module.use_service(service)
+    body = json.loads((GOLDEN / "schedule_tick.json").read_text())
+    retry = json.loads((GOLDEN / "schedule_tick_retry.json").read_text())  # Scheduler retried
+    for delivery in (body, body, retry):
+        assert client.post("/", **mode(delivery)).status_code == 200
+    assert [d.decision for d in log.decisions] == ["run", "deduplicated", "deduplicated"]
+    assert {d.job_id for d in log.decisions} == set(backend.jobs)
+    (request,) = backend.jobs.values()
+    assert (request.spec, request.trigger) == ("churn", "schedule")
+
+
+def test_malformed_and_stale_ticks_are_acknowledged(client_for: Any) -> None:
+    client, module = client_for("on_schedule")
+    service, backend, log, _ = make_service()
+    module.use_service(service)
+    malformed = json.loads((GOLDEN / "malformed_schedule_tick.json").read_text())
+    assert client.post("/", **structured(malformed)).status_code == 200
+    assert client.post("/", **binary(tick(spec="fraud"))).status_code == 200
+    assert [d.decision for d in log.decisions] == ["rejected", "ignored"]
+    assert backend.calls == []
 
 
 def test_run_complete_fills_missing_labels_from_the_backend() -> None:

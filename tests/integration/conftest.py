@@ -1,4 +1,4 @@
-"""One local stack per test session: Pub/Sub and Firestore emulators and the three function
+"""One local stack per test session: Pub/Sub and Firestore emulators and the four function
 servers (local backend, with tests/integration/fake_run.py standing in for `retrain run`)."""
 
 from __future__ import annotations

@@ -63,6 +63,24 @@ def test_data_arrival_to_local_run_to_completion(stack: LocalStack) -> None:
     assert passed["trigger"] == "data_arrival" and passed["git_sha"] == "9b241c8"
 
 
+def test_schedule_tick_to_local_run_to_completion(stack: LocalStack) -> None:
+    """What a Cloud Scheduler job publishes, through the retrain-schedule push subscription."""
+    tick = {"spec": "churn", "schedule": "0 5 * * 1", "git_sha": "0000000"}
+    PubSubPublisher(stack.config.project).publish(
+        TOPICS["on_schedule"], tick, {"retrain-spec": "churn"}
+    )
+    run = wait_for(stack.procs["on_schedule"].log, lambda r: r["decision"] == "run")
+    assert run["spec"] == "churn" and run["event_key"].startswith("minute:")
+    done = wait_for(
+        stack.procs["on_run_complete"].log,
+        lambda r: r["decision"] == "completed" and r["job_id"] == run["job_id"],
+    )
+    assert done["reason"] == "succeeded"
+    summaries = stack.config.workdir.resolve() / "churn/pipeline_root/summaries"
+    passed = json.loads((summaries / run["job_id"] / "args.json").read_text())
+    assert passed["trigger"] == "schedule" and passed["git_sha"] == "9b241c8"
+
+
 def test_malformed_message_is_acknowledged_not_dead_lettered(stack: LocalStack) -> None:
     from google.cloud import pubsub_v1  # type: ignore[attr-defined]
 

@@ -57,3 +57,15 @@ def arrival(
     return pubsub_body(
         table_data_change_entry(table, rows, job, time), message_id or f"m-{job}", {}
     )
+
+
+def tick(
+    spec: str = "churn",
+    published: str = "2026-03-02T05:00:00.412Z",
+    message_id: str = "t-1",
+    attributes: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A Pub/Sub push body carrying the tick a Cloud Scheduler job publishes for `spec`."""
+    payload = {"spec": spec, "schedule": "0 5 * * 1", "git_sha": "0000000"}
+    attrs = {"retrain-spec": spec} if attributes is None else attributes
+    return pubsub_body(payload, message_id, attrs, publish_time=published)

@@ -20,6 +20,7 @@ def test_golden_event(name: str) -> None:
         "data_arrival": service.data_arrival,
         "drift": service.drift_alert,
         "run_complete": service.run_complete,
+        "schedule": service.schedule_tick,
     }[EXPECTED[name]["function"]]
     decisions = handle((GOLDEN / name).read_bytes(), name)
     assert [d.summary() for d in decisions] == EXPECTED[name]["decisions"]

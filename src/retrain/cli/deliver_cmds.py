@@ -119,7 +119,7 @@ def register(subparsers: Any) -> None:
 
     functions = commands.add_parser(
         "functions",
-        help="stage the source and deploy the three Cloud Functions with their Pub/Sub triggers",
+        help="stage the source and deploy the four Cloud Functions with their Pub/Sub triggers",
         **_example("retrain deploy functions --dry-run --project my-proj --git-sha abc1234"),
     )
     _cloud_options(functions)

@@ -26,7 +26,9 @@ def register(subparsers: Any) -> None:
     route.add_argument("event", type=Path, help="JSON file: a Pub/Sub push body or a log entry")
     route.add_argument("--specs", type=Path, default=Path("specs"), help="spec directory")
     route.add_argument(
-        "--kind", choices=["auto", "data_arrival", "drift", "run_complete"], default="auto"
+        "--kind",
+        choices=["auto", "data_arrival", "drift", "run_complete", "schedule"],
+        default="auto",
     )
     route.set_defaults(handler=_route)
 
@@ -100,6 +102,7 @@ def _route(args: argparse.Namespace) -> int:
         "data_arrival": service.data_arrival,
         "drift": service.drift_alert,
         "run_complete": service.run_complete,
+        "schedule": service.schedule_tick,
     }[kind]
     for decision in handle(raw, args.event.name):
         print(json.dumps(decision.summary()))

@@ -2,8 +2,8 @@
 
     release  which specs changed since the last release (content hashes), the release index
     templates compiled templates keyed by commit sha; images checked before anything is published
-    functions the three Cloud Functions: staged source and `gcloud functions deploy` argv
-    schedules  spec `triggers.schedule` -> Cloud Scheduler jobs that create PipelineJobs
+    functions the four Cloud Functions: staged source and `gcloud functions deploy` argv
+    schedules  spec `triggers.schedule` -> Cloud Scheduler jobs ticking `on_schedule`
     promotions `promotion` sections changed between two git revisions -> Model Registry aliases
     infra      names and log-sink filters handed to Terraform
 

@@ -1,4 +1,4 @@
-"""Deploying the three Cloud Functions (2nd gen): a staged source directory and gcloud argv.
+"""Deploying the four Cloud Functions (2nd gen): a staged source directory and gcloud argv.
 
 The source a function needs is `main.py` (functions/main.py), the `retrain` package, the specs
 it routes with, and a `requirements.txt` pinned from uv.lock (the service extra, transitively),

@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from retrain.localstack.stack import DEAD_LETTER_TOPIC, TOPICS
 
 # Service accounts (account ids; emails are <id>@<project>.iam.gserviceaccount.com).
-FUNCTIONS_SA = "retrain-functions"  # runs the three functions: submits PipelineJobs, reads GCS
+FUNCTIONS_SA = "retrain-functions"  # runs the functions: submits PipelineJobs, reads GCS
 PIPELINES_SA = "retrain-pipelines"  # runs PipelineJobs: BigQuery read, GCS write
 TRIGGER_SA = "retrain-events"  # Eventarc/Pub/Sub push identity invoking the functions
 DEPLOYER_SA = "retrain-deployer"  # Cloud Build on merge
 CANDIDATE_SA = "retrain-ci"  # GitHub Actions (Workload Identity Federation): candidate runs
 
 SCHEDULE_JOB_PREFIX = "retrain-schedule-"
-SCHEDULE_TOPIC = "retrain-schedule"  # Cloud Scheduler ticks: {"spec", "schedule", "git_sha"}
+SCHEDULE_TOPIC = TOPICS["on_schedule"]  # Cloud Scheduler ticks: {"spec", "schedule", "git_sha"}
 MAX_DELIVERY_ATTEMPTS = 5  # then to the dead-letter topic (same as the local stack)
 MIN_RETRY_DELAY = "10s"
 MAX_RETRY_DELAY = "600s"
@@ -45,6 +45,7 @@ _SIZING = {  # memory, timeout, max instances
     "on_data_arrival": ("512Mi", "60s", 20),
     "on_drift_alert": ("512Mi", "60s", 5),
     "on_run_complete": ("1Gi", "300s", 5),  # reads summaries, renders and posts comments
+    "on_schedule": ("512Mi", "60s", 5),
 }
 
 FUNCTIONS = tuple(

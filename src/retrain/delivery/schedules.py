@@ -1,9 +1,10 @@
 """Spec `triggers.schedule` -> Cloud Scheduler jobs, synced: create, update, delete.
 
 Each cron spec gets a job `retrain-schedule-<spec>` publishing a tick to the `retrain-schedule`
-topic: `{"spec", "schedule", "git_sha"}` with attribute `retrain-spec`. The tick goes through
-Pub/Sub (not straight to Vertex) so the router can give the run a deterministic job id from
-the tick's publish time, like every other run, and the completion handler finds its summary.
+topic: `{"spec", "schedule", "git_sha"}` with attribute `retrain-spec`, which `on_schedule`
+consumes. The tick goes through Pub/Sub (not straight to Vertex) so the router can give the run
+a deterministic job id from the tick's publish time, like every other run, and the completion
+handler finds its summary.
 Jobs with our prefix whose spec lost its schedule (or was deleted) are removed; other jobs in
 the location are never touched.
 """

@@ -21,6 +21,7 @@ class Envelope(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     message_id: str = ""
+    publish_time: str = ""  # RFC 3339, as Pub/Sub stamps the message; keys schedule ticks
     attributes: dict[str, str] = Field(default_factory=dict)
     payload: dict[str, Any]
 
@@ -64,15 +65,20 @@ def unwrap(data: Any) -> Envelope:
     if not isinstance(attributes, Mapping):
         raise EventError("Pub/Sub message attributes are not an object")
     message_id = message.get("messageId") or message.get("message_id") or ""
+    publish_time = message.get("publishTime") or message.get("publish_time") or ""
     return Envelope(
         message_id=str(message_id),
+        publish_time=str(publish_time),
         attributes={str(k): str(v) for k, v in attributes.items()},
         payload=_json_object(raw, "Pub/Sub message data"),
     )
 
 
 def pubsub_body(
-    payload: Mapping[str, Any], message_id: str, attributes: Mapping[str, str]
+    payload: Mapping[str, Any],
+    message_id: str,
+    attributes: Mapping[str, str],
+    publish_time: str = "2026-01-01T00:00:00Z",
 ) -> dict[str, Any]:
     """The push body Pub/Sub would deliver for `payload`: the inverse of `unwrap`, for tests
     and for tools that replay a log entry."""
@@ -81,7 +87,7 @@ def pubsub_body(
             "data": base64.b64encode(json.dumps(payload).encode()).decode(),
             "attributes": dict(attributes),
             "messageId": message_id,
-            "publishTime": "2026-01-01T00:00:00Z",
+            "publishTime": publish_time,
         },
         "subscription": "projects/local/subscriptions/replay",
     }
@@ -89,7 +95,9 @@ def pubsub_body(
 
 def kind_of(payload: dict[str, Any]) -> str:
     """Which function an unlabelled payload belongs to (for `retrain route`): data_arrival,
-    run_complete or drift (the decoder of the guess rejects what fits none)."""
+    run_complete, schedule or drift (the decoder of the guess rejects what fits none)."""
+    if "schedule" in payload and "spec" in payload:  # a Cloud Scheduler tick
+        return "schedule"
     proto = payload.get("protoPayload")
     if isinstance(proto, dict) and proto.get("serviceName") == "bigquery.googleapis.com":
         return "data_arrival"

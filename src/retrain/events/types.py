@@ -62,6 +62,14 @@ class RunStateChange(_Event):
         return self.state in TERMINAL_STATES
 
 
+class ScheduleTick(_Event):
+    """Cloud Scheduler fired a spec's cron; `key` is the same for every copy of one tick."""
+
+    spec: str
+    git_sha: str  # the commit the Scheduler job was synced from (runs use the deployed one)
+    key: str  # minute:<publish time to the minute>, else message:<id>
+
+
 TERMINAL_STATES = {
     "PIPELINE_STATE_SUCCEEDED": "succeeded",
     "PIPELINE_STATE_FAILED": "failed",

@@ -21,6 +21,7 @@ TOPICS = {
     "on_data_arrival": "retrain-data-arrival",
     "on_drift_alert": "retrain-drift-alert",
     "on_run_complete": "retrain-run-complete",
+    "on_schedule": "retrain-schedule",  # Cloud Scheduler ticks (delivery.names.SCHEDULE_TOPIC)
 }
 
 

@@ -9,7 +9,7 @@ from typing import Any, Literal, Protocol, TextIO
 from pydantic import BaseModel, ConfigDict
 
 DecisionKind = Literal["run", "deduplicated", "debounced", "ignored", "rejected", "completed"]
-EventKind = Literal["data_arrival", "drift", "run_complete"]
+EventKind = Literal["data_arrival", "drift", "run_complete", "schedule"]
 
 _SEVERITY: dict[str, str] = {
     "run": "NOTICE",

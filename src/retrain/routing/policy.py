@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
-from retrain.events.types import DataArrival, DriftAlert
+from retrain.events.types import DataArrival, DriftAlert, ScheduleTick
 from retrain.routing.jobid import derive_job_id
 from retrain.spec.model import DataArrivalPolicy, Spec, duration_of
 from retrain.state.base import EventRecord, SpecState, Step, Transition
@@ -106,14 +106,40 @@ def drift_decision(
             decision="ignored", reason=f"drift action is notify (no run): {features}"
         )
     job_id = derive_job_id(spec.name, version, "drift", alert.key, nonce)
+    return _admit(spec, job_id, running, what="alert", detail=features, reason=f"drift: {features}")
+
+
+def schedule_decision(
+    spec: Spec, *, version: str, tick: ScheduleTick, running: Sequence[str], nonce: str = ""
+) -> EventRecord:
+    """Run on a cron tick unless the spec lost its schedule (a stale Scheduler job) or is busy.
+    Stateless, like drift: every copy of one tick derives the same job id."""
+    cron = spec.triggers.schedule
+    if cron is None:
+        return EventRecord(
+            decision="ignored", reason="spec has no schedule trigger (a stale Cloud Scheduler job)"
+        )
+    job_id = derive_job_id(spec.name, version, "schedule", tick.key, nonce)
+    detail = f"schedule {cron} ({tick.key})"
+    return _admit(spec, job_id, running, what="tick", detail=detail, reason=detail)
+
+
+def run_limit(spec: Spec) -> int:
+    """Concurrent runs allowed for a spec: its data_arrival limit, else one."""
+    return spec.triggers.data_arrival.max_concurrent_runs if spec.triggers.data_arrival else 1
+
+
+def _admit(
+    spec: Spec, job_id: str, running: Sequence[str], *, what: str, detail: str, reason: str
+) -> EventRecord:
+    """The stateless triggers' last check: their own run in progress, or the spec is busy."""
     if job_id in running:
         return EventRecord(
-            decision="deduplicated", job_id=job_id, reason="this alert's run is in progress"
+            decision="deduplicated", job_id=job_id, reason=f"this {what}'s run is in progress"
         )
-    limit = spec.triggers.data_arrival.max_concurrent_runs if spec.triggers.data_arrival else 1
+    limit = run_limit(spec)
     if len(running) >= limit:
         return EventRecord(
-            decision="ignored",
-            reason=f"{len(running)} run(s) in progress, limit {limit}: {features}",
+            decision="ignored", reason=f"{len(running)} run(s) in progress, limit {limit}: {detail}"
         )
-    return EventRecord(decision="run", job_id=job_id, reason=f"drift: {features}")
+    return EventRecord(decision="run", job_id=job_id, reason=reason)

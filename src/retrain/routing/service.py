@@ -19,10 +19,17 @@ from retrain.events.bigquery import decode_data_arrival
 from retrain.events.drift import decode_drift
 from retrain.events.envelope import Envelope, unwrap
 from retrain.events.pipeline_job import decode_state_change
+from retrain.events.schedule import decode_schedule_tick
 from retrain.events.types import TERMINAL_STATES, DataArrival, Dismissed, DriftAlert, RunStateChange
 from retrain.routing.decision import Decision, DecisionKind, DecisionLog, EventKind
 from retrain.routing.index import SpecIndex
-from retrain.routing.policy import data_step, drift_decision, window_bounds, window_of
+from retrain.routing.policy import (
+    data_step,
+    drift_decision,
+    schedule_decision,
+    window_bounds,
+    window_of,
+)
 from retrain.runs import RunOutcome, RunRequest, Trigger
 from retrain.spec import Spec
 from retrain.state.base import EventRecord, StateStore
@@ -70,6 +77,9 @@ class Service:
     def run_complete(self, data: Any, event_id: str = "") -> list[Decision]:
         return self._handle("run_complete", data, event_id)
 
+    def schedule_tick(self, data: Any, event_id: str = "") -> list[Decision]:
+        return self._handle("schedule", data, event_id)
+
     # -- shared -------------------------------------------------------------------------------
 
     def _handle(self, kind: EventKind, data: Any, event_id: str) -> list[Decision]:
@@ -81,6 +91,8 @@ class Service:
                 decisions = self._data(envelope, event_id)
             elif kind == "drift":
                 decisions = self._drift(envelope, event_id)
+            elif kind == "schedule":
+                decisions = self._schedule(envelope, event_id)
             else:
                 decisions, outcome = self._complete(envelope, event_id)
         except (EventError, BackendError) as exc:  # permanent: answer and acknowledge
@@ -118,6 +130,22 @@ class Service:
                 "resubmitted after an interrupted delivery: " if redelivered else ""
             ) + record.reason
         return "deduplicated", f"job {record.job_id} already exists ({spec.name})"
+
+    def _start(
+        self, spec: Spec, version: str, trigger: Trigger, record: EventRecord, event_id: str
+    ) -> tuple[DecisionKind, str]:
+        """Stateless triggers (drift, schedule): submit a `run` record, pass the rest through."""
+        if record.decision != "run":
+            return record.decision, record.reason
+        request = RunRequest(
+            job_id=record.job_id,
+            spec=spec.name,
+            spec_version=version,
+            trigger=trigger,
+            git_sha=self.git_sha,
+            event_id=event_id,
+        )
+        return self._submit(spec, record, False, request)
 
     # -- data arrival ---------------------------------------------------------------------------
 
@@ -233,18 +261,7 @@ class Service:
         retrain = spec.triggers.drift.action == "retrain"
         running = self.backend.running(spec.name) if retrain else []
         record = drift_decision(spec, version=version, alert=alert, running=running, nonce=nonce)
-        kind: DecisionKind = record.decision
-        reason = record.reason
-        if kind == "run":
-            request = RunRequest(
-                job_id=record.job_id,
-                spec=spec.name,
-                spec_version=version,
-                trigger="drift",
-                git_sha=self.git_sha,
-                event_id=event_id,
-            )
-            kind, reason = self._submit(spec, record, False, request)
+        kind, reason = self._start(spec, version, "drift", record, event_id)
         return Decision(
             decision=kind,
             event="drift",
@@ -255,6 +272,44 @@ class Service:
             reason=reason,
             alert=spec.triggers.drift.action == "notify",
         )
+
+    # -- schedule -------------------------------------------------------------------------------
+
+    def _schedule(self, envelope: Envelope, event_id: str) -> list[Decision]:
+        tick = decode_schedule_tick(envelope)
+        index = self.index()
+        spec = index.get(tick.spec)
+        if spec is None:
+            return [
+                Decision(
+                    decision="ignored",
+                    event="schedule",
+                    event_id=event_id,
+                    event_key=tick.key,
+                    reason=f"no spec {tick.spec!r} (a stale Cloud Scheduler job)",
+                )
+            ]
+        version = index.version(spec.name)
+        nonce = envelope.attributes.get(NONCE_ATTRIBUTE, "")
+        try:
+            running = self.backend.running(spec.name)
+            record = schedule_decision(
+                spec, version=version, tick=tick, running=running, nonce=nonce
+            )
+            kind, reason = self._start(spec, version, "schedule", record, event_id)
+        except BackendError as exc:
+            return [_refused("schedule", spec, event_id, tick.key, exc)]
+        return [
+            Decision(
+                decision=kind,
+                event="schedule",
+                event_id=event_id,
+                event_key=tick.key,
+                spec=spec.name,
+                job_id=record.job_id,
+                reason=reason,
+            )
+        ]
 
     # -- run completion -------------------------------------------------------------------------
 
