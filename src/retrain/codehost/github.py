@@ -2,10 +2,13 @@
 
 Authentication is a token (from the environment; on Cloud Functions, mount the Secret
 Manager secret as that variable) or a GitHub App installation. Transient failures are
-retried by PyGithub's GithubRetry: 5xx responses, and rate limits, waiting as long as
-Retry-After or X-RateLimit-Reset ask, up to `max_rate_limit_wait`; past that, or when
-retries run out, TransientError tells Pub/Sub to redeliver later. The token is never
-logged: settings keep it in a SecretStr, and PyGithub masks the Authorization header.
+retried by PyGithub's GithubRetry: rate limits (403/429) for every request, waiting as long
+as Retry-After or X-RateLimit-Reset ask, up to `max_rate_limit_wait`; 5xx answers and broken
+or timed-out reads only for requests that are safe to repeat (a POST or PUT whose answer was
+lost may have been carried out: repeating it would make a second comment or fail on a stale
+sha). Past that, TransientError tells Pub/Sub to redeliver, and the whole upsert, which is
+idempotent, runs again. The token is never logged: settings keep it in a SecretStr, and
+PyGithub masks the Authorization header.
 """
 
 from __future__ import annotations
@@ -14,11 +17,14 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
+from typing import Any
 
 import requests
 from github import Auth, Consts, Github, GithubException, GithubRetry, UnknownObjectException
 from github.Repository import Repository
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from urllib3.util.retry import Retry
 
 from retrain.codehost.port import PostedComment, PromotionPR, PromotionRequest, with_marker
 from retrain.codehost.spec_edit import set_promotion_version
@@ -28,6 +34,32 @@ from retrain.report.marker import has_marker
 log = logging.getLogger(__name__)
 # Editing a comment, PR or ref sets absolute values, so PATCH is safe to retry too.
 RETRIED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "PUT", "TRACE", "POST", "PATCH"})
+# ...but these may have been carried out when their answer is lost: retried on rate limits only.
+UNSAFE_METHODS = frozenset({"POST", "PUT"})
+RATE_LIMIT_STATUSES = (403, 429)
+
+
+class SafeRetry(GithubRetry):
+    """GithubRetry that repeats a POST or PUT only when GitHub refused it (rate limits)."""
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if method.upper() in UNSAFE_METHODS and status_code not in RATE_LIMIT_STATUSES:
+            return False
+        return bool(super().is_retry(method, status_code, has_retry_after))
+
+    def increment(  # type: ignore[override]
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Any = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Retry:
+        unsafe = method is not None and method.upper() in UNSAFE_METHODS
+        if unsafe and error is not None and self._is_read_error(error):
+            raise error  # sent, maybe done: leave it to a redelivery of the whole upsert
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
 class GitHubSettings(BaseModel):
@@ -45,6 +77,7 @@ class GitHubSettings(BaseModel):
     retries: int = Field(default=5, ge=0)
     backoff_factor: float = Field(default=1.0, ge=0)
     max_rate_limit_wait: float = Field(default=60.0, ge=0)
+    timeout: int = Field(default=Consts.DEFAULT_TIMEOUT, ge=1, description="Per request, s.")
     seconds_between_requests: float = Field(default=Consts.DEFAULT_SECONDS_BETWEEN_REQUESTS, ge=0)
     seconds_between_writes: float = Field(default=Consts.DEFAULT_SECONDS_BETWEEN_WRITES, ge=0)
 
@@ -102,17 +135,19 @@ class GitHubSettings(BaseModel):
 
 def build_client(settings: GitHubSettings) -> Github:
     """A lazy client: nothing is requested until the first call that needs an answer."""
-    retry = GithubRetry(
+    retry = SafeRetry(
         total=settings.retries,
         backoff_factor=settings.backoff_factor,
         backoff_max=30,
         max_rate_limit_wait=settings.max_rate_limit_wait,
         allowed_methods=RETRIED_METHODS,
+        status_forcelist=[*range(500, 600), 429],
     )
     return Github(
         base_url=settings.api_url.rstrip("/"),
         auth=settings.auth(),
         retry=retry,
+        timeout=settings.timeout,
         lazy=True,
         seconds_between_requests=settings.seconds_between_requests or None,
         seconds_between_writes=settings.seconds_between_writes or None,
