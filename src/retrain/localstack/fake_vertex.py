@@ -42,13 +42,17 @@ class Recorded(BaseModel):
     headers: dict[str, str]
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # many handler processes at once: queue them, never refuse
+
+
 class FakeVertex:
     """Start with `start()`, stop with `stop()`; `endpoint` is what the client points at."""
 
     def __init__(self) -> None:
         self.jobs: dict[str, dict[str, Any]] = {}
         self.requests: list[Recorded] = []
-        self._failures: list[tuple[int, bool]] = []  # (status, after doing the work)
+        self._failures: list[tuple[int, bool, str]] = []  # (status, after the work, method)
         self._delays: list[float] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -58,11 +62,14 @@ class FakeVertex:
         assert self._server is not None, "not started"
         return f"http://127.0.0.1:{self._server.server_port}"
 
-    def fail_next(self, status: int, times: int = 1, after_create: bool = False) -> None:
-        """Answer the next `times` requests with `status`. `after_create`: do the work first
-        (a create makes the job), then answer with the error, as when a response is lost."""
+    def fail_next(
+        self, status: int, times: int = 1, after_create: bool = False, method: str = ""
+    ) -> None:
+        """Answer the next `times` requests (of `method`, when given) with `status`.
+        `after_create`: do the work first (a create makes the job), then answer with the error,
+        as when a response is lost."""
         with self._lock:
-            self._failures.extend([(status, after_create)] * times)
+            self._failures.extend([(status, after_create, method)] * times)
 
     def delay_next(self, seconds: float, times: int = 1) -> None:
         """Hold the next `times` answers for `seconds` (the work is done after the wait)."""
@@ -88,7 +95,7 @@ class FakeVertex:
             def do_POST(self) -> None:
                 fake._serve(self)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True, name="fake-vertex").start()
         return self
 
@@ -128,8 +135,10 @@ class FakeVertex:
     def _route(
         self, method: str, path: str, query: dict[str, list[str]], body: Any
     ) -> tuple[int, dict[str, Any]]:
-        if self._failures:
-            status, after = self._failures.pop(0)
+        failure = next((f for f in self._failures if f[2] in ("", method)), None)
+        if failure is not None:
+            self._failures.remove(failure)
+            status, after, _ = failure
             if not after:
                 return _error(status, "injected outage")
             self._answer(method, path, query, body)
