@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,13 +32,45 @@ class Envelope(BaseModel):
         return self.message_id or str(self.payload.get("insertId") or "")
 
 
+# JSON may spell a lone UTF-16 surrogate (\\ud800), which Python strings hold but UTF-8 cannot
+# encode: hashing a key or sending it to Firestore would then crash. Such text is garbage.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _check_unicode(value: Any, what: str) -> None:
+    """EventError when any string in `value` (keys included) is not encodable as UTF-8."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise EventError(f"{what} holds text that is not valid unicode") from exc
+        elif isinstance(item, Mapping):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
 def _json_object(raw: str | bytes, what: str) -> dict[str, Any]:
     try:
         value = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise EventError(f"{what} is not JSON: {exc}") from exc
+    except RecursionError as exc:  # "[[[[...": nested deeper than the parser's stack
+        raise EventError(f"{what} is JSON nested too deeply to read") from exc
     if not isinstance(value, dict):
         raise EventError(f"{what} is JSON but not an object ({type(value).__name__})")
+    escapes = (
+        _SURROGATE_ESCAPE.search(raw)
+        if isinstance(raw, str)
+        else _SURROGATE_ESCAPE_BYTES.search(raw)
+    )
+    if escapes:  # rare: only then walk the whole value
+        _check_unicode(value, what)
     return value
 
 
@@ -47,7 +80,9 @@ def unwrap(data: Any) -> Envelope:
         if not data:
             raise EventError("empty event body")
         data = _json_object(data, "event body")
-    if not isinstance(data, Mapping):
+    elif isinstance(data, Mapping):  # parsed by the caller (the framework): check it here
+        _check_unicode(data, "event data")
+    else:
         raise EventError(f"event data is a {type(data).__name__}, not an object")
     message = data.get("message")
     if message is None:
