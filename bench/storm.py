@@ -1,0 +1,313 @@
+"""Redelivery storm through real handler processes: distinct Pub/Sub messages, each delivered
+many times in random order, pushed concurrently into several functions-framework servers
+(`on_data_arrival`) that keep state in the Firestore emulator and submit to the fake Vertex
+server (the real aiplatform_v1 client over REST). A delivery answered 500 (TransientError) is
+delivered again, as Pub/Sub does. Checks exactly the expected runs: none lost, none doubled.
+
+    .venv/bin/python bench/storm.py [--messages 500] [--deliveries 10000] [--processes 4]
+
+Starts its own Firestore emulator unless FIRESTORE_EMULATOR_HOST is set. tests/hardening runs
+a smaller storm through `run_storm`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from retrain.events.bigquery import decode_data_arrival, table_data_change_entry
+from retrain.events.envelope import pubsub_body, unwrap
+from retrain.events.types import DataArrival
+from retrain.localstack.fake_vertex import FakeVertex
+from retrain.localstack.procs import Proc
+from retrain.localstack.stack import start_firestore_emulator, start_function
+from retrain.routing.index import load_index
+from retrain.routing.jobid import derive_job_id
+from retrain.routing.policy import window_of
+
+REPO = Path(__file__).resolve().parents[1]
+BASE_SPEC = REPO / "tests" / "golden" / "events" / "specs" / "churn.yaml"
+T0 = datetime(2026, 3, 2, tzinfo=timezone.utc)
+GIT_SHA = "9b241c8d31745115ca281886361fc70f565f071f"
+MAX_ATTEMPTS = 30  # per delivery, like a subscription's retry budget (bounded)
+
+
+@dataclass
+class StormResult:
+    messages: int
+    deliveries: int
+    processes: int
+    seconds: float
+    attempts: int  # HTTP requests sent, redeliveries after 500 included
+    unanswered: int  # deliveries still failing after MAX_ATTEMPTS
+    expected_jobs: set[str]
+    jobs: set[str]  # what the fake Vertex holds
+    decisions: Counter[str]
+    run_job_ids: list[str]  # job ids of `run` decisions (one per job, when correct)
+    latencies: list[float] = field(default_factory=list)
+
+    def problems(self) -> list[str]:
+        """Empty when the storm ended exactly as it should."""
+        found = []
+        if self.unanswered:
+            found.append(f"{self.unanswered} deliveries never answered 200")
+        if self.jobs != self.expected_jobs:
+            missing = len(self.expected_jobs - self.jobs)
+            extra = len(self.jobs - self.expected_jobs)
+            found.append(f"jobs: {missing} missing, {extra} unexpected")
+        doubled = [j for j, n in Counter(self.run_job_ids).items() if n > 1]
+        if doubled:
+            found.append(f"{len(doubled)} jobs have more than one `run` decision: {doubled[:3]}")
+        if len(self.run_job_ids) != len(self.expected_jobs):
+            found.append(f"{len(self.run_job_ids)} `run` decisions, {len(self.expected_jobs)} jobs")
+        answered = sum(self.decisions.values())
+        if answered != self.deliveries:
+            found.append(f"{answered} decisions logged for {self.deliveries} deliveries")
+        return found
+
+    def lines(self) -> list[str]:
+        rate = self.deliveries / self.seconds
+        lat = sorted(self.latencies)
+        p50 = statistics.median(lat) * 1000 if lat else 0.0
+        p99 = lat[int(len(lat) * 0.99) - 1] * 1000 if lat else 0.0
+        return [
+            f"storm: {self.deliveries} deliveries of {self.messages} messages through "
+            f"{self.processes} handler processes in {self.seconds:.1f} s ({rate:.0f} deliveries/s)",
+            f"  redeliveries after a 500 (TransientError): {self.attempts - self.deliveries}",
+            f"  latency per delivery: p50 {p50:.0f} ms, p99 {p99:.0f} ms",
+            f"  jobs in Vertex: {len(self.jobs)} (expected {len(self.expected_jobs)}); "
+            f"decisions: {dict(sorted(self.decisions.items()))}",
+            "  result: " + ("exactly the expected runs" if not self.problems() else "FAILED"),
+            *[f"  problem: {p}" for p in self.problems()],
+        ]
+
+
+def write_specs(directory: Path, count: int) -> list[str]:
+    """`count` specs, each watching its own table, running on every new write in a new window
+    (so the expected runs do not depend on delivery order)."""
+    base = yaml.safe_load(BASE_SPEC.read_text())
+    tables = []
+    directory.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        table = f"acme-analytics.storm.table_{i:03d}"
+        data = {
+            **base,
+            "name": f"storm-{i:03d}",
+            "data": {**base["data"], "table": table, "query": None},
+            "triggers": {
+                "data_arrival": {
+                    "min_new_rows": 1,
+                    "debounce": "1h",
+                    "max_concurrent_runs": 100,
+                    "when_busy": "wait",
+                },
+                "drift": {"action": "retrain"},
+            },
+        }
+        (directory / f"storm-{i:03d}.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+        tables.append(table)
+    return tables
+
+
+def make_messages(tables: list[str], messages: int) -> list[dict[str, Any]]:
+    """Four in five messages are writes to watched tables (one window each), the rest to
+    tables nobody watches."""
+    bodies = []
+    for i in range(messages):
+        if i % 5 == 4:
+            table, when = f"acme-analytics.raw.clicks_{i}", T0
+        else:
+            table = tables[i % len(tables)]
+            when = T0 + timedelta(hours=2 * (i // len(tables)))
+        entry = table_data_change_entry(table, 50 + i, f"storm-job-{i}", when)
+        bodies.append(pubsub_body(entry, f"storm-msg-{i}", {}))
+    return bodies
+
+
+def expected_jobs(specs_dir: Path, bodies: list[dict[str, Any]]) -> set[str]:
+    index = load_index(specs_dir)
+    found = set()
+    for body in bodies:
+        event = decode_data_arrival(unwrap(body).payload)
+        if not isinstance(event, DataArrival):
+            continue
+        window = f"window:{window_of(event.time, '1h')}"
+        for spec in index.watching(event.table):
+            found.add(derive_job_id(spec.name, index.version(spec.name), "data_arrival", window))
+    return found
+
+
+def post(url: str, body: bytes, event_id: str) -> int:
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "ce-id": event_id,
+            "ce-specversion": "1.0",
+            "ce-type": "google.cloud.pubsub.topic.v1.messagePublished",
+            "ce-source": "//pubsub.googleapis.com/projects/retrain-local/topics/storm",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except (urllib.error.URLError, TimeoutError, ConnectionError):
+        return 599
+
+
+def decisions_in(logs: list[Path]) -> list[dict[str, Any]]:
+    found = []
+    for log in logs:
+        for line in log.read_text(errors="replace").splitlines():
+            if line.startswith("{") and '"decision"' in line:
+                found.append(json.loads(line))
+    return found
+
+
+@contextmanager
+def firestore_host(logs: Path) -> Iterator[str]:
+    """FIRESTORE_EMULATOR_HOST when set, else an emulator started (and stopped) here."""
+    if os.environ.get("FIRESTORE_EMULATOR_HOST"):
+        yield os.environ["FIRESTORE_EMULATOR_HOST"]
+        return
+    proc = start_firestore_emulator(logs)
+    try:
+        yield f"127.0.0.1:{proc.port}"
+    finally:
+        proc.stop()
+
+
+def run_storm(
+    firestore: str,
+    work: Path,
+    *,
+    messages: int,
+    deliveries: int,
+    processes: int,
+    specs: int = 40,
+    concurrency: int = 16,
+    seed: int = 7,
+) -> StormResult:
+    specs_dir = work / "specs"
+    tables = write_specs(specs_dir, specs)
+    bodies = make_messages(tables, messages)
+    expected = expected_jobs(specs_dir, bodies)
+    vertex = FakeVertex().start()
+    procs: list[Proc] = []
+    try:
+        env = {
+            **os.environ,
+            "FIRESTORE_EMULATOR_HOST": firestore,
+            "RETRAIN_STATE": "firestore",
+            "RETRAIN_STATE_PREFIX": f"storm{uuid.uuid4().hex[:8]}",
+            "RETRAIN_SPECS_DIR": str(specs_dir),
+            "RETRAIN_PROJECT": "retrain-local",
+            "RETRAIN_BACKEND": "vertex",
+            "RETRAIN_VERTEX_ENDPOINT": vertex.endpoint,
+            "RETRAIN_TEMPLATE_URI": "https://kfp.example/{spec}/{git_sha}",
+            "RETRAIN_PIPELINE_ROOT": "gs://storm/root",
+            "RETRAIN_GIT_SHA": GIT_SHA,
+            "PYTHONUNBUFFERED": "1",
+        }
+        for i in range(processes):
+            procs.append(start_function("on_data_arrival", env, work / "logs" / f"p{i}"))
+        urls = [p.url for p in procs]
+        encoded = [json.dumps(b).encode() for b in bodies]
+        plan = [i for i in range(len(bodies)) for _ in range(deliveries // len(bodies))]
+        plan += list(range(deliveries - len(plan)))
+        rng = random.Random(seed)
+        rng.shuffle(plan)
+        lock = threading.Lock()
+        latencies: list[float] = []
+        attempts = 0
+        unanswered = 0
+
+        def deliver(n: int, message: int) -> None:
+            nonlocal attempts, unanswered
+            start = time.perf_counter()
+            for attempt in range(MAX_ATTEMPTS):
+                status = post(urls[(n + attempt) % len(urls)], encoded[message], f"d{n}-{attempt}")
+                with lock:
+                    attempts += 1
+                if status == 200:
+                    with lock:
+                        latencies.append(time.perf_counter() - start)
+                    return
+                time.sleep(min(0.05 * 2**attempt, 1.0))
+            with lock:
+                unanswered += 1
+
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            list(pool.map(deliver, range(len(plan)), plan))
+        seconds = time.perf_counter() - started
+    finally:
+        for proc in procs:
+            proc.stop()
+        vertex.stop()
+    records = decisions_in([p.log for p in procs])
+    return StormResult(
+        messages=len(bodies),
+        deliveries=len(plan),
+        processes=processes,
+        seconds=seconds,
+        attempts=attempts,
+        unanswered=unanswered,
+        expected_jobs=expected,
+        jobs={name.rsplit("/", 1)[-1] for name in vertex.jobs},
+        decisions=Counter(r["decision"] for r in records),
+        run_job_ids=[r["job_id"] for r in records if r["decision"] == "run"],
+        latencies=latencies,
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=500)
+    parser.add_argument("--deliveries", type=int, default=10_000)
+    parser.add_argument("--processes", type=int, default=4)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workdir", default="", help="keep specs and handler logs here")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(args.workdir or tmp)
+        with firestore_host(work / "logs") as host:
+            result = run_storm(
+                host,
+                work,
+                messages=args.messages,
+                deliveries=args.deliveries,
+                processes=args.processes,
+                concurrency=args.concurrency,
+            )
+    for line in result.lines():
+        print(line)
+    return 1 if result.problems() else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
