@@ -44,15 +44,19 @@ def _check_unicode(value: Any, what: str) -> None:
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            try:
-                item.encode("utf-8")
-            except UnicodeEncodeError as exc:
-                raise EventError(f"{what} holds text that is not valid unicode") from exc
-        elif isinstance(item, Mapping):
-            stack.extend(item.keys())
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    raise EventError(f"{what} holds text that is not valid unicode") from exc
+        elif isinstance(item, dict):
+            stack.extend(item)
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
+        elif isinstance(item, Mapping):
+            stack.extend(item.keys())
+            stack.extend(item.values())
 
 
 def _json_object(raw: str | bytes, what: str) -> dict[str, Any]:
@@ -81,7 +85,11 @@ def unwrap(data: Any) -> Envelope:
             raise EventError("empty event body")
         data = _json_object(data, "event body")
     elif isinstance(data, Mapping):  # parsed by the caller (the framework): check it here
-        _check_unicode(data, "event data")
+        message = data.get("message")
+        if isinstance(message, Mapping):  # a push body: the payload inside is checked later
+            _check_unicode([message.get("attributes"), message.get("messageId")], "message")
+        else:
+            _check_unicode(data, "event data")
     else:
         raise EventError(f"event data is a {type(data).__name__}, not an object")
     message = data.get("message")
