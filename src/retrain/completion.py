@@ -206,6 +206,11 @@ class CompletionHandler:
         location = summary_path(outcome.pipeline_root, outcome.job_id)
         try:
             summary = parse_summary(self.blobs.read_bytes(location), location)
+            if summary.spec != outcome.spec:  # the spec names files and branches: trust labels
+                raise SummaryError(
+                    f"{location}: the summary is for spec {summary.spec[:80]!r}, "
+                    f"the run for {outcome.spec!r}"
+                )
         except SummaryError as exc:
             if pr is not None:
                 marker = comment_marker(outcome.spec, pr)
