@@ -60,10 +60,12 @@ def _decode_tfdv(payload: dict[str, Any], body: dict[str, Any]) -> DriftAlert | 
     if not isinstance(drift_skew, list):
         raise EventError("anomalies.driftSkewInfo is not a list")
     for item in drift_skew:
-        measurements = [
-            *(dig(item, "driftMeasurements") or []),
-            *(dig(item, "skewMeasurements") or []),
-        ]
+        measurements = []
+        for key in ("driftMeasurements", "skewMeasurements"):
+            found = dig(item, key) or []
+            if not isinstance(found, list):
+                raise EventError(f"driftSkewInfo.{key} is not a list")
+            measurements.extend(found)
         for m in measurements:
             value, threshold = number(m, "value"), number(m, "threshold")
             if value is not None and threshold is not None and value > threshold:
