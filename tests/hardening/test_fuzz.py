@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 from functions_framework import create_app
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from retrain.errors import SpecError
@@ -150,6 +150,15 @@ def test_garbage_is_answered_and_never_starts_a_run(
 
 @FUZZ
 @given(payload=mutated_payloads(), function=st.sampled_from(FUNCTIONS), wrapped=st.booleans())
+@example(  # found by the 10,000-case run: a TypeError in the TFDV decoder
+    payload={
+        "spec": "house-prices",
+        "run_id": "house-prices-pr-1",
+        "anomalies": {"driftSkewInfo": [{"path": {"step": ["city"]}, "driftMeasurements": True}]},
+    },
+    function="drift_alert",
+    wrapped=False,
+)
 def test_mutated_events_get_a_decision_and_runs_only_from_valid_requests(
     payload: dict[str, Any], function: str, wrapped: bool
 ) -> None:
