@@ -63,6 +63,10 @@ def test_compile_is_complete_deterministic_and_incremental(
     assert gate["threshold"]["change_threshold"]["absolute"] == -0.02
     assert gate["threshold"]["value_threshold"]["lower_bound"] == 0.75
     regressor = json.loads((out / "house-prices.json").read_text())["pipelineSpec"]
+    # The delivery tests read a checked-in copy of a compiled template: it must stay real.
+    fixture = json.loads((REPO / "tests/delivery/fixtures/template.json").read_text())
+    executors = regressor["deploymentSpec"]["executors"]
+    assert set(fixture["pipelineSpec"]["deploymentSpec"]["executors"]) == set(executors)
     assert "Transform" not in regressor["root"]["dag"]["tasks"]
 
     first_bytes = {p.name: p.read_bytes() for p in out.glob("*.json")}
