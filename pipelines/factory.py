@@ -42,6 +42,7 @@ class PipelineTarget:
     serving_dir: str
     repo_root: Path = Path(".")
     metadata_path: str | None = None
+    input_csv: str = ""  # local runs: the training query's result; default the spec's file
     run_values: dict[str, str] = field(default_factory=dict)
     beam_args: tuple[str, ...] = LOCAL_BEAM_ARGS
     started_at: str = ""
@@ -77,7 +78,8 @@ def _example_gen(spec: Spec, target: PipelineTarget) -> Any:
         return tfx.extensions.google_cloud_big_query.BigQueryExampleGen(
             query=spec.training_query(), output_config=_split_config(spec)
         )
-    csv = (target.repo_root / spec.data.local.path).resolve()
+    csv = Path(target.input_csv) if target.input_csv else target.repo_root / spec.data.local.path
+    csv = csv.resolve()
     return tfx.components.CsvExampleGen(
         input_base=str(csv.parent),
         input_config=example_gen_pb2.Input(

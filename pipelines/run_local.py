@@ -45,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spec", required=True)
     parser.add_argument("--workdir", required=True)
     parser.add_argument("--repo-root", default=".")
+    parser.add_argument(
+        "--input-csv", default="", help="rows to train on (default: the spec's file)"
+    )
     for name in RUNTIME_PARAMETERS:
         parser.add_argument(f"--{name.replace('_', '-')}", default="")
     args = parser.parse_args(argv)
@@ -66,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         repo_root=Path(args.repo_root).resolve(),
         metadata_path=str(layout.metadata_path),
         run_values=values,
+        input_csv=args.input_csv,
         started_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     )
     progress = _Progress(component_count(spec))

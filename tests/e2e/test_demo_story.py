@@ -62,5 +62,20 @@ def test_demo_story_end_to_end(tmp_path: Path) -> None:
     assert len(numbers) >= 2, auc_row  # baseline and candidate both present
     assert pr_job in pr_comment and "de70c0f" in pr_comment
 
+    stages = {flow: [name for name, _ in laps.stages] for flow, laps in report.latency.items()}
+    assert stages == {
+        "audit entry -> promotion PR comment": [
+            "Pub/Sub + decision",
+            "TFX run",
+            "completion event",
+            "comparison + comment",
+        ],
+        "PR candidate submitted -> PR comment": [
+            "TFX run",
+            "completion event",
+            "comparison + comment",
+        ],
+    }
+    assert all(took >= 0 for laps in report.latency.values() for _, took in laps.stages)
     assert "[4] summary" in narration
     assert "local stack stopped" in narration

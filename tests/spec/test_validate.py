@@ -193,6 +193,22 @@ BROKEN = [
         id="yaml-syntax",
     ),
     pytest.param(
+        VALID.replace("  local:\n", "  query: SELECT age FROM `other-project.x.y`\n  local:\n"),
+        [
+            "toy.yaml:7: data.query: reads other-project.x.y, but local runs only have the "
+            "watched table my-project.analytics.customers (data.local.path)"
+        ],
+        id="query-reads-another-table",
+    ),
+    pytest.param(
+        VALID.replace("  local:\n", "  query: SELEKT nonsense FROM\n  local:\n"),
+        [
+            "toy.yaml:7: data.query: is not valid BigQuery SQL: Invalid expression / "
+            "Unexpected token (line 1, column 20)"
+        ],
+        id="query-not-sql",
+    ),
+    pytest.param(
         "", ["toy.yaml:1: <root>: file is empty; a spec needs name, task, data, ..."], id="empty"
     ),
     pytest.param(

@@ -21,6 +21,7 @@ from retrain.compile_plan import (
     plan,
 )
 from retrain.errors import PipelineError, RetrainError
+from retrain.localdata import materialize
 from retrain.pipeline_env import echo, repo_root, run_module
 from retrain.runs import RUNTIME_PARAMETERS, LocalLayout
 from retrain.spec import Spec, load_spec, load_specs, spec_paths
@@ -94,7 +95,14 @@ def run_local(spec: Spec, spec_path: Path, workdir: Path, values: dict[str, str]
     """Run the pipeline; return the summary path. Progress lines stream to stdout."""
     layout = LocalLayout(workdir=workdir.resolve(), spec=spec.name)
     run_id = values.get("run_id") or default_run_id(spec)
+    input_csv = layout.root / "input" / run_id / f"{spec.name}.csv"
+    rows = materialize(spec, repo_root(), input_csv)
+    echo(
+        f"  input: {rows} rows selected by the training query (DuckDB over {spec.data.local.path})"
+    )
     args = [
+        "--input-csv",
+        str(input_csv),
         "--spec",
         str(spec_path.resolve()),
         "--workdir",

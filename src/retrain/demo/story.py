@@ -62,12 +62,31 @@ class Check:
 
 
 @dataclass
+class Laps:
+    """Event-to-comment latency, stage by stage (resolution: the 0.5-1 s polling interval)."""
+
+    stages: list[tuple[str, float]] = field(default_factory=list)
+    last: float = field(default_factory=time.monotonic)
+
+    def lap(self, stage: str) -> None:
+        now = time.monotonic()
+        self.stages.append((stage, now - self.last))
+        self.last = now
+
+    def line(self) -> str:
+        total = sum(took for _, took in self.stages)
+        parts = " + ".join(f"{stage} {took:.1f}s" for stage, took in self.stages)
+        return f"{total:.1f}s = {parts}"
+
+
+@dataclass
 class DemoReport:
     checks: list[Check] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     decisions: list[LoggedDecision] = field(default_factory=list)
     runs: dict[str, str] = field(default_factory=dict)
     comments: dict[str, Path] = field(default_factory=dict)
+    latency: dict[str, Laps] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -246,12 +265,14 @@ class Story:
         job = f"retrain_append_{uuid.uuid4().hex[:12]}"
         entry = table_data_change_entry(spec.data.table, written, job, datetime.now(timezone.utc))
         self.say(f"    appended {written} rows to {path}; BigQuery's audit entry -> Pub/Sub")
+        laps = self.report.latency["audit entry -> promotion PR comment"] = Laps()
         self.publish(TOPICS["on_data_arrival"], entry)
         run = wait_for(
             "the data-arrival decision",
             lambda: self.decision("on_data_arrival", spec.name, {"run", "debounced", "ignored"}),
             60,
         )
+        laps.lap("Pub/Sub + decision")
         self.say(f"    on_data_arrival decided: {run.decision} {run.job_id} ({run.reason})")
         self.check(f"data arrival started run {run.job_id}", run.decision == "run")
 
@@ -268,7 +289,9 @@ class Story:
             duplicate.decision == "deduplicated" and duplicate.job_id in ("", run.job_id),
         )
         self.check("the run succeeded", self.wait_run(run.job_id) == "succeeded")
+        laps.lap("TFX run")
         self.wait_completed(run.job_id)
+        laps.lap("completion event")
         pulls = wait_for(
             "the promotion PR",
             lambda: [p for p in promotion_pulls(self.codehost) if spec.name in p["head"]] or None,
@@ -276,6 +299,7 @@ class Story:
         )
         number = int(pulls[0]["number"])
         comments = wait_for("its comment", lambda: pr_comments(self.codehost, number) or None, 60)
+        laps.lap("comparison + comment")
         self.report.comments[f"promotion PR #{number}"] = comments[0]
         self.say(f"    promotion PR #{number}: {pulls[0]['title']}")
         self.say(f"    comparison comment: {comments[0]}")
@@ -315,12 +339,16 @@ class Story:
         from retrain.routing.wiring import build_backend
 
         backend = build_backend(Settings.from_env(os.environ))
+        laps = self.report.latency["PR candidate submitted -> PR comment"] = Laps()
         self.check(f"candidate run {request.job_id} submitted", backend.submit(request))
         self.check("the candidate run succeeded", self.wait_run(request.job_id) == "succeeded")
+        laps.lap("TFX run")
         self.wait_completed(request.job_id)
+        laps.lap("completion event")
         comments = wait_for(
             f"the comment on PR #{number}", lambda: pr_comments(self.codehost, number) or None, 60
         )
+        laps.lap("comparison + comment")
         text = comments[0].read_text()
         self.report.comments[f"PR #{number}"] = comments[0]
         verdict = next(
@@ -388,3 +416,6 @@ class Story:
         self.say(f"    function logs: {self.logs_dir}; runs: {self.runs_dir / '_jobs'}")
         timing = ", ".join(f"{k} {v:.0f}s" for k, v in self.report.timings.items())
         self.say(f"    timings: {timing}")
+        self.say("    latency by stage:")
+        for flow, laps in self.report.latency.items():
+            self.say(f"      {flow}: {laps.line()}")

@@ -109,6 +109,20 @@ def _module_exists(module: str) -> bool:
         return False
 
 
+def _query_problem(spec: Spec) -> str | None:
+    """Parse the training query as BigQuery SQL where sqlglot is installed (the service env)."""
+    if spec.data.query is None or importlib.util.find_spec("sqlglot") is None:
+        return None
+    from retrain.errors import PipelineError
+    from retrain.localdata import local_query
+
+    try:
+        local_query(spec)
+    except PipelineError as exc:
+        return str(exc).removeprefix(f"{spec.name}: data.query ")
+    return None
+
+
 def _file_checks(spec: Spec, path: Path, lines: dict[tuple[str | int, ...], int]) -> list[Problem]:
     problems = []
     file = str(path)
@@ -120,6 +134,11 @@ def _file_checks(spec: Spec, path: Path, lines: dict[tuple[str | int, ...], int]
                 "name",
                 f"name {spec.name!r} must match the file name {path.stem!r}",
             )
+        )
+    query_problem = _query_problem(spec)
+    if query_problem:
+        problems.append(
+            Problem(file, line_of(lines, ("data", "query")), "data.query", query_problem)
         )
     if not _module_exists(spec.trainer.module):
         problems.append(

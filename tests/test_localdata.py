@@ -1,0 +1,89 @@
+"""The BigQuery stand-in: the spec's query runs on DuckDB over the local CSV."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from retrain.errors import PipelineError
+from retrain.localdata import local_query, materialize
+from retrain.spec import Spec
+from retrain.spec.load import parse_spec
+from tests.spec.test_validate import VALID
+
+ROWS = [
+    {"age": "31", "country": "DE", "churned": "1", "unused": "x"},
+    {"age": "45", "country": "FR", "churned": "0", "unused": "y"},
+    {"age": "52", "country": "DE", "churned": "0", "unused": "z"},
+]
+
+
+def spec_with(query: str | None, tmp_path: Path) -> Spec:
+    text = VALID.replace("data/toy.csv", "toy.csv")
+    if query is not None:
+        text = text.replace("  local:\n", f'  query: "{query}"\n  local:\n')
+    with (tmp_path / "toy.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(ROWS[0]))
+        writer.writeheader()
+        writer.writerows(ROWS)
+    return parse_spec(text, "toy.yaml")
+
+
+def read(path: Path) -> list[dict[str, str]]:
+    with path.open() as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_default_query_selects_features_and_label(tmp_path: Path) -> None:
+    spec = spec_with(None, tmp_path)
+    out = tmp_path / "out" / "toy.csv"
+    assert materialize(spec, tmp_path, out) == 3
+    assert read(out)[0] == {"age": "31", "country": "DE", "churned": "1"}
+
+
+def test_where_clause_and_backticked_table_are_honoured(tmp_path: Path) -> None:
+    query = (
+        "SELECT age, country, churned FROM `my-project.analytics.customers` WHERE country = 'DE'"
+    )
+    spec = spec_with(query, tmp_path)
+    out = tmp_path / "out.csv"
+    assert materialize(spec, tmp_path, out) == 2
+    assert [row["age"] for row in read(out)] == ["31", "52"]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        (
+            "SELECT age FROM `other-project.x.y`",
+            "reads other-project.x.y, but local runs only have",
+        ),
+        ("SELECT age, country FROM `my-project.analytics.customers`", "does not select churned"),
+        (
+            "SELECT age, country, churned FROM `my-project.analytics.customers` WHERE age > 99",
+            "selected no rows",
+        ),
+        ("SELEKT nonsense FROM", "is not valid BigQuery SQL"),
+    ],
+)
+def test_queries_that_cannot_run_locally_say_why(tmp_path: Path, query: str, message: str) -> None:
+    spec = spec_with(query, tmp_path)
+    with pytest.raises(PipelineError, match=message):
+        materialize(spec, tmp_path, tmp_path / "out.csv")
+
+
+def test_missing_local_file(tmp_path: Path) -> None:
+    spec = spec_with(None, tmp_path)
+    (tmp_path / "toy.csv").unlink()
+    with pytest.raises(PipelineError, match="does not exist"):
+        materialize(spec, tmp_path, tmp_path / "out.csv")
+
+
+def test_query_is_translated_to_duckdb(tmp_path: Path) -> None:
+    spec = spec_with(
+        "SELECT SAFE_DIVIDE(age, 2) AS age, country, churned FROM `my-project.analytics.customers`",
+        tmp_path,
+    )
+    assert "retrain_source" in local_query(spec)
