@@ -147,6 +147,32 @@ class Service:
         )
         return self._submit(spec, record, False, request)
 
+    def _for_each_spec(
+        self,
+        kind: EventKind,
+        index: SpecIndex,
+        specs: list[Spec],
+        event_id: str,
+        key: str,
+        no_spec: str,
+        decide: Callable[[Spec, str], Decision],
+    ) -> list[Decision]:
+        """One decision per concerned spec (a permanent backend refusal is `rejected` for
+        that spec alone); no concerned spec is one `ignored` answer."""
+        if not specs:
+            return [
+                Decision(
+                    decision="ignored", event=kind, event_id=event_id, event_key=key, reason=no_spec
+                )
+            ]
+        decisions = []
+        for spec in specs:
+            try:
+                decisions.append(decide(spec, index.version(spec.name)))
+            except BackendError as exc:
+                decisions.append(_refused(kind, spec, event_id, key, exc))
+        return decisions
+
     # -- data arrival ---------------------------------------------------------------------------
 
     def _data(self, envelope: Envelope, event_id: str) -> list[Decision]:
@@ -158,27 +184,16 @@ class Service:
                 )
             ]
         index = self.index()
-        specs = index.watching(event.table)
-        if not specs:
-            return [
-                Decision(
-                    decision="ignored",
-                    event="data_arrival",
-                    event_id=event_id,
-                    event_key=event.key,
-                    reason=f"no spec watches {event.table}",
-                )
-            ]
         nonce = envelope.attributes.get(NONCE_ATTRIBUTE, "")
-        decisions = []
-        for spec in specs:
-            try:
-                decisions.append(
-                    self._data_for(spec, index.version(spec.name), event, event_id, nonce)
-                )
-            except BackendError as exc:
-                decisions.append(_refused("data_arrival", spec, event_id, event.key, exc))
-        return decisions
+        return self._for_each_spec(
+            "data_arrival",
+            index,
+            index.watching(event.table),
+            event_id,
+            event.key,
+            f"no spec watches {event.table}",
+            lambda spec, version: self._data_for(spec, version, event, event_id, nonce),
+        )
 
     def _data_for(
         self, spec: Spec, version: str, event: DataArrival, event_id: str, nonce: str
@@ -233,27 +248,16 @@ class Service:
                 Decision(decision="ignored", event="drift", event_id=event_id, reason=alert.reason)
             ]
         index = self.index()
-        specs = index.for_models(alert.models)
-        if not specs:
-            return [
-                Decision(
-                    decision="ignored",
-                    event="drift",
-                    event_id=event_id,
-                    event_key=alert.key,
-                    reason=f"no spec for model {', '.join(alert.models)}",
-                )
-            ]
         nonce = envelope.attributes.get(NONCE_ATTRIBUTE, "")
-        decisions = []
-        for spec in specs:
-            try:
-                decisions.append(
-                    self._drift_for(spec, index.version(spec.name), alert, event_id, nonce)
-                )
-            except BackendError as exc:
-                decisions.append(_refused("drift", spec, event_id, alert.key, exc))
-        return decisions
+        return self._for_each_spec(
+            "drift",
+            index,
+            index.for_models(alert.models),
+            event_id,
+            alert.key,
+            f"no spec for model {', '.join(alert.models)}",
+            lambda spec, version: self._drift_for(spec, version, alert, event_id, nonce),
+        )
 
     def _drift_for(
         self, spec: Spec, version: str, alert: DriftAlert, event_id: str, nonce: str
