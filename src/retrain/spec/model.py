@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
@@ -231,7 +230,3 @@ def json_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "retrain model spec"
     return schema
-
-
-def is_valid_table(name: str) -> bool:
-    return re.match(TABLE_PATTERN, name) is not None
