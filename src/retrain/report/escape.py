@@ -11,6 +11,15 @@ from __future__ import annotations
 import re
 
 _BACKTICKS = re.compile(r"`+")
+# Credentials that a failing run's error text could carry into a public comment: GitHub tokens
+# (classic and fine-grained), PEM private keys, OAuth bearer headers, Google API keys.
+_SECRETS = re.compile(
+    r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|AIza[0-9A-Za-z_-]{30,})"
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"
+    r"|(?i:bearer)\s+[A-Za-z0-9._~+/=-]{16,}",
+    re.DOTALL,
+)
+REDACTED = "[redacted]"
 _MERMAID_UNSAFE = re.compile(r"[^A-Za-z0-9 _.:#/+-]")
 MAX_FREE_TEXT = 4000
 
@@ -29,8 +38,15 @@ def code(text: str, in_table: bool = False) -> str:
     return f"{fence}{pad}{flat}{pad}{fence}"
 
 
+def redact(text: str) -> str:
+    """Replace anything shaped like a credential, whatever produced the text."""
+    return _SECRETS.sub(REDACTED, text)
+
+
 def fenced(text: str, limit: int = MAX_FREE_TEXT) -> str:
-    """A fenced code block for free text, cut at `limit` characters so a comment stays small."""
+    """A fenced code block for free text (credentials redacted), cut at `limit` characters so
+    a comment stays small."""
+    text = redact(text)
     if len(text) > limit:
         text = text[:limit] + f"\n… ({len(text) - limit} more characters cut)"
     fence = "`" * max(3, _longest_backtick_run(text) + 1)
