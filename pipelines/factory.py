@@ -235,8 +235,3 @@ def create_pipeline(spec: Spec, target: PipelineTarget) -> tfx.dsl.Pipeline:
         beam_pipeline_args=list(target.beam_args),
         enable_cache=False,
     )
-
-
-def component_count(spec: Spec) -> int:
-    """How many nodes the pipeline has, for progress display."""
-    return 10 if spec.transform else 9

@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from tfx import v1 as tfx
 
-    from pipelines.factory import PipelineTarget, component_count, create_pipeline
+    from pipelines.factory import PipelineTarget, create_pipeline
 
     values = {name: getattr(args, name) for name in RUNTIME_PARAMETERS}
     target = PipelineTarget(
@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         input_csv=args.input_csv,
         started_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     )
-    progress = _Progress(component_count(spec))
+    pipeline = create_pipeline(spec, target)
+    progress = _Progress(len(pipeline.components))
     logging.getLogger().addHandler(progress)
     logging.getLogger().setLevel(logging.INFO)
     # Something inside the Trainer raises absl's logger to WARNING mid-run, which would
@@ -81,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     absl_logger.setLevel(logging.INFO)
     absl_logger.setLevel = lambda level: None  # type: ignore[method-assign]
     started = time.monotonic()
-    tfx.orchestration.LocalDagRunner().run(create_pipeline(spec, target))
+    tfx.orchestration.LocalDagRunner().run(pipeline)
     path = summary_path(str(layout.pipeline_root), values["run_id"])
     if not Path(path).exists():
         print(f"error: the run ended without writing its summary at {path}", file=sys.stderr)

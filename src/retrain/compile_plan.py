@@ -33,6 +33,15 @@ class CompileOptions(BaseModel):
     image: str
 
 
+# Placeholders for compiling on a machine that deploys nothing (demo, local checks); Cloud
+# Build passes the real bucket and the pushed image.
+PLACEHOLDER_OPTIONS = CompileOptions(
+    pipeline_root="gs://retrain-artifacts/pipelines",
+    serving_root="gs://retrain-artifacts/serving",
+    image="retrain-pipelines:local",
+)
+
+
 class ManifestEntry(BaseModel):
     input_hash: str
     spec_version: str

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from retrain.cli.pipeline_cmds import compile_specs
-from retrain.compile_plan import CompileOptions
+from retrain.compile_plan import PLACEHOLDER_OPTIONS
 from retrain.demo.observe import DemoError
 from retrain.demo.story import DemoOptions, Story
 from retrain.pipeline_env import echo, repo_root
@@ -39,12 +39,7 @@ def _demo(args: argparse.Namespace) -> int:
     echo("[-] validate and compile the specs (what CI does on every PR)")
     for spec in load_specs(spec_paths([root / "specs"])):
         echo(f"    ok {spec.name} ({spec.task}, version {spec.fingerprint()})")
-    options = CompileOptions(
-        pipeline_root="gs://retrain-artifacts/pipelines",
-        serving_root="gs://retrain-artifacts/serving",
-        image="retrain-pipelines:local",
-    )
-    compile_specs(spec_paths([root / "specs"]), root / "build" / "pipelines", options)
+    compile_specs(spec_paths([root / "specs"]), root / "build" / "pipelines", PLACEHOLDER_OPTIONS)
     echo(f"    ({time.monotonic() - started:.1f}s)")
 
     story = Story(

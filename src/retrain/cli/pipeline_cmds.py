@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from retrain.compile_plan import (
+    PLACEHOLDER_OPTIONS,
     CompileOptions,
     Manifest,
     ManifestEntry,
@@ -59,17 +60,17 @@ def register(subparsers: Any) -> None:
     compile_.add_argument("--out", default=DEFAULT_OUT, help=f"output dir (default {DEFAULT_OUT})")
     compile_.add_argument(
         "--pipeline-root",
-        default=os.environ.get("RETRAIN_PIPELINE_ROOT", "gs://retrain-artifacts/pipelines"),
+        default=os.environ.get("RETRAIN_PIPELINE_ROOT", PLACEHOLDER_OPTIONS.pipeline_root),
         help="GCS root for run artefacts (env RETRAIN_PIPELINE_ROOT)",
     )
     compile_.add_argument(
         "--serving-root",
-        default=os.environ.get("RETRAIN_SERVING_ROOT", "gs://retrain-artifacts/serving"),
+        default=os.environ.get("RETRAIN_SERVING_ROOT", PLACEHOLDER_OPTIONS.serving_root),
         help="GCS root the Pusher writes blessed models to (env RETRAIN_SERVING_ROOT)",
     )
     compile_.add_argument(
         "--image",
-        default=os.environ.get("RETRAIN_PIPELINE_IMAGE", "retrain-pipelines:local"),
+        default=os.environ.get("RETRAIN_PIPELINE_IMAGE", PLACEHOLDER_OPTIONS.image),
         help="container image with TFX and this repository (env RETRAIN_PIPELINE_IMAGE)",
     )
     compile_.add_argument("--force", action="store_true", help="compile even when unchanged")
