@@ -32,7 +32,8 @@ spec.loader.exec_module(module)
 
 
 def _event(name: str) -> str:
-    return f"module.service().data_arrival(open({str(GOLDEN / name)!r}, 'rb').read())"
+    path = str(GOLDEN / name)
+    return f"module.service().handle('data_arrival', open({path!r}, 'rb').read())"
 
 
 SUBJECTS = {

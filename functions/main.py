@@ -1,14 +1,13 @@
 """Cloud Function entry points: CloudEvent in, decision out. Thin on purpose.
 
 Deliberately light at import (cold starts): only functions_framework is imported here; the
-core, the settings (RETRAIN_* environment) and the cloud clients are loaded when the first
-event arrives. Returning normally acknowledges the message (rejected events included);
-raising (TransientError) makes Pub/Sub redeliver it.
+core, the settings (RETRAIN_* environment, `retrain.settings`) and the adapters
+(`retrain.wiring`) are loaded when the first event arrives. Returning normally acknowledges
+the message (rejected events included); raising (TransientError) makes Pub/Sub redeliver it.
 """
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 import functions_framework
@@ -28,10 +27,10 @@ def use_service(service: Service | None) -> None:
 def service() -> Service:
     global _service
     if _service is None:
-        from retrain.routing.settings import Settings
-        from retrain.routing.wiring import build_service
+        from retrain import settings
+        from retrain.wiring import build_service
 
-        _service = build_service(Settings.from_env(os.environ))
+        _service = build_service(settings.current())
     return _service
 
 
@@ -42,22 +41,22 @@ def _event_id(cloud_event: Any) -> str:
 @functions_framework.cloud_event
 def on_data_arrival(cloud_event: Any) -> None:
     """BigQuery audit log entries (via a log sink and Pub/Sub) -> pipeline runs."""
-    service().data_arrival(cloud_event.data, _event_id(cloud_event))
+    service().handle("data_arrival", cloud_event.data, _event_id(cloud_event))
 
 
 @functions_framework.cloud_event
 def on_drift_alert(cloud_event: Any) -> None:
     """Model Monitoring / TFDV anomalies -> retrain, notify or ignore, as the spec says."""
-    service().drift_alert(cloud_event.data, _event_id(cloud_event))
+    service().handle("drift", cloud_event.data, _event_id(cloud_event))
 
 
 @functions_framework.cloud_event
 def on_run_complete(cloud_event: Any) -> None:
     """PipelineJob state changes -> RunOutcome, handed to the completion sink."""
-    service().run_complete(cloud_event.data, _event_id(cloud_event))
+    service().handle("run_complete", cloud_event.data, _event_id(cloud_event))
 
 
 @functions_framework.cloud_event
 def on_schedule(cloud_event: Any) -> None:
     """Cloud Scheduler ticks of a spec's cron -> one pipeline run per tick."""
-    service().schedule_tick(cloud_event.data, _event_id(cloud_event))
+    service().handle("schedule", cloud_event.data, _event_id(cloud_event))

@@ -1,4 +1,5 @@
-"""The one exception root of retrain, so callers can catch everything we raise.
+"""The one exception root of retrain, so callers can catch everything we raise. Vendor errors
+are mapped into this tree by one table, `retrain.vendor_errors`.
 
 RetrainError
 ├── SpecError            a spec file is invalid (carries every problem found)
@@ -6,6 +7,8 @@ RetrainError
 ├── EventError           an event cannot be decoded: permanent, acknowledge and record
 ├── TransientError       a backend is briefly unavailable: raise so Pub/Sub redelivers
 ├── BackendError         a backend refused a request for good (bad template, permission)
+│   ├── NotFound         the object or job asked for does not exist
+│   └── AlreadyExists    the object or job to create exists already (deduplication)
 ├── PipelineError        a pipeline failed to build, compile or run
 └── ConfigError          the service's environment settings are missing or invalid
 """
@@ -54,6 +57,14 @@ class TransientError(RetrainError):
 
 class BackendError(RetrainError):
     """A backend refused a request permanently."""
+
+
+class NotFound(BackendError):
+    """The object or job asked for does not exist."""
+
+
+class AlreadyExists(BackendError):
+    """The object or job to create exists already: for deterministic job ids, a duplicate."""
 
 
 class PipelineError(RetrainError):

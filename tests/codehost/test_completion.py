@@ -8,14 +8,18 @@ from typing import Any
 
 import pytest
 import yaml
+from google.api_core import exceptions as api
 
+from retrain.blobs import Blobs
 from retrain.codehost import LocalCodeHost
 from retrain.codehost.github import GitHubCodeHost, build_client
-from retrain.completion import Blobs, CompletionHandler, default_sink
+from retrain.completion import CompletionHandler
 from retrain.errors import BackendError, SummaryError, TransientError
 from retrain.report import InMemoryHistory, comment_marker
 from retrain.runs import RunOutcome
+from retrain.settings import Settings
 from retrain.summary import EvaluationSummary, SliceMetric, dump_summary, summary_path
+from retrain.wiring import build_completion
 from tests.fakes.github_client import REPO_ROOT, settings_for
 from tests.fakes.github_server import FakeGitHub
 from tests.fakes.summaries import load
@@ -156,7 +160,7 @@ def test_github_outage_is_transient_so_the_event_is_redelivered(
 
 def test_default_sink_posts_locally_without_github(tmp_path: Path) -> None:
     env = {"RETRAIN_WORKDIR": str(tmp_path / "work"), "RETRAIN_REPO_ROOT": str(REPO_ROOT)}
-    sink = default_sink(env)
+    sink = build_completion(Settings.from_env(env))
     assert isinstance(sink.host, LocalCodeHost)
     sink.host.out = io.StringIO()
     _write(tmp_path, load("churn_pass"), "local-run-1", 0.84)
@@ -170,12 +174,14 @@ def test_default_sink_posts_locally_without_github(tmp_path: Path) -> None:
 
 
 def test_default_sink_uses_github_when_a_repository_is_configured(fake: FakeGitHub) -> None:
-    sink = default_sink(
-        {
-            "RETRAIN_GITHUB_REPO": "acme/models",
-            "RETRAIN_GITHUB_TOKEN": "t",
-            "RETRAIN_GITHUB_API_URL": fake.base_url,
-        }
+    sink = build_completion(
+        Settings.from_env(
+            {
+                "RETRAIN_GITHUB_REPO": "acme/models",
+                "RETRAIN_GITHUB_TOKEN": "t",
+                "RETRAIN_GITHUB_API_URL": fake.base_url,
+            }
+        )
     )
     assert isinstance(sink.host, GitHubCodeHost)
     assert fake.requests == []  # built lazily: nothing sent yet
@@ -209,23 +215,22 @@ class _FakeGcs:
         return _FakeBlob(self.objects, f"{self.current}/{name}", self.error)
 
 
-class _ApiError(Exception):
-    def __init__(self, code: int) -> None:
-        super().__init__(f"HTTP {code}")
-        self.code = code
-
-
 def test_gcs_blobs_read_write_and_map_errors() -> None:
     gcs = _FakeGcs()
     blobs = Blobs(gcs)
     blobs.write_bytes("gs://bucket/root/history/churn.json", b"{}")
     assert gcs.objects == {"bucket/root/history/churn.json": b"{}"}
     assert blobs.read_bytes("gs://bucket/root/history/churn.json") == b"{}"
+    missing, denied, unavailable = (
+        api.NotFound("no such object"),  # type: ignore[no-untyped-call]
+        api.Forbidden("no"),  # type: ignore[no-untyped-call]
+        api.ServiceUnavailable("later"),  # type: ignore[no-untyped-call]
+    )
     with pytest.raises(SummaryError, match="not found"):
-        Blobs(_FakeGcs(_ApiError(404))).read_bytes("gs://bucket/x.json")
+        Blobs(_FakeGcs(missing)).read_bytes("gs://bucket/x.json")
     with pytest.raises(BackendError, match="access denied"):
-        Blobs(_FakeGcs(_ApiError(403))).read_bytes("gs://bucket/x.json")
+        Blobs(_FakeGcs(denied)).read_bytes("gs://bucket/x.json")
     with pytest.raises(TransientError):
-        Blobs(_FakeGcs(_ApiError(503))).read_bytes("gs://bucket/x.json")
+        Blobs(_FakeGcs(unavailable)).read_bytes("gs://bucket/x.json")
     with pytest.raises(SummaryError, match="gs://BUCKET/OBJECT"):
         Blobs(gcs).read_bytes("gs://bucket-only")

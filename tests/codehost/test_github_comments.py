@@ -7,9 +7,10 @@ import time
 
 import pytest
 
-from retrain.codehost.github import GitHubCodeHost, GitHubSettings, build_client
+from retrain.codehost.github import GitHubCodeHost, build_client
 from retrain.errors import BackendError, ConfigError, TransientError
 from retrain.report import comment_marker
+from retrain.settings import Settings
 from tests.fakes.github_client import TOKEN, settings_for
 from tests.fakes.github_server import FakeGitHub
 
@@ -151,8 +152,10 @@ def test_github_app_installation_auth(fake: FakeGitHub) -> None:
         "RETRAIN_GITHUB_APP_INSTALLATION_ID": str(fake.installation_id),
         "RETRAIN_GITHUB_APP_PRIVATE_KEY": pem,
     }
-    settings = GitHubSettings.from_env(env).model_copy(
-        update={"seconds_between_requests": 0, "seconds_between_writes": 0}
+    settings = (
+        Settings.from_env(env)
+        .github()
+        .model_copy(update={"seconds_between_requests": 0, "seconds_between_writes": 0})
     )
     pr = fake.open_pr()
     GitHubCodeHost(build_client(settings), "acme/models").upsert_comment(pr, MARKER, "auc")
@@ -161,11 +164,11 @@ def test_github_app_installation_auth(fake: FakeGitHub) -> None:
 
 
 def test_settings_come_from_the_environment() -> None:
-    settings = GitHubSettings.from_env({"GITHUB_REPOSITORY": "acme/models", "GITHUB_TOKEN": "t"})
+    settings = Settings.from_env({"GITHUB_REPOSITORY": "acme/models", "GITHUB_TOKEN": "t"}).github()
     assert settings.repo == "acme/models" and settings.api_url.startswith("https://")
     with pytest.raises(ConfigError, match="no GitHub credentials"):
-        GitHubSettings.from_env({"RETRAIN_GITHUB_REPO": "acme/models"})
+        Settings.from_env({"RETRAIN_GITHUB_REPO": "acme/models"}).github()
     with pytest.raises(ConfigError, match="repo"):
-        GitHubSettings.from_env({"RETRAIN_GITHUB_TOKEN": "t"})
+        Settings.from_env({"RETRAIN_GITHUB_TOKEN": "t"}).github()
     with pytest.raises(ConfigError, match="GitHub App auth needs"):
-        GitHubSettings.from_env({"RETRAIN_GITHUB_REPO": "a/b", "RETRAIN_GITHUB_APP_ID": "1"})
+        Settings.from_env({"RETRAIN_GITHUB_REPO": "a/b", "RETRAIN_GITHUB_APP_ID": "1"}).github()

@@ -17,7 +17,7 @@ from retrain.delivery.functions import (
 )
 from retrain.errors import BackendError
 from retrain.localstack.stack import TOPICS
-from retrain.routing.settings import Settings
+from retrain.settings import Settings
 
 from .helpers import REPO, SHA, RecordingRunner, config
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import yaml
 
-from retrain.delivery.config import load_config
 from retrain.delivery.infra import tfvars_json
 from retrain.events import filters
+from retrain.settings import Settings
 from retrain.spec import load_spec
 
 from .helpers import REPO, RETRAIN, SHA, retrain
@@ -61,7 +61,7 @@ def test_the_image_built_is_the_image_the_plan_names() -> None:
     values = _values()
     image = _substitute(CLOUDBUILD["substitutions"]["_IMAGE"], values)
     env = dict(_substitute(e, values).split("=", 1) for e in CLOUDBUILD["options"]["env"])
-    config = load_config(env, {})
+    config = Settings.from_env(env).deploy()
     assert image == config.pipeline_image(SHA)
     build = next(s for s in CLOUDBUILD["steps"] if s["id"] == "image")
     assert (REPO / build["args"][build["args"].index("-f") + 1]).is_file()
@@ -222,7 +222,7 @@ def test_actionlint() -> None:
 
 def test_example_tfvars_are_generated_from_the_code() -> None:
     specs = [load_spec(p) for p in sorted((REPO / "specs").glob("*.yaml"))]
-    config = load_config({}, {"project": "acme-prod", "github_repo": "acme/models"})
+    config = Settings.from_env({}).deploy({"project": "acme-prod", "github_repo": "acme/models"})
     assert (REPO / "infra" / "example.tfvars.json").read_text() == tfvars_json(config, specs), (
         "stale: retrain infra tfvars --project acme-prod --github-repo acme/models "
         "> infra/example.tfvars.json"

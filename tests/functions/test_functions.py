@@ -15,10 +15,10 @@ import pytest
 from functions_framework import create_app
 
 from retrain.backends.recording import RecordingBackend
+from retrain.completion import CompletionHandler
 from retrain.errors import ConfigError
-from retrain.routing.service import LoggingSink
-from retrain.routing.settings import Settings
-from retrain.routing.wiring import build_service, default_sink
+from retrain.settings import Settings
+from retrain.wiring import build_service
 from tests.routing.helpers import RecordingSink, arrival, make_service, tick
 
 SOURCE = Path(__file__).parents[2] / "functions" / "main.py"
@@ -159,12 +159,12 @@ def test_malformed_and_stale_ticks_are_acknowledged(client_for: Any) -> None:
 def test_run_complete_fills_missing_labels_from_the_backend() -> None:
     backend = RecordingBackend()
     service, _, _, sink = make_service(backend=backend)
-    service.data_arrival(arrival(600, "j1"))
+    service.handle("data_arrival", arrival(600, "j1"))
     (job_id,) = backend.jobs
     entry = json.loads((GOLDEN / "pipeline_foreign.json").read_text())
     entry["resource"]["labels"]["pipeline_job_id"] = job_id
     entry["jsonPayload"]["labels"] = {}
-    decisions = service.run_complete(entry)
+    decisions = service.handle("run_complete", entry)
     assert [d.decision for d in decisions] == ["completed"]
     assert sink.outcomes[0].trigger == "data_arrival"
     assert sink.outcomes[0].pipeline_root == "/runs/churn"
@@ -183,14 +183,9 @@ def test_settings_are_validated_at_first_use_not_import(
         Settings.from_env({"RETRAIN_BACKEND": "vertex"})
 
 
-def test_default_sink_falls_back_to_logging_without_the_completion_module() -> None:
-    sink = default_sink()
-    try:
-        import retrain.completion  # noqa: F401
-    except ModuleNotFoundError:
-        assert isinstance(sink, LoggingSink)
-    else:
-        assert hasattr(sink, "handle")
+def test_the_wired_sink_is_the_completion_handler(tmp_path: Path) -> None:
+    service = build_service(Settings.from_env({"RETRAIN_STATE": "memory"}))
+    assert isinstance(service.sink(), CompletionHandler)
 
 
 def test_build_service_wires_memory_state_and_local_backend(tmp_path: Path) -> None:

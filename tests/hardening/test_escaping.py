@@ -104,7 +104,7 @@ def test_hostile_table_names_in_events_are_ignored_and_logged_as_one_json_line(
     service.log = StdoutLog(stream)
     entry = table_data_change_entry("acme-analytics.crm.customers", 900, "j1", T0)
     entry["protoPayload"]["resourceName"] = f"projects/acme-analytics/datasets/crm/tables/{hostile}"
-    service.data_arrival(pubsub_body(entry, "m-hostile", {}))
+    service.handle("data_arrival", pubsub_body(entry, "m-hostile", {}))
     assert backend.calls == []
     (line,) = stream.getvalue().splitlines()
     record = json.loads(line)

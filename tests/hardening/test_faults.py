@@ -129,7 +129,7 @@ def test_every_event_ends_with_one_run_and_one_comment_or_a_rejection(
     )
 
     scenario.vertex(vertex)
-    deliver(service.data_arrival, arrival(900, "faulty-load"))
+    deliver(lambda body: service.handle("data_arrival", body), arrival(900, "faulty-load"))
     kinds = [d.decision for d in log.decisions]
     if scenario.rejected:
         assert kinds == ["rejected"] and scenario.rejected in log.decisions[0].reason
@@ -160,7 +160,7 @@ def test_every_event_ends_with_one_run_and_one_comment_or_a_rejection(
         time=datetime(2026, 3, 2, 12, tzinfo=timezone.utc),
     )
     scenario.github(github)
-    deliver(service.run_complete, pubsub_body(entry, "done-1", {}))
+    deliver(lambda body: service.handle("run_complete", body), pubsub_body(entry, "done-1", {}))
     completed = [d for d in log.decisions if d.event == "run_complete"]
     assert {d.decision for d in completed} == {"completed"}, completed
     (pr,) = github.open_pulls()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from retrain.backends.vertex import VertexBackend
-from retrain.codehost.github import GitHubCodeHost, GitHubSettings, build_client
+from retrain.codehost.github import GitHubCodeHost, build_client
 from retrain.completion import CompletionHandler
 from retrain.errors import RetrainError
 from retrain.events.envelope import pubsub_body
@@ -23,8 +23,8 @@ from retrain.localstack.fake_vertex import FakeVertex
 from retrain.routing.decision import StdoutLog
 from retrain.routing.index import load_index
 from retrain.routing.service import Service
-from retrain.routing.settings import Settings
 from retrain.runs import RunRequest
+from retrain.settings import GitHubSettings, Settings
 from retrain.state.memory import MemoryStore
 from tests.fakes.github_client import spec_files
 from tests.hardening.faulty_github import FaultyGitHub
@@ -87,7 +87,7 @@ def _run_complete(service: Service, job_id: str, root: str, pr: int) -> list[str
         failed_task="trainer",
     )
     try:
-        service.run_complete(pubsub_body(entry, f"done-{job_id}", {}))
+        service.handle("run_complete", pubsub_body(entry, f"done-{job_id}", {}))
     except RetrainError as exc:
         return ["".join(traceback.format_exception(exc))]
     return []
@@ -172,7 +172,7 @@ def test_no_credential_in_any_output_when_github_fails(
     raised = _run_complete(service, "churn-pr-secret-1", str(tmp_path), pr)
     # and a Vertex failure on the same process, for the logs
     vertex.fail_next(403)
-    service.data_arrival(arrival(900, "secret-load"))
+    service.handle("data_arrival", arrival(900, "secret-load"))
     vertex.fail_next(503, times=8)
     try:
         backend.submit(
@@ -208,7 +208,7 @@ def test_no_credential_in_settings_errors(private_key: str) -> None:
     ]
     for env in broken_envs:
         with pytest.raises(RetrainError) as caught:
-            GitHubSettings.from_env(env)
+            Settings.from_env(env).github()
         texts.append("".join(traceback.format_exception(caught.value)))
     with pytest.raises(RetrainError) as bad:
         Settings.from_env({"RETRAIN_PROJECT": SECRET_TOKEN, "RETRAIN_GIT_SHA": SECRET_TOKEN})

@@ -117,6 +117,6 @@ def test_firestore_counts_rows_across_events(stack: LocalStack) -> None:
     start = datetime(2026, 3, 2, tzinfo=timezone.utc)
     for i, rows in enumerate((200, 200, 150)):
         entry = table_data_change_entry(CHURN_TABLE, rows, f"c-{i}", start + timedelta(minutes=i))
-        decided = service.data_arrival(pubsub_body(entry, f"c{i}", {}))
+        decided = service.handle("data_arrival", pubsub_body(entry, f"c{i}", {}))
     assert decided[0].decision == "run" and decided[0].reason == "550 new rows (min 500)"
     assert len(backend.jobs) == 1

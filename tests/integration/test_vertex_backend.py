@@ -120,7 +120,7 @@ def test_service_on_vertex_runs_once_for_a_redelivered_event(fake: FakeVertex) -
         git_sha="9b241c8",
     )
     body = arrival(700, "vertex-1")
-    service.data_arrival(body)
-    service.data_arrival(body)
+    service.handle("data_arrival", body)
+    service.handle("data_arrival", body)
     assert [d.decision for d in log.decisions] == ["run", "deduplicated"]
     assert len(fake.jobs) == 1

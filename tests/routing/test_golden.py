@@ -16,13 +16,7 @@ EXPECTED = json.loads((GOLDEN / "expected.json").read_text())
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_golden_event(name: str) -> None:
     service, backend, log, sink = make_service()
-    handle = {
-        "data_arrival": service.data_arrival,
-        "drift": service.drift_alert,
-        "run_complete": service.run_complete,
-        "schedule": service.schedule_tick,
-    }[EXPECTED[name]["function"]]
-    decisions = handle((GOLDEN / name).read_bytes(), name)
+    decisions = service.handle(EXPECTED[name]["function"], (GOLDEN / name).read_bytes(), name)
     assert [d.summary() for d in decisions] == EXPECTED[name]["decisions"]
     assert log.decisions == decisions  # every decision is recorded
     assert len(backend.jobs) == sum(d.decision == "run" for d in decisions)

@@ -24,10 +24,10 @@ def kinds(decisions: list[Decision]) -> list[str]:
 
 def test_rows_accumulate_to_the_threshold_then_one_run() -> None:
     service, backend, _, _ = make_service()
-    assert kinds(service.data_arrival(arrival(200, "j1"))) == ["debounced"]
-    second = service.data_arrival(arrival(200, "j2", T0 + timedelta(minutes=1)))
+    assert kinds(service.handle("data_arrival", arrival(200, "j1"))) == ["debounced"]
+    second = service.handle("data_arrival", arrival(200, "j2", T0 + timedelta(minutes=1)))
     assert second[0].reason == "400 of 500 new rows accumulated"
-    third = service.data_arrival(arrival(150, "j3", T0 + timedelta(minutes=2)))
+    third = service.handle("data_arrival", arrival(150, "j3", T0 + timedelta(minutes=2)))
     assert kinds(third) == ["run"] and third[0].reason == "550 new rows (min 500)"
     request = backend.jobs[third[0].job_id]
     assert request.trigger == "data_arrival" and request.event_id == "m-j3"
@@ -37,43 +37,45 @@ def test_rows_accumulate_to_the_threshold_then_one_run() -> None:
 
 def test_one_run_per_debounce_window_rows_kept_for_the_next() -> None:
     service, backend, _, _ = make_service()
-    assert kinds(service.data_arrival(arrival(600, "j1"))) == ["run"]
+    assert kinds(service.handle("data_arrival", arrival(600, "j1"))) == ["run"]
     backend.active.clear()  # the run finished
-    held = service.data_arrival(arrival(600, "j2", T0 + timedelta(minutes=30)))
+    held = service.handle("data_arrival", arrival(600, "j2", T0 + timedelta(minutes=30)))
     assert kinds(held) == ["debounced"] and "already started in this 1h window" in held[0].reason
-    later = service.data_arrival(arrival(1, "j3", T0 + timedelta(minutes=61)))
+    later = service.handle("data_arrival", arrival(1, "j3", T0 + timedelta(minutes=61)))
     assert kinds(later) == ["run"] and later[0].reason == "601 new rows (min 500)"
     assert len(backend.jobs) == 2
 
 
 def test_concurrency_limit_waits_keeping_rows() -> None:
     service, backend, _, _ = make_service()
-    service.data_arrival(arrival(600, "j1"))
-    busy = service.data_arrival(arrival(600, "j2", T0 + timedelta(hours=2)))
+    service.handle("data_arrival", arrival(600, "j1"))
+    busy = service.handle("data_arrival", arrival(600, "j2", T0 + timedelta(hours=2)))
     assert kinds(busy) == ["debounced"]
     assert busy[0].reason == "1 run(s) in progress, limit 1; 600 rows kept for later"
     backend.active.clear()
-    assert kinds(service.data_arrival(arrival(1, "j3", T0 + timedelta(hours=2)))) == ["run"]
+    assert kinds(service.handle("data_arrival", arrival(1, "j3", T0 + timedelta(hours=2)))) == [
+        "run"
+    ]
 
 
 def test_redelivery_replays_the_first_answer() -> None:
     service, backend, _, _ = make_service()
     body = arrival(600, "j1")
-    first = service.data_arrival(body)
-    again = service.data_arrival(body)
+    first = service.handle("data_arrival", body)
+    again = service.handle("data_arrival", body)
     assert kinds(first) == ["run"] and kinds(again) == ["deduplicated"]
     assert again[0].job_id == first[0].job_id and len(backend.jobs) == 1
     backend.active.clear()
     small = arrival(10, "j2", T0 + timedelta(hours=5))
-    service.data_arrival(small)
-    replay = service.data_arrival(small)
+    service.handle("data_arrival", small)
+    replay = service.handle("data_arrival", small)
     assert replay[0].reason == "seen before: debounced: 10 of 500 new rows accumulated"
 
 
 def test_same_write_logged_twice_under_other_message_ids_counts_once() -> None:
     service, _, _, _ = make_service()
-    service.data_arrival(arrival(300, "j1", message_id="a"))
-    again = service.data_arrival(arrival(300, "j1", message_id="b"))
+    service.handle("data_arrival", arrival(300, "j1", message_id="a"))
+    again = service.handle("data_arrival", arrival(300, "j1", message_id="b"))
     assert kinds(again) == ["deduplicated"]
 
 
@@ -81,19 +83,19 @@ def test_transient_backend_error_raises_then_redelivery_runs() -> None:
     service, backend, _, _ = make_service(backend=RecordingBackend(transient_failures=1))
     body = arrival(600, "j1")
     with pytest.raises(TransientError):
-        service.data_arrival(body)
-    retried = service.data_arrival(body)
+        service.handle("data_arrival", body)
+    retried = service.handle("data_arrival", body)
     assert kinds(retried) == ["run"] and retried[0].reason.startswith("resubmitted")
     assert len(backend.jobs) == 1
 
 
 def test_explicit_nonce_is_the_way_to_rerun() -> None:
     service, backend, _, _ = make_service()
-    first = service.data_arrival(arrival(600, "j1"))
+    first = service.handle("data_arrival", arrival(600, "j1"))
     backend.active.clear()
     entry = arrival(600, "j1")
-    rerun = service.data_arrival(
-        pubsub_body(_payload(entry), "m-rerun", {NONCE_ATTRIBUTE: "take-2"})
+    rerun = service.handle(
+        "data_arrival", pubsub_body(_payload(entry), "m-rerun", {NONCE_ATTRIBUTE: "take-2"})
     )
     assert kinds(rerun) == ["run"] and rerun[0].job_id != first[0].job_id
 
@@ -115,13 +117,13 @@ def test_drift_actions_and_idempotency() -> None:
         "d1",
         {},
     )
-    assert kinds(service.drift_alert(alert)) == ["run"]
-    assert kinds(service.drift_alert(alert)) == ["deduplicated"]  # its run is in progress
+    assert kinds(service.handle("drift", alert)) == ["run"]
+    assert kinds(service.handle("drift", alert)) == ["deduplicated"]  # its run is in progress
     backend.active.clear()
-    assert kinds(service.drift_alert(alert)) == ["deduplicated"]  # ALREADY_EXISTS
+    assert kinds(service.handle("drift", alert)) == ["deduplicated"]  # ALREADY_EXISTS
     assert len(backend.jobs) == 1
     notify = {"spec": "house-prices", "run_id": "r2", "anomalies": {"anomalyInfo": {"y": {}}}}
-    decided = service.drift_alert(notify)
+    decided = service.handle("drift", notify)
     assert kinds(decided) == ["ignored"] and decided[0].alert
     assert log_record(decided[0])["severity"] == "WARNING"
 
@@ -142,7 +144,7 @@ def test_job_ids_are_deterministic_valid_and_nonce_sensitive() -> None:
 def test_decision_log_lines_are_cloud_logging_json() -> None:
     stream = io.StringIO()
     service, _, _, _ = make_service()
-    decision = service.data_arrival(arrival(600, "j1"))[0]
+    decision = service.handle("data_arrival", arrival(600, "j1"))[0]
     StdoutLog(stream).record(decision)
     line = json.loads(stream.getvalue())
     assert line["severity"] == "NOTICE"

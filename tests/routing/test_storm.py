@@ -21,10 +21,10 @@ def deliver(service: Service, body: dict[str, Any], attempts: int = 10) -> list[
     """As Pub/Sub does: a delivery that raises TransientError is delivered again."""
     for _ in range(attempts - 1):
         try:
-            return service.data_arrival(body)
+            return service.handle("data_arrival", body)
         except TransientError:
             continue
-    return service.data_arrival(body)
+    return service.handle("data_arrival", body)
 
 
 def storm(service: Service, bodies: list[dict[str, Any]], copies: int, workers: int) -> list[str]:

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from retrain.backends.base import JobInfo
-from retrain.errors import BackendError, TransientError
+from retrain.errors import AlreadyExists, NotFound, TransientError
 from retrain.runs import RunRequest, label_value
+from retrain.vendor_errors import Backoff, is_transient, status_of, translated
 
 T = TypeVar("T")
 ACTIVE_STATES = ("PIPELINE_STATE_QUEUED", "PIPELINE_STATE_PENDING", "PIPELINE_STATE_RUNNING")
@@ -44,11 +45,8 @@ class VertexBackend:
         self._pipeline_root = pipeline_root.rstrip("/")
         self._service_account = service_account
         self._api_endpoint = api_endpoint
-        self._attempts = attempts
-        self._first_delay = first_delay
-        self._max_delay = max_delay
+        self._backoff = Backoff(attempts, first_delay, max_delay, sleep=sleep)
         self._timeout = timeout
-        self._sleep = sleep
         self._client_instance: Any = None
 
     @property
@@ -70,39 +68,26 @@ class VertexBackend:
         return self._client_instance
 
     def _call(self, what: str, call: Callable[[bool], T]) -> T:
-        """Retry what may pass on a second try (UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL,
-        RESOURCE_EXHAUSTED (429), timeouts and broken connections) with capped exponential
-        backoff, then give up with TransientError (Pub/Sub redelivers). Other API errors are
-        permanent. `call` is told whether an earlier attempt may have done the work."""
-        import requests
-        from google.api_core import exceptions as api
-
-        retried = (
-            api.ServiceUnavailable,
-            api.GatewayTimeout,
-            api.DeadlineExceeded,
-            api.InternalServerError,
-            api.TooManyRequests,
-            requests.Timeout,
-            requests.ConnectionError,
-        )
-        delay = self._first_delay
+        """Retry what may pass on a second try (the table in `retrain.vendor_errors` says which:
+        429, 5xx, timeouts, broken connections) with capped exponential backoff, then give up
+        with TransientError (Pub/Sub redelivers). `call` is told whether an earlier attempt may
+        have done the work: every failure but a 429 (refused before it started) may have."""
         ambiguous = False
-        for attempt in range(1, self._attempts + 1):
+
+        def attempt(number: int) -> T:
+            nonlocal ambiguous
             try:
-                return call(ambiguous)
-            except retried as exc:
-                ambiguous = ambiguous or not isinstance(exc, api.TooManyRequests)
-                if attempt == self._attempts:
-                    raise TransientError(
-                        f"vertex {what}: {_brief(exc)} (after {attempt} attempts)"
-                    ) from exc
-                self._sleep(delay)
-                delay = min(delay * 2, self._max_delay)
-        raise AssertionError("unreachable")
+                with translated(f"vertex {what}"):
+                    return call(ambiguous)
+            except TransientError as exc:
+                ambiguous = ambiguous or status_of(exc.__cause__ or exc) != 429
+                if number == self._backoff.attempts:
+                    raise TransientError(f"{exc} (after {number} attempts)") from exc.__cause__
+                raise
+
+        return self._backoff.run(attempt, is_transient)
 
     def submit(self, request: RunRequest) -> bool:
-        from google.api_core import exceptions as api
         from google.cloud import aiplatform_v1
 
         root = f"{self._pipeline_root}/{request.spec}"
@@ -121,54 +106,43 @@ class VertexBackend:
 
         def create(ambiguous: bool) -> bool:
             try:
-                client.create_pipeline_job(
-                    parent=self.parent,
-                    pipeline_job=job,
-                    pipeline_job_id=request.job_id,
-                    timeout=self._timeout,
-                )
-            except api.Conflict:  # ALREADY_EXISTS: this job id was submitted before...
+                with translated(f"vertex create {request.job_id}"):
+                    client.create_pipeline_job(
+                        parent=self.parent,
+                        pipeline_job=job,
+                        pipeline_job_id=request.job_id,
+                        timeout=self._timeout,
+                    )
+            except AlreadyExists:  # this job id was submitted before...
                 # ...unless our own earlier attempt made it and its answer was lost.
                 return ambiguous
             return True
 
-        try:
-            return self._call("create", create)
-        except api.GoogleAPICallError as exc:
-            raise BackendError(f"vertex create {request.job_id}: {_brief(exc)}") from exc
+        return self._call(f"create {request.job_id}", create)
 
     def running(self, spec: str) -> list[str]:
-        from google.api_core import exceptions as api
-
         states = " OR ".join(f'state="{s}"' for s in ACTIVE_STATES)
         query = f'labels.retrain-spec="{label_value(spec)}" AND ({states})'
         client = self._client()
-        try:
-            jobs = self._call(
-                "list",
-                lambda _: list(
-                    client.list_pipeline_jobs(
-                        request={"parent": self.parent, "filter": query}, timeout=self._timeout
-                    )
-                ),
-            )
-        except api.GoogleAPICallError as exc:
-            raise BackendError(f"vertex list for {spec}: {_brief(exc)}") from exc
+        jobs = self._call(
+            f"list for {spec}",
+            lambda _: list(
+                client.list_pipeline_jobs(
+                    request={"parent": self.parent, "filter": query}, timeout=self._timeout
+                )
+            ),
+        )
         return [str(job.name).rsplit("/", 1)[-1] for job in jobs]
 
     def describe(self, job_id: str) -> JobInfo | None:
-        from google.api_core import exceptions as api
-
         client = self._client()
         name = f"{self.parent}/pipelineJobs/{job_id}"
         try:
             job = self._call(
-                "get", lambda _: client.get_pipeline_job(name=name, timeout=self._timeout)
+                f"get {job_id}", lambda _: client.get_pipeline_job(name=name, timeout=self._timeout)
             )
-        except api.NotFound:
+        except NotFound:
             return None
-        except api.GoogleAPICallError as exc:
-            raise BackendError(f"vertex get {job_id}: {_brief(exc)}") from exc
         return JobInfo(
             job_id=job_id,
             state=job.state.name,
@@ -176,11 +150,3 @@ class VertexBackend:
             pipeline_root=job.runtime_config.gcs_output_directory,
             error=job.error.message,
         )
-
-
-def _brief(exc: Exception) -> str:
-    """An error in one line, without the request it came from (URLs may carry more than we
-    want in a log line)."""
-    code = getattr(exc, "code", None)
-    message = getattr(exc, "message", None) or type(exc).__name__
-    return f"{code} {message}" if code is not None else str(message)

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from retrain.delivery.config import DeployConfig, load_config
+from retrain import settings
+from retrain.delivery.config import DeployConfig
 from retrain.delivery.runner import DryRunRunner, Runner, SubprocessRunner
 from retrain.errors import ConfigError, RetrainError
 
@@ -27,7 +27,7 @@ def _example(*lines: str) -> dict[str, Any]:
 
 
 def _env_dry_run() -> bool:
-    return os.environ.get("RETRAIN_DRY_RUN", "").lower() in ("1", "true", "yes")
+    return settings.current().dry_run
 
 
 def _cloud_options(parser: argparse.ArgumentParser) -> None:
@@ -208,9 +208,7 @@ def _config(args: argparse.Namespace, **extra: str) -> DeployConfig:
         "bucket": getattr(args, "bucket", ""),
         **extra,
     }
-    if not (overrides["project"] or os.environ.get("RETRAIN_PROJECT")):
-        raise ConfigError("no project: pass --project or set RETRAIN_PROJECT")
-    return load_config(os.environ, overrides)
+    return settings.current().deploy(overrides)
 
 
 def _runner(args: argparse.Namespace) -> Runner:
@@ -344,7 +342,7 @@ def _schedules(args: argparse.Namespace) -> int:
 
 
 def _promotions(args: argparse.Namespace) -> int:
-    from retrain.completion import Blobs
+    from retrain.blobs import Blobs
     from retrain.delivery.gitrev import Git
     from retrain.delivery.promotions import GcloudModelRegistry, promote, promotion_changes
 
@@ -391,7 +389,7 @@ def _candidate(args: argparse.Namespace) -> int:
         template_uri=f"{config.candidates_root}/{{spec}}/{{git_sha}}.json",
         pipeline_root=config.pipeline_root,
         service_account=config.pipelines_sa,
-        api_endpoint=os.environ.get("RETRAIN_VERTEX_ENDPOINT", ""),
+        api_endpoint=settings.current().vertex_endpoint,
     )
     for request in requests:
         if args.dry_run:

@@ -98,13 +98,7 @@ def _route(args: argparse.Namespace) -> int:
             kind = kind_of(unwrap(raw).payload)
         except RetrainError:
             kind = "data_arrival"  # the decoder will reject it with the reason
-    handle = {
-        "data_arrival": service.data_arrival,
-        "drift": service.drift_alert,
-        "run_complete": service.run_complete,
-        "schedule": service.schedule_tick,
-    }[kind]
-    for decision in handle(raw, args.event.name):
+    for decision in service.handle(kind, raw, args.event.name):
         print(json.dumps(decision.summary()))
     return 0
 

@@ -1,35 +1,34 @@
-"""The PyGithub adapter of the CodeHost port, and its settings read from the environment.
+"""The PyGithub adapter of the CodeHost port (its settings: `retrain.settings.GitHubSettings`).
 
-Authentication is a token (from the environment; on Cloud Functions, mount the Secret
+Authentication is a token (RETRAIN_GITHUB_TOKEN; on Cloud Functions, mount the Secret
 Manager secret as that variable) or a GitHub App installation. Transient failures are
 retried by PyGithub's GithubRetry: rate limits (403/429) for every request, waiting as long
 as Retry-After or X-RateLimit-Reset ask, up to `max_rate_limit_wait`; 5xx answers and broken
 or timed-out reads only for requests that are safe to repeat (a POST or PUT whose answer was
 lost may have been carried out: repeating it would make a second comment or fail on a stale
 sha). Past that, TransientError tells Pub/Sub to redeliver, and the whole upsert, which is
-idempotent, runs again. The token is never logged: settings keep it in a SecretStr, and
+idempotent, runs again. PyGithub's and requests' errors become ours through the one table in
+`retrain.vendor_errors`. The token is never logged: settings keep it in a SecretStr, and
 PyGithub masks the Authorization header.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import requests
-from github import Auth, Consts, Github, GithubException, GithubRetry, UnknownObjectException
+from github import Auth, Github, GithubRetry, UnknownObjectException
 from github.Repository import Repository
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from urllib3.util.retry import Retry
 
 from retrain.codehost.port import PostedComment, PromotionPR, PromotionRequest, with_marker
 from retrain.codehost.spec_edit import set_promotion_version
-from retrain.errors import BackendError, ConfigError, TransientError
+from retrain.errors import BackendError
 from retrain.report.marker import has_marker
+from retrain.settings import GitHubSettings
+from retrain.vendor_errors import translated
 
 log = logging.getLogger(__name__)
 # Editing a comment, PR or ref sets absolute values, so PATCH is safe to retry too.
@@ -62,75 +61,15 @@ class SafeRetry(GithubRetry):
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
-class GitHubSettings(BaseModel):
-    """Where and how to reach GitHub. Built from the environment by `from_env`."""
-
-    model_config = ConfigDict(frozen=True)
-
-    repo: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-    api_url: str = Consts.DEFAULT_BASE_URL
-    token: SecretStr | None = None
-    app_id: str = ""
-    app_installation_id: int | None = None
-    app_private_key: SecretStr | None = None
-    bot_login: str = ""
-    retries: int = Field(default=5, ge=0)
-    backoff_factor: float = Field(default=1.0, ge=0)
-    max_rate_limit_wait: float = Field(default=60.0, ge=0)
-    timeout: int = Field(default=Consts.DEFAULT_TIMEOUT, ge=1, description="Per request, s.")
-    seconds_between_requests: float = Field(default=Consts.DEFAULT_SECONDS_BETWEEN_REQUESTS, ge=0)
-    seconds_between_writes: float = Field(default=Consts.DEFAULT_SECONDS_BETWEEN_WRITES, ge=0)
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> GitHubSettings:
-        """RETRAIN_GITHUB_* variables, falling back to what GitHub Actions sets."""
-        key = env.get("RETRAIN_GITHUB_APP_PRIVATE_KEY", "")
-        key_file = env.get("RETRAIN_GITHUB_APP_PRIVATE_KEY_FILE", "")
-        if not key and key_file:
-            try:
-                key = Path(key_file).read_text(encoding="utf-8")
-            except OSError as exc:
-                raise ConfigError(
-                    f"RETRAIN_GITHUB_APP_PRIVATE_KEY_FILE: cannot read: {exc}"
-                ) from exc
-        token = env.get("RETRAIN_GITHUB_TOKEN") or env.get("GITHUB_TOKEN") or ""
-        installation = env.get("RETRAIN_GITHUB_APP_INSTALLATION_ID", "")
-        raw = {
-            "repo": env.get("RETRAIN_GITHUB_REPO") or env.get("GITHUB_REPOSITORY", ""),
-            "api_url": env.get("RETRAIN_GITHUB_API_URL")
-            or env.get("GITHUB_API_URL")
-            or Consts.DEFAULT_BASE_URL,
-            "token": token or None,
-            "app_id": env.get("RETRAIN_GITHUB_APP_ID", ""),
-            "app_installation_id": installation or None,
-            "app_private_key": key or None,
-            "bot_login": env.get("RETRAIN_GITHUB_BOT_LOGIN", ""),
-        }
-        try:
-            settings = cls.model_validate(raw)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            raise ConfigError(f"GitHub settings: {where}: {first['msg']}") from None
-        settings.auth()  # fail at start-up, not at the first comment
-        return settings
-
-    def auth(self) -> Auth.Auth:
-        if self.app_id or self.app_installation_id or self.app_private_key:
-            if not (self.app_id and self.app_installation_id and self.app_private_key):
-                raise ConfigError(
-                    "GitHub App auth needs RETRAIN_GITHUB_APP_ID, "
-                    "RETRAIN_GITHUB_APP_INSTALLATION_ID and RETRAIN_GITHUB_APP_PRIVATE_KEY"
-                    " (or RETRAIN_GITHUB_APP_PRIVATE_KEY_FILE)"
-                )
-            app = Auth.AppAuth(self.app_id, self.app_private_key.get_secret_value())
-            return app.get_installation_auth(self.app_installation_id)
-        if self.token is None:
-            raise ConfigError(
-                "no GitHub credentials: set RETRAIN_GITHUB_TOKEN (or GITHUB_TOKEN), or the "
-                "RETRAIN_GITHUB_APP_* variables"
-            )
-        return Auth.Token(self.token.get_secret_value())
+def auth(settings: GitHubSettings) -> Auth.Auth:
+    """A token, or a GitHub App installation (credentials were checked with the settings)."""
+    settings.check_auth()
+    if settings.uses_app:
+        assert settings.app_private_key is not None and settings.app_installation_id is not None
+        app = Auth.AppAuth(settings.app_id, settings.app_private_key.get_secret_value())
+        return app.get_installation_auth(settings.app_installation_id)
+    assert settings.token is not None
+    return Auth.Token(settings.token.get_secret_value())
 
 
 def build_client(settings: GitHubSettings) -> Github:
@@ -145,25 +84,13 @@ def build_client(settings: GitHubSettings) -> Github:
     )
     return Github(
         base_url=settings.api_url.rstrip("/"),
-        auth=settings.auth(),
+        auth=auth(settings),
         retry=retry,
         timeout=settings.timeout,
         lazy=True,
         seconds_between_requests=settings.seconds_between_requests or None,
         seconds_between_writes=settings.seconds_between_writes or None,
     )
-
-
-def _translate(exc: Exception, doing: str) -> Exception:
-    """PyGithub and requests errors become one of ours: retry later, or give up for good."""
-    if isinstance(exc, GithubException):
-        status = exc.status
-        message = exc.data.get("message", "") if isinstance(exc.data, dict) else str(exc.data)
-        text = f"GitHub refused to {doing}: {status} {message}".strip()
-        if status >= 500 or status == 429 or "rate limit" in str(message).lower():
-            return TransientError(text)
-        return BackendError(text)
-    return TransientError(f"GitHub unreachable while trying to {doing}: {type(exc).__name__}")
 
 
 @dataclass
@@ -177,7 +104,7 @@ class GitHubCodeHost:
 
     def upsert_comment(self, pr_number: int, marker: str, body: str) -> PostedComment:
         body = with_marker(marker, body)
-        try:
+        with translated(f"GitHub: comment on PR #{pr_number}"):
             issue = self._repo().get_issue(pr_number)
             ours = [
                 c
@@ -196,14 +123,10 @@ class GitHubCodeHost:
                 duplicate.delete()
             log.info("updated comment %s on PR #%s", first.id, pr_number)
             return PostedComment(first.id, first.html_url, created=False)
-        except (GithubException, requests.RequestException) as exc:
-            raise _translate(exc, f"comment on PR #{pr_number}") from exc
 
     def open_or_update_promotion(self, request: PromotionRequest) -> PromotionPR | None:
-        try:
+        with translated(f"GitHub: propose promoting {request.spec}"):
             return self._promote(request)
-        except (GithubException, requests.RequestException) as exc:
-            raise _translate(exc, f"propose promoting {request.spec}") from exc
 
     def _promote(self, request: PromotionRequest) -> PromotionPR | None:
         repo = self._repo()

@@ -1,38 +1,24 @@
-"""Delivery settings: RETRAIN_* environment variables (Cloud Build substitutions set them), with
-command-line flags taking precedence. Every cloud name is derived here or in `names`."""
+"""The delivery configuration: where a deployment puts things. Built by `Settings.deploy` from
+RETRAIN_* variables (Cloud Build substitutions set them) with command-line flags on top. Every
+cloud name is derived here or in `names`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from retrain.errors import ConfigError
 
 PROJECT_PATTERN = r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$"
-# Variable -> field. Shared names (RETRAIN_PROJECT, _REGION, _GIT_SHA) mean the same thing to
-# the functions (retrain.routing.settings).
-ENV = {
-    "RETRAIN_PROJECT": "project",
-    "RETRAIN_REGION": "region",
-    "RETRAIN_GIT_SHA": "git_sha",
-    "RETRAIN_ARTIFACT_BUCKET": "bucket",
-    "RETRAIN_IMAGE_REPO": "image_repo",
-    "RETRAIN_TEMPLATE_REGISTRY": "template_registry",
-    "RETRAIN_GITHUB_REPO": "github_repo",
-    "RETRAIN_GITHUB_SECRET": "github_secret",
-    "RETRAIN_SCHEDULE_TIME_ZONE": "time_zone",
-    "RETRAIN_SERVING_IMAGE": "serving_image",
-}
+REGION_PATTERN = r"^[a-z]+-[a-z]+[0-9]$"
+SHA_PATTERN = r"^([0-9a-f]{7,40})?$"
 
 
 class DeployConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     project: str = Field(pattern=PROJECT_PATTERN, description="Project the service runs in.")
-    region: str = Field(default="us-central1", pattern=r"^[a-z]+-[a-z]+[0-9]$")
-    git_sha: str = Field(default="", pattern=r"^([0-9a-f]{7,40})?$")
+    region: str = Field(default="us-central1", pattern=REGION_PATTERN)
+    git_sha: str = Field(default="", pattern=SHA_PATTERN)
     bucket: str = Field(
         default="",
         pattern=r"^([a-z0-9][a-z0-9._-]{1,61}[a-z0-9])?$",
@@ -106,18 +92,3 @@ class DeployConfig(BaseModel):
     def template_uri_pattern(self) -> str:
         """What the functions get as RETRAIN_TEMPLATE_URI (VertexBackend fills the fields)."""
         return f"{self.templates_root}/{{spec}}/{{git_sha}}.json"
-
-
-def load_config(environ: Mapping[str, str], overrides: Mapping[str, Any]) -> DeployConfig:
-    """From the environment, then non-empty overrides (command-line flags) on top."""
-    values: dict[str, Any] = {field: environ[var] for var, field in ENV.items() if environ.get(var)}
-    values.update({k: v for k, v in overrides.items() if v not in (None, "")})
-    try:
-        return DeployConfig.model_validate(values)
-    except ValidationError as exc:
-        by_field = {field: var for var, field in ENV.items()}
-        problems = "; ".join(
-            f"{by_field.get(str(e['loc'][0]), str(e['loc'][0])) if e['loc'] else ''}: {e['msg']}"
-            for e in exc.errors()
-        )
-        raise ConfigError(f"invalid delivery settings: {problems}") from exc

@@ -335,10 +335,10 @@ class Story:
 
         # What CI does for a PR (`retrain deploy candidate`), with the local backend.
         request = candidate_request(spec, DEMO_SHA, number)
-        from retrain.routing.settings import Settings
-        from retrain.routing.wiring import build_backend
+        from retrain.settings import Settings
+        from retrain.wiring import build_backend
 
-        backend = build_backend(Settings.from_env(os.environ))
+        backend = build_backend(Settings.from_env(self.stack_env()))
         laps = self.report.latency["PR candidate submitted -> PR comment"] = Laps()
         self.check(f"candidate run {request.job_id} submitted", backend.submit(request))
         self.check("the candidate run succeeded", self.wait_run(request.job_id) == "succeeded")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol, TextIO
 
 from pydantic import BaseModel, ConfigDict
@@ -43,6 +44,38 @@ class Decision(BaseModel):
             "job_id": self.job_id,
             "reason": self.reason,
         }
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One delivery being answered: what every Decision about it repeats."""
+
+    event: EventKind
+    event_id: str
+    key: str = ""
+
+    def keyed(self, key: str) -> Delivery:
+        return replace(self, key=key)
+
+    def decide(
+        self,
+        decision: DecisionKind,
+        reason: str,
+        *,
+        spec: str = "",
+        job_id: str = "",
+        alert: bool = False,
+    ) -> Decision:
+        return Decision(
+            decision=decision,
+            event=self.event,
+            event_id=self.event_id,
+            event_key=self.key,
+            spec=spec,
+            job_id=job_id,
+            reason=reason,
+            alert=alert,
+        )
 
 
 def log_record(decision: Decision, severity: str | None = None) -> dict[str, Any]:

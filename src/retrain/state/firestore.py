@@ -8,20 +8,26 @@ written in one transaction, so two instances handling one message cannot both co
 from __future__ import annotations
 
 import hashlib
-import random
 import threading
-import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from retrain.errors import TransientError
+from retrain.errors import RetrainError, TransientError
 from retrain.state.base import EventRecord, SpecState, Step, Transition
+from retrain.vendor_errors import Backoff, translated
 
 EVENT_TTL = timedelta(days=30)
 COMMIT_ATTEMPTS = 2  # inside one transaction (a retry keeps its place in the lock queue)
-ATTEMPTS = 8  # whole transactions, after an abort from contention with other instances
-FIRST_DELAY = 0.05  # seconds before the second attempt; doubles, jittered, up to MAX_DELAY
-MAX_DELAY = 2.0
+# Whole transactions, after an abort from contention with other instances: 8 attempts, the
+# first retry after 0.05 s, doubling, jittered, up to 2 s.
+BACKOFF = Backoff(attempts=8, first_delay=0.05, max_delay=2.0, jitter=True)
+
+
+def _contended(exc: RetrainError) -> bool:
+    """Another instance holds the spec: a read hit a lock timeout (ABORTED) or the commit
+    failed its attempts. Worth another transaction; unavailability is left to Pub/Sub."""
+    cause = exc.__cause__
+    return isinstance(cause, ValueError) or type(cause).__name__ == "Aborted"
 
 
 def _event_doc_id(spec: str, event_key: str) -> str:
@@ -56,8 +62,7 @@ class FirestoreStore:
         transaction per spec at a time in this process (threads of one instance would only
         wait on each other's locks); contention with other instances aborts the transaction,
         which is retried with jittered backoff, looking again for a record the winner wrote.
-        After ATTEMPTS, TransientError: Pub/Sub redelivers."""
-        from google.api_core import exceptions as api
+        When the attempts run out, TransientError: Pub/Sub redelivers."""
         from google.cloud import firestore
 
         db = self._client()
@@ -87,27 +92,21 @@ class FirestoreStore:
                 transaction.set(spec_ref, transition.state.model_dump())
             return transition
 
-        delay = FIRST_DELAY
-        for attempt in range(1, ATTEMPTS + 1):
+        def attempt(_: int) -> Transition:
             try:
-                seen = self._seen_before(db, spec_ref, event_ref, step)
-                if seen is not None:
-                    return seen
-                with self._lock_for(spec):
-                    result: Transition = apply(db.transaction(max_attempts=COMMIT_ATTEMPTS))
-                return result
-            except (api.ServiceUnavailable, api.DeadlineExceeded) as exc:
-                raise TransientError(f"firestore: {exc}") from exc
-            except (api.Aborted, ValueError) as exc:
-                # Aborted: a read hit a lock timeout; ValueError: "Failed to commit
-                # transaction in N attempts" (contention on commit).
-                if isinstance(exc, ValueError) and "attempts" not in str(exc):
+                with translated(f"firestore {spec}"):
+                    seen = self._seen_before(db, spec_ref, event_ref, step)
+                    if seen is not None:
+                        return seen
+                    with self._lock_for(spec):
+                        result: Transition = apply(db.transaction(max_attempts=COMMIT_ATTEMPTS))
+                    return result
+            except ValueError as exc:  # "Failed to commit transaction in N attempts"
+                if "attempts" not in str(exc):
                     raise
-                if attempt == ATTEMPTS:
-                    raise TransientError(f"firestore contention: {exc}") from exc
-                time.sleep(delay * random.uniform(0.5, 1.5))
-                delay = min(delay * 2, MAX_DELAY)
-        raise AssertionError("unreachable")
+                raise TransientError(f"firestore contention on {spec}: {exc}") from exc
+
+        return BACKOFF.run(attempt, _contended)
 
     @staticmethod
     def _seen_before(db: Any, spec_ref: Any, event_ref: Any, step: Step) -> Transition | None:

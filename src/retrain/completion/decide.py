@@ -1,0 +1,99 @@
+"""What to post where for a finished run: pure, from the outcome, its summary and comparison.
+
+failed/cancelled ─► pull_request run: comment on its PR; else nothing to post
+succeeded ─► pull_request run ─► comment on that PR
+         └► data_arrival / drift / schedule run blessed by TFX
+              ─► open or update the spec's promotion PR, then comment there
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from retrain.codehost.port import PromotionRequest
+from retrain.compare import Comparison
+from retrain.report.escape import code
+from retrain.runs import RunOutcome
+from retrain.summary import EvaluationSummary
+
+PROMOTING_TRIGGERS = ("data_arrival", "drift", "schedule")
+Action = Literal["commented", "promoted", "skipped"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Comment on `pr`, or open `promotion` and comment on the PR that gives; or neither."""
+
+    action: Action
+    reason: str
+    pr: int | None = None
+    promotion: PromotionRequest | None = None
+
+
+def pr_of(outcome: RunOutcome) -> int | None:
+    """Only a pull_request run belongs to a PR; other runs' PR labels mean nothing."""
+    return outcome.pr_number if outcome.trigger == "pull_request" else None
+
+
+def after_unfinished(outcome: RunOutcome) -> Plan:
+    pr = pr_of(outcome)
+    if pr is None:
+        return Plan("skipped", f"run {outcome.state}; no PR to comment on")
+    return Plan("commented", f"run {outcome.state}", pr)
+
+
+def after_success(
+    outcome: RunOutcome,
+    summary: EvaluationSummary,
+    comparison: Comparison,
+    *,
+    specs_dir: str,
+    base_branch: str,
+) -> Plan:
+    pr = pr_of(outcome)
+    if pr is not None:
+        return Plan("commented", comparison.verdict, pr)
+    if outcome.trigger not in PROMOTING_TRIGGERS:
+        return Plan("skipped", f"{outcome.trigger} runs are not promoted")
+    if not summary.blessed:
+        return Plan("skipped", "TFX did not bless the candidate")
+    return Plan(
+        "promoted",
+        "promotion PR",
+        promotion=proposal(outcome, summary, comparison, specs_dir, base_branch),
+    )
+
+
+def proposal(
+    outcome: RunOutcome,
+    summary: EvaluationSummary,
+    comparison: Comparison,
+    specs_dir: str,
+    base_branch: str,
+) -> PromotionRequest:
+    """The run id is the version: unique, deterministic, and it leads back to the run."""
+    labels: tuple[str, ...] = ("retrain", "promotion")
+    if not comparison.agrees_with_tfx:
+        labels = (*labels, "retrain: checks disagree")
+    lines = [
+        f"Promote {code(summary.spec)} to the candidate of run {code(outcome.job_id)} "
+        f"({outcome.trigger.replace('_', ' ')}).",
+        "",
+        f"- Candidate model: {code(summary.candidate.pushed_uri or summary.candidate.uri)}",
+        f"- Verdict: **{comparison.verdict}**; TFX "
+        f"{'blessed' if summary.blessed else 'did not bless'} it.",
+        "",
+        "Merging records this version in the spec's `promotion.version`, which promotes it;"
+        " closing this PR rejects the candidate. A newer candidate updates this PR. The "
+        "comparison is in the comment below.",
+    ]
+    return PromotionRequest(
+        spec=summary.spec,
+        spec_path=f"{specs_dir.rstrip('/')}/{summary.spec}.yaml",
+        version=outcome.job_id,
+        title=f"Promote {summary.spec} to {outcome.job_id}",
+        body="\n".join(lines),
+        base=base_branch,
+        labels=labels,
+    )
