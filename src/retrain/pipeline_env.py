@@ -12,17 +12,17 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from retrain import settings
 from retrain.errors import PipelineError
 
-PIPELINES_PYTHON_ENV = "RETRAIN_PIPELINES_PYTHON"
 QUIET_TF = {"TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"}
 
 
 def repo_root() -> Path:
     """The checkout we run from: the nearest ancestor of cwd with pipelines/ and pyproject."""
-    configured = os.environ.get("RETRAIN_REPO_ROOT")
-    if configured:
-        return Path(configured).resolve()
+    configured = settings.current().repo_root
+    if configured is not None:
+        return configured.resolve()
     here = Path.cwd().resolve()
     for candidate in (here, *here.parents):
         if (candidate / "pipelines").is_dir() and (candidate / "pyproject.toml").is_file():
@@ -31,12 +31,12 @@ def repo_root() -> Path:
 
 
 def pipelines_python() -> Path:
-    configured = os.environ.get(PIPELINES_PYTHON_ENV)
-    path = Path(configured) if configured else repo_root() / ".venv-pipelines" / "bin" / "python"
+    configured = settings.current().pipelines_python
+    path = configured or repo_root() / ".venv-pipelines" / "bin" / "python"
     if not path.exists():
         raise PipelineError(
             f"pipeline environment not found at {path}; run `make setup` "
-            f"(or set {PIPELINES_PYTHON_ENV} to a Python 3.10 with TFX 1.16)"
+            "(or set RETRAIN_PIPELINES_PYTHON to a Python 3.10 with TFX 1.16)"
         )
     return path
 

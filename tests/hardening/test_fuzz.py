@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from retrain.errors import SpecError
 from retrain.events.envelope import pubsub_body, unwrap
-from retrain.routing.decision import Decision
+from retrain.routing.decision import Decision, EventKind
 from retrain.routing.service import Service
 from retrain.spec.load import parse_spec
 from tests.routing.helpers import make_service
@@ -45,7 +45,7 @@ PAYLOADS = {
     for p in sorted(GOLDEN.glob("*.json"))
     if p.name != "expected.json" and not p.name.startswith("malformed_")
 }
-FUNCTIONS = ("data_arrival", "drift_alert", "run_complete")
+FUNCTIONS: tuple[EventKind, ...] = ("data_arrival", "drift", "run_complete")
 
 json_values = st.recursive(
     st.none()
@@ -60,9 +60,8 @@ json_values = st.recursive(
 )
 
 
-def handle(service: Service, function: str, data: Any) -> list[Decision]:
-    decisions: list[Decision] = getattr(service, function)(data, "fuzz-event")
-    return decisions
+def handle(service: Service, function: EventKind, data: Any) -> list[Decision]:
+    return service.handle(function, data, "fuzz-event")
 
 
 def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
@@ -139,7 +138,7 @@ def garbage(draw: st.DrawFn) -> bytes | str | dict[str, Any]:
 @FUZZ
 @given(body=garbage(), function=st.sampled_from(FUNCTIONS))
 def test_garbage_is_answered_and_never_starts_a_run(
-    body: bytes | str | dict[str, Any], function: str
+    body: bytes | str | dict[str, Any], function: EventKind
 ) -> None:
     service, backend, log, sink = make_service()
     decisions = handle(service, function, body)
@@ -156,11 +155,11 @@ def test_garbage_is_answered_and_never_starts_a_run(
         "run_id": "house-prices-pr-1",
         "anomalies": {"driftSkewInfo": [{"path": {"step": ["city"]}, "driftMeasurements": True}]},
     },
-    function="drift_alert",
+    function="drift",
     wrapped=False,
 )
 def test_mutated_events_get_a_decision_and_runs_only_from_valid_requests(
-    payload: dict[str, Any], function: str, wrapped: bool
+    payload: dict[str, Any], function: EventKind, wrapped: bool
 ) -> None:
     service, backend, log, _ = make_service()
     data: Any = pubsub_body(payload, "fz-1", {}) if wrapped else payload
