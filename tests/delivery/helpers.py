@@ -25,10 +25,9 @@ class RecordingRunner:
     """Records every command; `answer` gives the output of reads (or raises BackendError)."""
 
     answer: Callable[[list[str]], str] = lambda argv: ""
-    dry_run: bool = False
     commands: list[list[str]] = field(default_factory=list)
 
-    def run(self, argv: Sequence[str], *, reads: bool = False) -> str:
+    def run(self, argv: Sequence[str]) -> str:
         self.commands.append(list(argv))
         return self.answer(list(argv))
 

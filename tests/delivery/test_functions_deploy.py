@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -9,12 +10,14 @@ from pathlib import Path
 import pytest
 
 from retrain.delivery import names
+from retrain.delivery.apply import Ports, apply
 from retrain.delivery.functions import (
     deploy_argv,
-    deploy_functions,
+    functions_plan,
     pinned_requirements,
     stage_source,
 )
+from retrain.delivery.plan import DeadLetter, Run
 from retrain.errors import BackendError
 from retrain.localstack.stack import TOPICS
 from retrain.settings import Settings
@@ -91,7 +94,9 @@ def test_deploy_sets_the_dead_letter_policy_on_the_trigger_subscription(tmp_path
         return ""
 
     runner = RecordingRunner(answer=answer)
-    deployed = deploy_functions(REPO, tmp_path / "stage", config(), runner)
+    plan = functions_plan(REPO, tmp_path / "stage", config())
+    apply(plan, Ports(runner), echo=io.StringIO())
+    deployed = [c[3] for c in runner.commands if c[:3] == ["gcloud", "functions", "deploy"]]
     assert deployed == [fn.name for fn in names.FUNCTIONS]
     updates = [c for c in runner.commands if c[:3] == ["gcloud", "pubsub", "subscriptions"]]
     assert [u[4] for u in updates] == [
@@ -102,5 +107,17 @@ def test_deploy_sets_the_dead_letter_policy_on_the_trigger_subscription(tmp_path
 
 
 def test_a_missing_trigger_subscription_is_an_error(tmp_path: Path) -> None:
+    plan = functions_plan(REPO, tmp_path / "stage", config())
     with pytest.raises(BackendError, match="no Pub/Sub subscription"):
-        deploy_functions(REPO, tmp_path / "stage", config(), RecordingRunner())
+        apply(plan, Ports(RecordingRunner()), echo=io.StringIO())
+
+
+def test_the_plan_deploys_each_function_then_sets_its_dead_letter_policy(tmp_path: Path) -> None:
+    plan = functions_plan(REPO, tmp_path / "stage", config())
+    kinds = [type(a) for a in plan.actions]
+    assert kinds == [Run, DeadLetter] * len(names.FUNCTIONS)
+    lines = plan.lines()  # what a dry run prints: the subscription is not known yet
+    assert (
+        "would run: gcloud pubsub subscriptions update '<subscription of retrain-data-arrival>'"
+        in (lines[1])
+    )

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from retrain.delivery.apply import Ports, apply
 from retrain.delivery.gitrev import Git, changed_specs
-from retrain.delivery.promotions import PromotionChange, promote, promotion_changes
+from retrain.delivery.plan import Promote
+from retrain.delivery.promotions import (
+    PromotionChange,
+    VertexModelRegistry,
+    promote,
+    promotion_changes,
+    promotion_plan,
+)
+from retrain.delivery.storage import Storage
 from retrain.errors import BackendError
+from retrain.google_api import Endpoint
 from retrain.spec.model import Promotion
 from retrain.summary import summary_path
 
+from .conftest import BUCKET
+from .fake_model_registry import FakeModelRegistry
 from .helpers import REPO, RecordingRunner, config, retrain
 
 CHURN = (REPO / "specs" / "churn.yaml").read_text()
@@ -116,8 +130,8 @@ def _summary(blessed: bool, pushed: str) -> bytes:
     return json.dumps(raw).encode()
 
 
-CHANGE = PromotionChange(
-    "churn", None, Promotion(registry_model="churn", alias="champion", version="churn-data-1")
+CHANGE = Promote(
+    "churn", Promotion(registry_model="churn", alias="champion", version="churn-data-1"), config()
 )
 WHERE = summary_path("gs://acme-prod-retrain/pipelines/churn", "churn-data-1")
 
@@ -125,7 +139,7 @@ WHERE = summary_path("gs://acme-prod-retrain/pipelines/churn", "churn-data-1")
 def test_promote_uploads_the_pushed_model_of_a_blessed_run() -> None:
     registry = Registry({})
     blobs = Blobs({WHERE: _summary(True, "gs://b/serving/churn/1700000000")})
-    promote(CHANGE, config(), registry, blobs)
+    promote(CHANGE, registry, blobs)
     assert registry.calls == [
         ("upload", "churn", "churn-data-1", "gs://b/serving/churn/1700000000", "champion")
     ]
@@ -133,26 +147,76 @@ def test_promote_uploads_the_pushed_model_of_a_blessed_run() -> None:
 
 def test_promote_moves_the_alias_when_the_version_is_already_registered() -> None:
     registry = Registry({"churn-data-1": "7"})
-    promote(CHANGE, config(), registry, Blobs({}))
+    promote(CHANGE, registry, Blobs({}))
     assert registry.calls == [("alias", "churn", "7", "champion")]
 
 
 def test_promote_refuses_a_run_that_was_not_blessed() -> None:
     with pytest.raises(BackendError, match="not blessed"):
-        promote(CHANGE, config(), Registry({}), Blobs({WHERE: _summary(False, "gs://b/x")}))
+        promote(CHANGE, Registry({}), Blobs({WHERE: _summary(False, "gs://b/x")}))
 
 
-def test_gcloud_registry_uploads_with_the_alias_and_job_label() -> None:
-    from retrain.delivery.promotions import GcloudModelRegistry
+MODEL = "projects/acme-prod/locations/us-central1/models/churn"
 
-    runner = RecordingRunner(
-        answer=lambda argv: "projects/p/models/churn" if "describe" in argv else ""
+
+def _registry(fake: FakeModelRegistry) -> VertexModelRegistry:
+    return VertexModelRegistry(
+        config(), Endpoint.regional("aiplatform", "us-central1", fake.endpoint)
     )
-    GcloudModelRegistry(config(), runner).upload(
-        "churn", "churn-data-1", "churn", "gs://b/m", "champion"
-    )
-    upload = runner.commands[-1]
-    assert upload[:4] == ["gcloud", "ai", "models", "upload"]
-    assert "--parent-model=projects/acme-prod/locations/us-central1/models/churn" in upload
-    assert "--version-aliases=champion" in upload
-    assert "--labels=retrain-spec=churn,retrain-job=churn-data-1" in upload
+
+
+def test_vertex_registry_uploads_with_the_alias_and_job_label(
+    registry_fake: FakeModelRegistry,
+) -> None:
+    registry = _registry(registry_fake)
+    assert registry.find_version("churn", "churn-data-1") is None  # no such model yet
+    registry.upload("churn", "churn-data-0", "churn", "gs://b/m0", "champion")
+    registry.upload("churn", "churn-data-1", "churn", "gs://b/m", "champion")
+    first, upload = [body for method, path, body in _posts(registry_fake) if "upload" in path]
+    assert first["modelId"] == "churn" and "parentModel" not in first
+    assert upload["parentModel"] == MODEL  # a new version of the existing model
+    assert upload["model"]["versionAliases"] == ["champion"]
+    assert upload["model"]["labels"] == {"retrain-spec": "churn", "retrain-job": "churn-data-1"}
+    assert upload["model"]["containerSpec"]["imageUri"] == config().serving_image
+    assert registry_fake.aliases(MODEL) == {"1": ["default"], "2": ["champion"]}
+    assert registry.find_version("churn", "churn-data-1") == "2"
+    assert registry.find_version("churn", "churn-data-9") is None
+
+
+def test_vertex_registry_moves_an_alias_onto_an_existing_version(
+    registry_fake: FakeModelRegistry,
+) -> None:
+    registry = _registry(registry_fake)
+    registry.upload("churn", "churn-data-1", "churn", "gs://b/1", "champion")
+    registry.upload("churn", "churn-data-2", "churn", "gs://b/2", "champion")
+    registry.set_alias("churn", "1", "champion")
+    assert registry_fake.aliases(MODEL) == {"1": ["default", "champion"], "2": []}
+
+
+def test_vertex_registry_errors_name_what_failed(registry_fake: FakeModelRegistry) -> None:
+    registry = _registry(registry_fake)
+    with pytest.raises(BackendError, match=r"alias champion on .*churn@1"):
+        registry.set_alias("churn", "1", "champion")  # no such model
+    with pytest.raises(BackendError, match="uploading gs://b/m as churn"):
+        registry.upload("churn", "churn-data-1", "churn", "gs://b/m", "Not_An_Alias")
+    registry_fake.fail_next(503, method="GET")
+    with pytest.raises(BackendError, match="reading model churn"):
+        registry.find_version("churn", "churn-data-1")
+
+
+def test_promoting_through_the_real_clients(
+    registry_fake: FakeModelRegistry, gcs: Any, storage: Storage
+) -> None:
+    """The plan as `retrain deploy promotions` carries it out: summary from GCS, then upload."""
+    where = WHERE.removeprefix("gs://acme-prod-retrain/")
+    gcs.bucket(BUCKET).blob(where).upload_from_string(_summary(True, "gs://b/serving/churn/1"))
+    plan = promotion_plan([PromotionChange("churn", None, CHANGE.promotion)], config())
+    assert plan.lines() == ["would promote churn: churn alias champion -> run churn-data-1"]
+    out = io.StringIO()
+    apply(plan, Ports(RecordingRunner(), registry=_registry(registry_fake), blobs=storage), out)
+    assert "uploaded gs://b/serving/churn/1 as churn with alias champion" in out.getvalue()
+    assert registry_fake.aliases(MODEL) == {"1": ["champion", "default"]}
+
+
+def _posts(fake: FakeModelRegistry) -> list[tuple[str, str, Any]]:
+    return [(r.method, r.path, r.body) for r in fake.requests if r.method == "POST"]

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import io
 import json
+import shlex
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from retrain.delivery.apply import Ports, apply
+from retrain.delivery.plan import Copy, Plan, Upload
 from retrain.delivery.release import ReleaseIndex, plan_release
-from retrain.delivery.templates import images_in, publish, read_previous
+from retrain.delivery.storage import GcsStorage, Storage
+from retrain.delivery.templates import images_in, publish_plan, read_previous
 from retrain.errors import BackendError
+from retrain.google_api import storage_client
+from retrain.localstack.procs import free_port
 from retrain.spec import load_spec
 
+from .conftest import BUCKET
 from .helpers import REPO, SHA, RecordingRunner, config, refuse
 
 SPECS = [(load_spec(p), p) for p in sorted((REPO / "specs").glob("*.yaml"))]
@@ -84,67 +93,137 @@ def _compiled(tmp_path: Path, image: str) -> Path:
     return out
 
 
-def test_publish_checks_images_then_uploads_then_writes_the_index(tmp_path: Path) -> None:
+def _apply(plan: Plan, runner: RecordingRunner, storage: Storage | None = None) -> None:
+    apply(plan, Ports(runner, storage), echo=io.StringIO())
+
+
+def _pushed(argv: list[str]) -> str:
+    return "sha256:abc" if "describe" in argv else ""
+
+
+def _objects(gcs: Any) -> dict[str, bytes]:
+    return {b.name: b.download_as_bytes() for b in gcs.list_blobs(BUCKET)}
+
+
+def test_publish_checks_images_then_uploads_then_writes_the_index(
+    tmp_path: Path, gcs: Any, storage: Storage
+) -> None:
     plan = plan_release(SPECS, "code", config(), None)
     compiled = _compiled(tmp_path, plan.image)
-    runner = RecordingRunner(answer=lambda argv: "sha256:abc" if "describe" in argv else "")
-    index = publish(plan, compiled, config(), runner)
-    lines = runner.lines()
-    assert lines[0].startswith(f"gcloud artifacts docker images describe {plan.image}")
+    actions, index = publish_plan(plan, compiled, config())
+    runner = RecordingRunner(answer=_pushed)
+    _apply(actions, runner, storage)
+    lines = [str(a) for a in actions.actions]
+    assert runner.lines()[0].startswith(f"gcloud artifacts docker images describe {plan.image}")
+    assert lines[0] == f"check: {shlex.join(runner.commands[0])}"
     uploads = [i for i, line in enumerate(lines) if "/templates/" in line]
     index_writes = [i for i, line in enumerate(lines) if "/releases/" in line]
     assert len(uploads) == 2 and len(index_writes) == 2
     assert max(uploads) < min(index_writes)  # a release is visible only once complete
-    assert all("--no-clobber" in lines[i] for i in uploads)
+    assert all(isinstance(actions.actions[i], Upload) for i in uploads)
+    assert not any(actions.actions[i].overwrite for i in uploads)  # type: ignore[union-attr]
     assert lines[-1].endswith("gs://acme-prod-retrain/releases/latest.json")
     assert index.specs["churn"].images == [plan.image]
     ir = json.loads((compiled / "ir" / "churn.pipeline.json").read_text())
     assert "deploymentSpec" in ir and "pipelineSpec" not in ir
+    objects = _objects(gcs)
+    assert sorted(objects) == [
+        f"releases/{SHA}.json",
+        "releases/latest.json",
+        f"templates/churn/{SHA}.json",
+        f"templates/house-prices/{SHA}.json",
+    ]
+    assert json.loads(objects[f"templates/churn/{SHA}.json"]) == ir
+    assert ReleaseIndex.model_validate_json(objects["releases/latest.json"]) == index
 
 
-def test_an_image_not_pushed_publishes_nothing(tmp_path: Path) -> None:
+def test_a_published_template_is_never_overwritten_but_latest_is(
+    tmp_path: Path, gcs: Any, storage: Storage
+) -> None:
+    plan = plan_release(SPECS, "code", config(), None)
+    compiled = _compiled(tmp_path, plan.image)
+    _apply(publish_plan(plan, compiled, config())[0], RecordingRunner(answer=_pushed), storage)
+    before = _objects(gcs)
+    again = plan_release(SPECS, "code", config(git_sha="b" * 40), None)
+    republished = again.model_copy(
+        update={"specs": [s.model_copy(update={"template_uri": p.template_uri})
+                          for s, p in zip(again.specs, plan.specs, strict=True)]}
+    )  # fmt: skip
+    (compiled / "churn.json").write_text((compiled / "churn.json").read_text() + " ")
+    _apply(
+        publish_plan(republished, compiled, config())[0], RecordingRunner(answer=_pushed), storage
+    )
+    after = _objects(gcs)
+    assert after[f"templates/churn/{SHA}.json"] == before[f"templates/churn/{SHA}.json"]
+    assert json.loads(after["releases/latest.json"])["git_sha"] == "b" * 40
+
+
+def test_an_image_not_pushed_publishes_nothing(tmp_path: Path, gcs: Any, storage: Storage) -> None:
     plan = plan_release(SPECS, "code", config(), None)
     compiled = _compiled(tmp_path, plan.image)
     runner = RecordingRunner(answer=refuse("NOT_FOUND: image"))
     with pytest.raises(BackendError, match="not pushed yet"):
-        publish(plan, compiled, config(), runner)
-    assert not [c for c in runner.commands if c[:3] == ["gcloud", "storage", "cp"]]
+        _apply(publish_plan(plan, compiled, config())[0], runner, storage)
+    assert _objects(gcs) == {}
 
 
 def test_a_template_naming_a_local_image_is_refused(tmp_path: Path) -> None:
     plan = plan_release(SPECS, "code", config(), None)
     compiled = _compiled(tmp_path, "retrain-pipelines:local")
-    runner = RecordingRunner()
     with pytest.raises(BackendError, match="retrain-pipelines:local"):
-        publish(plan, compiled, config(), runner)
+        publish_plan(plan, compiled, config())
+
+
+def test_a_template_not_compiled_blocks_the_plan_and_a_dry_run_says_so(tmp_path: Path) -> None:
+    plan = plan_release(SPECS, "code", config(), None)
+    actions, _ = publish_plan(plan, tmp_path, config())
+    uri = plan.specs[0].template_uri
+    assert (
+        actions.lines()[0] == f"not ready: {tmp_path}/churn.json is not compiled (it goes to {uri})"
+    )
+    runner = RecordingRunner()
+    with pytest.raises(BackendError, match=r"churn\.json is not compiled"):
+        _apply(actions, runner)
     assert runner.commands == []
 
 
-def test_carried_templates_are_copied_server_side(tmp_path: Path) -> None:
+def test_carried_templates_are_copied_server_side(
+    tmp_path: Path, gcs: Any, storage: Storage
+) -> None:
     plan = plan_release(SPECS, "code-1", config(), _released("code-1"))
-    runner = RecordingRunner()
-    publish(plan, tmp_path, config(), runner)
-    copies = [c for c in runner.commands if "/templates/" in " ".join(c)]
-    assert copies[0][-2].endswith(f"/churn/{'a' * 40}.json")
-    assert copies[0][-1].endswith(f"/churn/{SHA}.json")
+    actions, _ = publish_plan(plan, tmp_path, config())
+    copies = [a for a in actions.actions if isinstance(a, Copy)]
+    assert copies[0].source.endswith(f"/churn/{'a' * 40}.json")
+    assert copies[0].uri.endswith(f"/churn/{SHA}.json")
+    for copy in copies:
+        gcs.bucket(BUCKET).blob(copy.source.split("/", 3)[3]).upload_from_string(copy.source)
+    _apply(actions, RecordingRunner(), storage)
+    objects = _objects(gcs)
+    assert objects[f"templates/churn/{SHA}.json"] == copies[0].source.encode()
 
 
-def test_read_previous_release() -> None:
+def test_read_previous_release(gcs: Any, storage: Storage) -> None:
     index = _released("x")
-    latest = "gs://acme-prod-retrain/releases/latest.json"
+    assert read_previous(config(), storage) is None  # the first release
+    latest = gcs.bucket(BUCKET).blob("releases/latest.json")
+    latest.upload_from_string(index.model_dump_json())
+    assert read_previous(config(), storage) == index
+    latest.upload_from_string("{not json")
+    with pytest.raises(BackendError, match="not a release index"):
+        read_previous(config(), storage)
 
-    def answer(argv: list[str]) -> str:
-        return f"{latest}\n" if argv[2] == "ls" else index.model_dump_json()
 
-    assert read_previous(config(), RecordingRunner(answer=answer)) == index
-    assert (
-        read_previous(
-            config(), RecordingRunner(answer=refuse("One or more URLs matched no objects."))
-        )
-        is None
+def test_a_storage_error_reading_the_previous_release_is_not_a_first_release(
+    gcs: Any, gcs_emulator: str
+) -> None:
+    storage = GcsStorage(lambda: storage_client("acme-prod", emulator=gcs_emulator))
+    with pytest.raises(BackendError, match="bucket no-such-bucket does not exist"):
+        read_previous(config(bucket="no-such-bucket"), storage)
+    refused = GcsStorage(
+        lambda: storage_client("acme-prod", emulator=f"http://127.0.0.1:{free_port()}"), 1.0
     )
-    with pytest.raises(BackendError, match="permission"):
-        read_previous(config(), RecordingRunner(answer=refuse("permission denied")))
+    with pytest.raises(BackendError, match=r"latest\.json"):
+        read_previous(config(), refused)
 
 
 def test_images_in_a_real_compiled_template() -> None:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 
+from retrain.delivery.apply import Ports, apply
 from retrain.delivery.schedules import (
     ScheduleJob,
     action_argv,
     desired_jobs,
     parse_existing,
     plan_sync,
-    sync_schedules,
+    read_schedules,
+    schedules_plan,
 )
 from retrain.spec import load_spec
 
@@ -63,7 +66,8 @@ def test_sync_creates_updates_deletes_and_leaves_foreign_jobs() -> None:
 
 def test_sync_runs_the_commands_from_the_listing() -> None:
     runner = RecordingRunner(answer=lambda argv: "[]" if "list" in argv else "")
-    actions = sync_schedules(SPECS, config(), runner)
+    plan, actions = schedules_plan(SPECS, config(), read_schedules(config(), runner))
+    apply(plan, Ports(runner), echo=io.StringIO())
     assert [a.verb for a in actions] == ["create"] * len(desired_jobs(SPECS, config()))
     create = runner.commands[1]
     assert create[:5] == ["gcloud", "scheduler", "jobs", "create", "pubsub"]

@@ -1,18 +1,21 @@
 """`retrain deploy ...`, `retrain changed-specs` and `retrain infra ...`: what Cloud Build and
-the GitHub workflows run. Every deploy command takes `--dry-run`, which prints each cloud
-command instead of running it (and reads nothing from the cloud)."""
+the GitHub workflows run. Each deploy step builds a plan (`retrain.delivery.plan`); with
+`--dry-run` it is printed (and nothing is read from the cloud), otherwise carried out."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from retrain import settings
+from retrain.delivery.apply import Ports
 from retrain.delivery.config import DeployConfig
-from retrain.delivery.runner import DryRunRunner, Runner, SubprocessRunner
+from retrain.delivery.plan import Plan
+from retrain.delivery.storage import Storage
 from retrain.errors import ConfigError, RetrainError
 
 PLAN = "build/release-plan.json"
@@ -46,6 +49,22 @@ def _cloud_options(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: Any) -> None:
+    _add_changed_specs(subparsers)
+    deploy = subparsers.add_parser(
+        "deploy",
+        help="deploy on merge: plan, compile, templates, functions, schedules, promotions",
+        **_example(
+            "retrain deploy templates --dry-run --project my-proj --git-sha $(git rev-parse HEAD)"
+        ),
+    )
+    steps = deploy.add_subparsers(dest="deploy_command", metavar="STEP", required=True)
+    for add in (_add_plan, _add_compile, _add_templates, _add_functions, _add_schedules,
+                _add_promotions, _add_candidate):  # fmt: skip
+        add(steps)
+    _add_infra(subparsers)
+
+
+def _add_changed_specs(subparsers: Any) -> None:
     changed = subparsers.add_parser(
         "changed-specs",
         help="list the spec files a change affects (spec edits, or all on pipeline code changes)",
@@ -63,21 +82,12 @@ def register(subparsers: Any) -> None:
     )  # fmt: skip
     changed.set_defaults(handler=_changed_specs)
 
-    deploy = subparsers.add_parser(
-        "deploy",
-        help="deploy on merge: plan, compile, templates, functions, schedules, promotions",
-        **_example(
-            "retrain deploy templates --dry-run --project my-proj --git-sha $(git rev-parse HEAD)"
-        ),
-    )
-    commands = deploy.add_subparsers(dest="deploy_command", metavar="STEP", required=True)
 
-    plan = commands.add_parser(
+def _add_plan(steps: Any) -> None:
+    plan = steps.add_parser(
         "plan",
         help="which specs this release compiles and which it carries over from the last one",
-        **_example(
-            "retrain deploy plan --project my-proj --git-sha $COMMIT_SHA",
-        ),
+        **_example("retrain deploy plan --project my-proj --git-sha $COMMIT_SHA"),
     )
     _cloud_options(plan)
     plan.add_argument("specs", nargs="*", default=["specs"], help="spec files or dirs")
@@ -89,7 +99,9 @@ def register(subparsers: Any) -> None:
     plan.add_argument("--force", action="store_true", help="compile every spec")
     plan.set_defaults(handler=_plan)
 
-    compile_ = commands.add_parser(
+
+def _add_compile(steps: Any) -> None:
+    compile_ = steps.add_parser(
         "compile",
         help="compile the plan's changed specs with the release image (pipeline environment)",
         **_example("retrain deploy compile --plan build/release-plan.json --out build/pipelines"),
@@ -101,7 +113,9 @@ def register(subparsers: Any) -> None:
     )
     compile_.set_defaults(handler=_compile)
 
-    templates = commands.add_parser(
+
+def _add_templates(steps: Any) -> None:
+    templates = steps.add_parser(
         "templates",
         help="check images are pushed, upload templates keyed by commit, write the release index",
         **_example(
@@ -117,7 +131,9 @@ def register(subparsers: Any) -> None:
     )  # fmt: skip
     templates.set_defaults(handler=_templates)
 
-    functions = commands.add_parser(
+
+def _add_functions(steps: Any) -> None:
+    functions = steps.add_parser(
         "functions",
         help="stage the source and deploy the four Cloud Functions with their Pub/Sub triggers",
         **_example("retrain deploy functions --dry-run --project my-proj --git-sha abc1234"),
@@ -127,7 +143,9 @@ def register(subparsers: Any) -> None:
     functions.add_argument("--github-repo", default="", help="owner/name (env RETRAIN_GITHUB_REPO)")
     functions.set_defaults(handler=_functions)
 
-    schedules = commands.add_parser(
+
+def _add_schedules(steps: Any) -> None:
+    schedules = steps.add_parser(
         "schedules",
         help="sync spec schedules to Cloud Scheduler jobs (create, update, delete)",
         **_example("retrain deploy schedules --dry-run --project my-proj --git-sha abc1234"),
@@ -136,7 +154,9 @@ def register(subparsers: Any) -> None:
     schedules.add_argument("specs", nargs="*", default=["specs"])
     schedules.set_defaults(handler=_schedules)
 
-    promotions = commands.add_parser(
+
+def _add_promotions(steps: Any) -> None:
+    promotions = steps.add_parser(
         "promotions",
         help="apply promotion sections changed between two revisions (Model Registry alias)",
         **_example("retrain deploy promotions --base HEAD~1 --dry-run --project my-proj"),
@@ -150,7 +170,9 @@ def register(subparsers: Any) -> None:
     promotions.add_argument("--specs-dir", default="specs")
     promotions.set_defaults(handler=_promotions)
 
-    candidate = commands.add_parser(
+
+def _add_candidate(steps: Any) -> None:
+    candidate = steps.add_parser(
         "candidate",
         help="upload a PR's compiled templates and start its candidate runs on Vertex",
         **_example(
@@ -163,6 +185,8 @@ def register(subparsers: Any) -> None:
     candidate.add_argument("--compiled", default=COMPILED)
     candidate.set_defaults(handler=_candidate)
 
+
+def _add_infra(subparsers: Any) -> None:
     infra = subparsers.add_parser(
         "infra",
         help="values for Terraform (names, sink filters); check which sink forwards an event",
@@ -171,21 +195,17 @@ def register(subparsers: Any) -> None:
             "retrain infra match tests/golden/events/pipeline_succeeded.json --project acme-prod",
         ),
     )
-    infra_commands = infra.add_subparsers(dest="infra_command", metavar="ACTION", required=True)
-    tfvars = infra_commands.add_parser(
+    actions = infra.add_subparsers(dest="infra_command", metavar="ACTION", required=True)
+    tfvars = actions.add_parser(
         "tfvars",
         help="print the Terraform variables: topics, service accounts, log sinks with filters",
-        **_example(
-            "retrain infra tfvars --project my-proj --github-repo acme/models",
-        ),
+        **_example("retrain infra tfvars --project my-proj --github-repo acme/models"),
     )
-    tfvars.add_argument("--project", default="")
-    tfvars.add_argument("--region", default="")
-    tfvars.add_argument("--bucket", default="")
-    tfvars.add_argument("--github-repo", default="")
+    for option in ("--project", "--region", "--bucket", "--github-repo"):
+        tfvars.add_argument(option, default="")
     tfvars.add_argument("--specs", default="specs")
     tfvars.set_defaults(handler=_tfvars)
-    match = infra_commands.add_parser(
+    match = actions.add_parser(
         "match",
         help="which log sink (if any) forwards this log entry or Pub/Sub message",
         **_example(
@@ -211,8 +231,22 @@ def _config(args: argparse.Namespace, **extra: str) -> DeployConfig:
     return settings.current().deploy(overrides)
 
 
-def _runner(args: argparse.Namespace) -> Runner:
-    return DryRunRunner() if getattr(args, "dry_run", False) else SubprocessRunner()
+def _storage(config: DeployConfig) -> Storage:
+    from retrain.delivery.storage import GcsStorage
+    from retrain.google_api import storage_client
+
+    return GcsStorage(lambda: storage_client(config.project))
+
+
+def _show_or_apply(args: argparse.Namespace, plan: Plan, ports: Callable[[], Ports]) -> None:
+    """The one place that decides: a dry run prints the plan, otherwise it is carried out."""
+    if args.dry_run:
+        for line in plan.lines():
+            print(line)
+        return
+    from retrain.delivery.apply import apply
+
+    apply(plan, ports())
 
 
 def _specs(paths: list[str]) -> list[tuple[Any, Path]]:
@@ -234,12 +268,11 @@ def _repo() -> Path:
 
 
 def _changed_specs(args: argparse.Namespace) -> int:
-    from retrain.delivery.gitrev import Git, changed_specs
+    from retrain.delivery.gitrev import Git, changed_specs, spec_files
 
     repo = _repo()
-    all_specs = sorted(str(p.relative_to(repo)) for p in (repo / args.specs_dir).glob("*.yaml"))
     files = Git(repo).changed_files(args.base, args.head)
-    specs, why = changed_specs(files, args.specs_dir, all_specs)
+    specs, why = changed_specs(files, args.specs_dir, spec_files(repo, args.specs_dir))
     print(f"{len(specs)} spec(s): {why}", file=sys.stderr)
     if args.format == "json":
         print(json.dumps(specs))
@@ -258,10 +291,11 @@ def _plan(args: argparse.Namespace) -> int:
     from retrain.delivery.templates import read_previous
 
     config = _config(args)
-    runner = _runner(args)
     previous: ReleaseIndex | None = None
-    if args.previous == "auto":
-        previous = read_previous(config, runner)
+    if args.previous == "auto" and args.dry_run:
+        print(f"dry run: {config.releases_root}/latest.json not read; planned as a first release")
+    elif args.previous == "auto":
+        previous = read_previous(config, _storage(config))
     elif args.previous != "none":
         previous = ReleaseIndex.model_validate_json(Path(args.previous).read_text())
     plan = plan_release(_specs(args.specs), code_hash(_repo()), config, previous, args.force)
@@ -299,106 +333,107 @@ def _compile(args: argparse.Namespace) -> int:
 
 def _templates(args: argparse.Namespace) -> int:
     from retrain.delivery.release import ReleasePlan
-    from retrain.delivery.templates import publish
+    from retrain.delivery.runner import SubprocessRunner
+    from retrain.delivery.templates import publish_plan
     from retrain.pipeline_env import pipelines_python
 
     config = _config(args, template_registry=args.registry)
     plan = ReleasePlan.load(Path(args.plan))
     if plan.git_sha != config.git_sha and config.git_sha:
         raise ConfigError(f"the plan is for {plan.git_sha}, not {config.git_sha}")
-    runner = _runner(args)
-    compiled = Path(args.compiled)
-    index = publish(plan, compiled, config, runner)
-    if config.template_registry and plan.to_compile:
-        python = "python" if args.dry_run else str(pipelines_python())
-        files = [str(compiled / "ir" / f"{s.name}.pipeline.json") for s in plan.to_compile]
-        out = runner.run([python, "-m", "retrain.delivery.kfp_registry",
-                          f"--host={config.template_registry}", f"--tag={plan.git_sha}",
-                          "--tag=latest", *files])  # fmt: skip
-        print(out, end="")
-    print(f"release {index.git_sha}: {len(index.specs)} template(s) published")
+    # The template registry upload runs kfp in the pipeline environment; a dry run only names it.
+    python = "" if args.dry_run or not config.template_registry else str(pipelines_python())
+    actions, index = publish_plan(plan, Path(args.compiled), config, python)
+    _show_or_apply(args, actions, lambda: Ports(SubprocessRunner(), _storage(config)))
+    done = "would be published" if args.dry_run else "published"
+    print(f"release {index.git_sha}: {len(index.specs)} template(s) {done}")
     return 0
 
 
 def _functions(args: argparse.Namespace) -> int:
-    from retrain.delivery.functions import deploy_functions
+    from retrain.delivery import names
+    from retrain.delivery.functions import functions_plan
+    from retrain.delivery.runner import SubprocessRunner
 
     config = _config(args, github_repo=args.github_repo)
-    deployed = deploy_functions(_repo(), Path(args.stage), config, _runner(args))
-    print(f"{'would deploy' if args.dry_run else 'deployed'}: {', '.join(deployed)}")
+    plan = functions_plan(_repo(), Path(args.stage), config)
+    _show_or_apply(args, plan, lambda: Ports(SubprocessRunner()))
+    deployed = ", ".join(fn.name for fn in names.FUNCTIONS)
+    print(f"{'would deploy' if args.dry_run else 'deployed'}: {deployed}")
     return 0
 
 
 def _schedules(args: argparse.Namespace) -> int:
-    from retrain.delivery.schedules import sync_schedules
+    from retrain.delivery.runner import SubprocessRunner
+    from retrain.delivery.schedules import ScheduleJob, read_schedules, schedules_plan
 
     config = _config(args)
-    actions = sync_schedules([s for s, _ in _specs(args.specs)], config, _runner(args))
-    for action in actions:
-        print(f"{action.verb} {action.job.name} ({action.job.schedule})")
-    if not actions:
+    existing: dict[str, ScheduleJob] = {}
+    if args.dry_run:
+        print("dry run: the existing Cloud Scheduler jobs are not read; planned as if none exist")
+    else:
+        existing = read_schedules(config, SubprocessRunner())
+    plan, changes = schedules_plan([s for s, _ in _specs(args.specs)], config, existing)
+    _show_or_apply(args, plan, lambda: Ports(SubprocessRunner()))
+    for change in changes:
+        print(f"{change.verb} {change.job.name} ({change.job.schedule})")
+    if not changes:
         print("schedules are in sync")
     return 0
 
 
 def _promotions(args: argparse.Namespace) -> int:
-    from retrain.blobs import Blobs
-    from retrain.delivery.gitrev import Git
-    from retrain.delivery.promotions import GcloudModelRegistry, promote, promotion_changes
+    from retrain.delivery.gitrev import Git, spec_files
+    from retrain.delivery.promotions import (
+        VertexModelRegistry,
+        promotion_base,
+        promotion_changes,
+        promotion_plan,
+    )
+    from retrain.delivery.runner import SubprocessRunner
+    from retrain.google_api import Endpoint
 
     config = _config(args)
-    runner = _runner(args)
     repo = _repo()
-    base: str | None = args.base or None
-    if base is None:
-        from retrain.delivery.release import ReleasePlan
-
-        if not Path(args.plan).exists():
-            raise ConfigError(f"pass --base REV, or --plan FILE (no {args.plan})")
-        base = ReleasePlan.load(Path(args.plan)).previous_sha or None
-    spec_files = sorted(str(p.relative_to(repo)) for p in (repo / args.specs_dir).glob("*.yaml"))
-    changes = promotion_changes(Git(repo), base, args.head, spec_files)
+    base = promotion_base(args.base, Path(args.plan))
+    changes = promotion_changes(Git(repo), base, args.head, spec_files(repo, args.specs_dir))
     if not changes:
         print(f"no promotion changed between {base or 'nothing (first release)'} and {args.head}")
         return 0
-    registry = GcloudModelRegistry(config, runner)
-    for change in changes:
-        if args.dry_run:
-            print(
-                f"would promote {change.spec}: {change.after.registry_model} "
-                f"alias {change.after.alias} -> run {change.after.version}"
-            )
-            registry.find_version(change.after.registry_model, change.after.version or "")
-            continue
-        print(promote(change, config, registry, Blobs()))
+
+    def ports() -> Ports:
+        storage = _storage(config)
+        endpoint = Endpoint.regional(
+            "aiplatform", config.region, settings.current().vertex_endpoint
+        )
+        registry = VertexModelRegistry(config, endpoint)
+        return Ports(SubprocessRunner(), storage, registry=registry, blobs=storage)
+
+    _show_or_apply(args, promotion_plan(changes, config), ports)
     return 0
 
 
 def _candidate(args: argparse.Namespace) -> int:
     from retrain.backends.vertex import VertexBackend
-    from retrain.delivery.candidate import candidate_requests, upload_candidates
+    from retrain.delivery.candidate import candidate_plan
+    from retrain.delivery.runner import SubprocessRunner
 
     config = _config(args)
-    runner = _runner(args)
     specs = [s for s, _ in _specs(args.specs)]
-    uris = upload_candidates(specs, Path(args.compiled), config, runner)
-    requests = candidate_requests(specs, config, args.pr)
-    backend = VertexBackend(
-        project=config.project,
-        region=config.region,
-        template_uri=f"{config.candidates_root}/{{spec}}/{{git_sha}}.json",
-        pipeline_root=config.pipeline_root,
-        service_account=config.pipelines_sa,
-        api_endpoint=settings.current().vertex_endpoint,
-    )
-    for request in requests:
-        if args.dry_run:
-            print(
-                f"would submit: {request.job_id} ({uris[request.spec]}) labels {request.labels()}"
-            )
-            continue
-        started = backend.submit(request)
-        print(f"{'submitted' if started else 'already submitted'}: {request.job_id}")
+    plan = candidate_plan(specs, Path(args.compiled), config, args.pr)
+
+    def ports() -> Ports:
+        backend = VertexBackend(
+            project=config.project,
+            region=config.region,
+            template_uri=f"{config.candidates_root}/{{spec}}/{{git_sha}}.json",
+            pipeline_root=config.pipeline_root,
+            service_account=config.pipelines_sa,
+            api_endpoint=settings.current().vertex_endpoint,
+        )
+        return Ports(SubprocessRunner(), _storage(config), backend=backend)
+
+    _show_or_apply(args, plan, ports)
     return 0
 
 

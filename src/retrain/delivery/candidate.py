@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from retrain.delivery.config import DeployConfig
-from retrain.delivery.runner import Runner
-from retrain.delivery.templates import foreign_images, image_pushed, write_ir
+from retrain.delivery.plan import Plan, Submit, Upload
+from retrain.delivery.templates import foreign_images, image_checks, write_ir
 from retrain.errors import BackendError
 from retrain.routing.jobid import derive_job_id
 from retrain.runs import RunRequest
@@ -32,26 +32,27 @@ def candidate_requests(specs: list[Spec], config: DeployConfig, pr: int) -> list
     return [candidate_request(s, sha, pr) for s in specs]
 
 
-def upload_candidates(
-    specs: list[Spec], compiled: Path, config: DeployConfig, runner: Runner
-) -> dict[str, str]:
-    """Check the images and upload each spec's IR; return spec -> template uri."""
+def candidate_plan(specs: list[Spec], compiled: Path, config: DeployConfig, pr: int) -> Plan:
+    """Check the images, upload each spec's IR (a new push of the PR replaces it), then submit
+    one run per spec."""
     sha = config.require_sha()
     out_dir = compiled / "ir"
     out_dir.mkdir(parents=True, exist_ok=True)
-    uris: dict[str, str] = {}
+    images: list[str] = []
+    uploads: list[Upload] = []
     for spec in specs:
-        ir, images = write_ir(compiled / f"{spec.name}.json", out_dir)
-        foreign = foreign_images(images, config)
+        ir, named = write_ir(compiled / f"{spec.name}.json", out_dir)
+        foreign = foreign_images(named, config)
         if foreign:
             raise BackendError(
                 f"{spec.name}: template names {', '.join(foreign)}, "
                 f"not an image of {config.docker_repo}"
             )
-        for image in images:
-            if not image_pushed(runner, image):
-                raise BackendError(f"image {image} is not pushed yet: no candidate run started")
-        uri = f"{config.candidates_root}/{spec.name}/{sha}.json"
-        runner.run(["gcloud", "storage", "cp", str(ir), uri])
-        uris[spec.name] = uri
-    return uris
+        images += named
+        uploads.append(Upload(ir, f"{config.candidates_root}/{spec.name}/{sha}.json", True))
+    submits = [
+        Submit(request, upload.uri)
+        for request, upload in zip(candidate_requests(specs, config, pr), uploads, strict=True)
+    ]
+    checks = image_checks(images, "no candidate run started")
+    return Plan((*checks, *uploads, *submits))

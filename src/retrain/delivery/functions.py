@@ -1,4 +1,5 @@
-"""Deploying the four Cloud Functions (2nd gen): a staged source directory and gcloud argv.
+"""Deploying the four Cloud Functions (2nd gen): a staged source directory and gcloud argv
+(no client library deploys a function from source).
 
 The source a function needs is `main.py` (functions/main.py), the `retrain` package, the specs
 it routes with, and a `requirements.txt` pinned from uv.lock (the service extra, transitively),
@@ -16,8 +17,8 @@ import tomllib
 
 from retrain.delivery import names
 from retrain.delivery.config import DeployConfig
-from retrain.delivery.runner import Runner
-from retrain.errors import BackendError, ConfigError
+from retrain.delivery.plan import Action, DeadLetter, Plan, Run
+from retrain.errors import ConfigError
 
 RUNTIME = "python311"
 STAGE_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
@@ -163,23 +164,24 @@ def trigger_subscription_argv(trigger: str, config: DeployConfig) -> list[str]:
     ]  # fmt: skip
 
 
-def deploy_functions(
-    repo: Path, stage_dir: Path, config: DeployConfig, runner: Runner
-) -> list[str]:
-    """Stage the source, deploy each function, then give its subscription a dead-letter topic
-    and backoff. Returns the deployed function names."""
+def functions_plan(repo: Path, stage_dir: Path, config: DeployConfig) -> Plan:
+    """Stage the source (locally), then deploy each function and give its subscription a
+    dead-letter topic and backoff. gcloud does it: no client library deploys a function from
+    a source directory (it zips, uploads and builds)."""
     source = stage_source(repo, stage_dir)
-    deployed = []
+    actions: list[Action] = []
     for fn in names.FUNCTIONS:
-        runner.run(deploy_argv(fn, config, source))
-        trigger = runner.run(trigger_name_argv(fn, config), reads=True).strip()
-        subscription = ""
-        if trigger:
-            subscription = runner.run(
-                trigger_subscription_argv(trigger, config), reads=True
-            ).strip()
-        if not subscription and not runner.dry_run:
-            raise BackendError(f"{fn.name}: found no Pub/Sub subscription behind its trigger")
-        runner.run(subscription_argvs(fn, config, subscription or f"<subscription of {fn.name}>"))
-        deployed.append(fn.name)
-    return deployed
+        trigger = f"<trigger of {fn.name}>"
+        subscription = f"<subscription of {fn.name}>"
+        actions.append(Run(tuple(deploy_argv(fn, config, source))))
+        actions.append(
+            DeadLetter(
+                function=fn.name,
+                find_trigger=tuple(trigger_name_argv(fn, config)),
+                find_subscription=tuple(trigger_subscription_argv(trigger, config)),
+                update=tuple(subscription_argvs(fn, config, subscription)),
+                trigger=trigger,
+                subscription=subscription,
+            )
+        )
+    return Plan(tuple(actions))

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from retrain.compile_plan import PIPELINE_CODE
 from retrain.errors import ConfigError
+from retrain.spec.load import spec_paths
 
 
 class GitReader(Protocol):
@@ -55,6 +56,11 @@ class Git:
         return done.stdout
 
 
+def spec_files(repo: Path, specs_dir: str) -> list[str]:
+    """The spec files in `specs_dir` (as the spec loader lists them), relative to `repo`."""
+    return sorted(str(p.relative_to(repo)) for p in spec_paths([repo / specs_dir]))
+
+
 def touches_pipeline_code(path: str) -> bool:
     return any(path == entry or path.startswith(entry.rstrip("/") + "/") for entry in PIPELINE_CODE)
 
@@ -62,7 +68,8 @@ def touches_pipeline_code(path: str) -> bool:
 def changed_specs(
     changed: list[str], specs_dir: str, all_specs: list[str]
 ) -> tuple[list[str], str]:
-    """Spec files (relative paths) a change affects, and why. Pipeline code affects them all."""
+    """Spec files (relative paths, out of `all_specs`) a change affects, and why. Pipeline code
+    affects them all."""
     prefix = specs_dir.rstrip("/") + "/"
     code = sorted(p for p in changed if touches_pipeline_code(p))
     if code:
@@ -70,7 +77,5 @@ def changed_specs(
             all_specs
         ), f"pipeline code changed ({code[0]}{', ...' if len(code) > 1 else ''})"
     present = set(all_specs)
-    edited = sorted(
-        p for p in changed if p.startswith(prefix) and p.endswith(".yaml") and p in present
-    )
+    edited = sorted(p for p in changed if p.startswith(prefix) and p in present)
     return edited, "spec files changed" if edited else "no spec or pipeline change"

@@ -10,16 +10,21 @@ the alias is moved onto the existing version.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from retrain.delivery.config import DeployConfig
 from retrain.delivery.gitrev import GitReader
-from retrain.delivery.runner import Runner
-from retrain.errors import BackendError, SpecError
+from retrain.delivery.plan import Plan, Promote
+from retrain.delivery.release import ReleasePlan
+from retrain.errors import BackendError, ConfigError, SpecError
+from retrain.google_api import Endpoint, api_errors, call, gapic_client
 from retrain.runs import label_value
 from retrain.spec.load import parse_spec
 from retrain.spec.model import Promotion
 from retrain.summary import parse_summary, summary_path
+
+UPLOAD_TIMEOUT = 600.0  # seconds: an upload is a long-running operation (copies the artefact)
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,22 @@ def promotion_changes(
     return changes
 
 
+def promotion_base(base: str, plan_file: Path) -> str | None:
+    """The revision to compare with: `base` when given, else the previous release of the plan
+    (None: this is the first release)."""
+    if base:
+        return base
+    if not plan_file.exists():
+        raise ConfigError(f"pass --base REV, or --plan FILE (no {plan_file})")
+    return ReleasePlan.load(plan_file).previous_sha or None
+
+
+def promotion_plan(changes: list[PromotionChange], config: DeployConfig) -> Plan:
+    """One `Promote` a change. Whether it uploads or moves an alias is known only from the
+    registry, which a dry run does not read: `promote` decides when it is carried out."""
+    return Plan(tuple(Promote(c.spec, c.after, config) for c in changes))
+
+
 class ModelRegistry(Protocol):
     def find_version(self, model: str, job_id: str) -> str | None:
         """The version id of `model` labelled with this job, if uploaded before."""
@@ -66,14 +87,9 @@ class BlobReader(Protocol):
     def read_bytes(self, uri: str) -> bytes: ...
 
 
-def promote(
-    change: PromotionChange,
-    config: DeployConfig,
-    registry: ModelRegistry,
-    blobs: BlobReader,
-) -> str:
+def promote(change: Promote, registry: ModelRegistry, blobs: BlobReader) -> str:
     """Carry out one promotion; return what was done, as one line."""
-    target = change.after
+    target = change.promotion
     job_id = target.version or ""
     existing = registry.find_version(target.registry_model, job_id)
     if existing:
@@ -81,7 +97,7 @@ def promote(
         return (
             f"{change.spec}: alias {target.alias} -> {target.registry_model}@{existing} ({job_id})"
         )
-    root = f"{config.pipeline_root}/{change.spec}"
+    root = f"{change.config.pipeline_root}/{change.spec}"
     location = summary_path(root, job_id)
     summary = parse_summary(blobs.read_bytes(location), location)
     if not summary.blessed:
@@ -95,75 +111,76 @@ def promote(
     )
 
 
-class GcloudModelRegistry:
-    """The Model Registry through gcloud; aliases of existing versions through the v1 API
-    (gcloud has no command for them)."""
+class VertexModelRegistry:
+    """The Model Registry through `aiplatform_v1.ModelServiceClient` (built at first use)."""
 
-    def __init__(self, config: DeployConfig, runner: Runner, endpoint: str = "") -> None:
+    def __init__(self, config: DeployConfig, endpoint: Endpoint) -> None:
         self._config = config
-        self._runner = runner
         self._endpoint = endpoint
+        self._client_instance: Any = None
 
-    def _where(self) -> list[str]:
-        return [f"--project={self._config.project}", f"--region={self._config.region}"]
+    def _client(self) -> Any:
+        if self._client_instance is None:
+            from google.cloud import aiplatform_v1
+
+            self._client_instance = gapic_client(aiplatform_v1.ModelServiceClient, self._endpoint)
+        return self._client_instance
+
+    @property
+    def _location(self) -> str:
+        return f"projects/{self._config.project}/locations/{self._config.region}"
 
     def _model_name(self, model: str) -> str:
-        return f"projects/{self._config.project}/locations/{self._config.region}/models/{model}"
+        return f"{self._location}/models/{model}"
 
     def _exists(self, model: str) -> bool:
-        try:
-            self._runner.run(
-                ["gcloud", "ai", "models", "describe", model, *self._where(),
-                 "--format=value(name)"],
-                reads=True,
-            )  # fmt: skip
-        except BackendError:
-            return False
-        return not self._runner.dry_run
+        from google.api_core import exceptions as api
+
+        with api_errors(f"reading model {model}"):
+            try:
+                self._client().get_model(name=self._model_name(model), **call(self._endpoint))
+            except api.NotFound:
+                return False
+        return True
 
     def find_version(self, model: str, job_id: str) -> str | None:
         if not self._exists(model):
             return None
-        out = self._runner.run(
-            ["gcloud", "ai", "models", "list-version", model, *self._where(),
-             f"--filter=labels.retrain-job={label_value(job_id)}", "--format=value(versionId)"],
-            reads=True,
-        )  # fmt: skip
-        versions = out.split()
+        query = f'labels.retrain-job="{label_value(job_id)}"'
+        with api_errors(f"listing versions of {model}"):
+            pages = self._client().list_model_versions(
+                request={"name": self._model_name(model), "filter": query},
+                **call(self._endpoint),
+            )
+            versions = [str(m.version_id) for m in pages]
         return versions[0] if versions else None
 
     def upload(self, model: str, job_id: str, spec: str, artifact_uri: str, alias: str) -> None:
-        parent = (
-            [f"--parent-model={self._model_name(model)}"]
-            if self._exists(model)
-            else [f"--model-id={model}"]
+        from google.cloud import aiplatform_v1
+
+        request = aiplatform_v1.UploadModelRequest(
+            parent=self._location,
+            model=aiplatform_v1.Model(
+                display_name=model,
+                artifact_uri=artifact_uri,
+                container_spec=aiplatform_v1.ModelContainerSpec(
+                    image_uri=self._config.serving_image
+                ),
+                version_aliases=[alias],
+                labels={"retrain-spec": label_value(spec), "retrain-job": label_value(job_id)},
+            ),
         )
-        self._runner.run([
-            "gcloud", "ai", "models", "upload", *self._where(),
-            f"--display-name={model}", *parent,
-            f"--artifact-uri={artifact_uri}",
-            f"--container-image-uri={self._config.serving_image}",
-            f"--version-aliases={alias}",
-            f"--labels=retrain-spec={label_value(spec)},retrain-job={label_value(job_id)}",
-        ])  # fmt: skip
+        if self._exists(model):
+            request.parent_model = self._model_name(model)
+        else:
+            request.model_id = model
+        with api_errors(f"uploading {artifact_uri} as {model}"):
+            operation = self._client().upload_model(request=request, **call(self._endpoint))
+            operation.result(timeout=UPLOAD_TIMEOUT)
 
     def set_alias(self, model: str, version: str, alias: str) -> None:
         name = f"{self._model_name(model)}@{version}"
-        if self._runner.dry_run:
-            print(f"would call: ModelService.MergeVersionAliases {name} +{alias}")
-            return
-        from google.api_core import exceptions as api
-        from google.api_core.client_options import ClientOptions
-        from google.cloud import aiplatform_v1
-
-        endpoint = self._endpoint or f"{self._config.region}-aiplatform.googleapis.com"
-        kwargs: dict[str, Any] = {"client_options": ClientOptions(api_endpoint=endpoint)}
-        if endpoint.startswith("http://"):  # a local fake (tests)
-            from google.auth.credentials import AnonymousCredentials
-
-            kwargs.update(transport="rest", credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
-        client = aiplatform_v1.ModelServiceClient(**kwargs)
-        try:
-            client.merge_version_aliases(name=name, version_aliases=[alias])
-        except api.GoogleAPICallError as exc:
-            raise BackendError(f"alias {alias} on {name}: {exc}") from exc
+        with api_errors(f"alias {alias} on {name}"):
+            self._client().merge_version_aliases(
+                name=name, version_aliases=[alias], **call(self._endpoint)
+            )

@@ -18,6 +18,7 @@ from typing import Any
 
 from retrain.delivery import names
 from retrain.delivery.config import DeployConfig
+from retrain.delivery.plan import Plan, Run
 from retrain.delivery.runner import Runner
 from retrain.errors import BackendError
 from retrain.spec.model import Spec
@@ -107,9 +108,14 @@ def action_argv(action: ScheduleAction, config: DeployConfig) -> list[str]:
     ]  # fmt: skip
 
 
-def sync_schedules(specs: list[Spec], config: DeployConfig, runner: Runner) -> list[ScheduleAction]:
-    existing = parse_existing(runner.run(list_argv(config), reads=True))
+def read_schedules(config: DeployConfig, runner: Runner) -> dict[str, ScheduleJob]:
+    """Our jobs as Cloud Scheduler has them now (gcloud: no Scheduler client is installed)."""
+    return parse_existing(runner.run(list_argv(config)))
+
+
+def schedules_plan(
+    specs: list[Spec], config: DeployConfig, existing: dict[str, ScheduleJob]
+) -> tuple[Plan, list[ScheduleAction]]:
+    """The commands that bring `existing` to what the specs ask for, and the changes they make."""
     actions = plan_sync(desired_jobs(specs, config), existing)
-    for action in actions:
-        runner.run(action_argv(action, config))
-    return actions
+    return Plan(tuple(Run(tuple(action_argv(a, config))) for a in actions)), actions

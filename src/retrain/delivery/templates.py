@@ -1,8 +1,8 @@
 """Publishing compiled templates: checks first, then uploads, the release index last.
 
 Rules: a template is published only when every image it names is (a) in the configured
-repository and (b) already pushed; a published key is never overwritten (`--no-clobber`); the
-release index, which makes a release visible, is written after all its templates.
+repository and (b) already pushed; a published key is never overwritten; the release index,
+which makes a release visible, is written after all its templates.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from retrain.delivery.config import DeployConfig
+from retrain.delivery.plan import Action, CheckImage, Copy, Plan, Run, Upload
 from retrain.delivery.release import ReleaseIndex, ReleasePlan, index_of
-from retrain.delivery.runner import Runner
+from retrain.delivery.storage import Storage
 from retrain.errors import BackendError, PipelineError
 
 
@@ -42,19 +43,6 @@ def foreign_images(images: Iterable[str], config: DeployConfig) -> list[str]:
     return [i for i in images if not i.startswith(config.docker_repo + "/")]
 
 
-def image_pushed(runner: Runner, image: str) -> bool:
-    """True when the registry knows the image (dry runs cannot tell and say True)."""
-    try:
-        out = runner.run(
-            ["gcloud", "artifacts", "docker", "images", "describe", image,
-             "--format=value(image_summary.digest)"],
-            reads=True,
-        )  # fmt: skip
-    except BackendError:
-        return False
-    return runner.dry_run or bool(out.strip())
-
-
 def write_ir(template_path: Path, out_dir: Path) -> tuple[Path, list[str]]:
     """Extract the pipeline IR (what Vertex and the template registry take) next to the job."""
     try:
@@ -67,18 +55,26 @@ def write_ir(template_path: Path, out_dir: Path) -> tuple[Path, list[str]]:
     return out, images_in(template)
 
 
-def publish(
-    plan: ReleasePlan, compiled_dir: Path, config: DeployConfig, runner: Runner
-) -> ReleaseIndex:
-    """Check, upload the compiled templates, copy the carried ones, then write the index."""
+def image_checks(images: Iterable[str], otherwise: str) -> tuple[CheckImage, ...]:
+    return tuple(CheckImage(image, otherwise) for image in sorted(set(images)))
+
+
+def publish_plan(
+    plan: ReleasePlan, compiled_dir: Path, config: DeployConfig, python: str = ""
+) -> tuple[Plan, ReleaseIndex]:
+    """Check the images, upload the compiled templates, copy the carried ones, then write the
+    index (`releases/<sha>.json`, then `releases/latest.json`). With a template registry
+    configured, the new templates go there too, through kfp in the pipeline environment
+    (`python`). Writes the IR files and the index under `compiled_dir`, nothing remote."""
     out_dir = compiled_dir / "ir"
     out_dir.mkdir(parents=True, exist_ok=True)
-    uploads: list[tuple[Path, str]] = []
+    uploads: list[Upload] = []
     images: dict[str, list[str]] = {}
+    missing: list[str] = []
     for spec in plan.to_compile:
         template = compiled_dir / f"{spec.name}.json"
-        if runner.dry_run and not template.exists():
-            print(f"(dry run: {template} not compiled; would upload it to {spec.template_uri})")
+        if not template.exists():
+            missing.append(f"{template} is not compiled (it goes to {spec.template_uri})")
             continue
         ir, named = write_ir(template, out_dir)
         foreign = foreign_images(named, config)
@@ -88,38 +84,33 @@ def publish(
                 f"{config.docker_repo}; compile with --image {plan.image}"
             )
         images[spec.name] = named
-        uploads.append((ir, spec.template_uri))
-    for image in sorted({i for named in images.values() for i in named}):
-        if not image_pushed(runner, image):
-            raise BackendError(f"image {image} is not pushed yet: nothing was published")
-    for ir, uri in uploads:
-        runner.run(["gcloud", "storage", "cp", "--no-clobber", str(ir), uri])
-    for spec in plan.specs:
-        if spec.action == "carry":
-            runner.run(
-                ["gcloud", "storage", "cp", "--no-clobber", spec.carry_from, spec.template_uri]
-            )
+        uploads.append(Upload(ir, spec.template_uri))
+    copies = [Copy(s.carry_from, s.template_uri) for s in plan.specs if s.action == "carry"]
     index = index_of(plan, images)
     index_file = compiled_dir / f"release-{plan.git_sha}.json"
     index_file.write_text(index.model_dump_json(indent=2) + "\n")
-    runner.run(["gcloud", "storage", "cp", "--no-clobber", str(index_file),
-                f"{config.releases_root}/{plan.git_sha}.json"])  # fmt: skip
-    runner.run(["gcloud", "storage", "cp", str(index_file), f"{config.releases_root}/latest.json"])
-    return index
+    actions: list[Action] = [
+        *image_checks((i for named in images.values() for i in named), "nothing was published"),
+        *uploads,
+        *copies,
+        Upload(index_file, f"{config.releases_root}/{plan.git_sha}.json"),
+        Upload(index_file, f"{config.releases_root}/latest.json", overwrite=True),
+    ]
+    if config.template_registry and uploads:
+        actions.append(
+            Run((python or "python", "-m", "retrain.delivery.kfp_registry",
+                 f"--host={config.template_registry}", f"--tag={plan.git_sha}", "--tag=latest",
+                 *(str(u.path) for u in uploads)))
+        )  # fmt: skip
+    return Plan(tuple(actions), tuple(missing)), index
 
 
-def read_previous(config: DeployConfig, runner: Runner) -> ReleaseIndex | None:
-    """The last published release, or None for the first one (or in a dry run)."""
+def read_previous(config: DeployConfig, storage: Storage) -> ReleaseIndex | None:
+    """The last published release, or None for the first one."""
     latest = f"{config.releases_root}/latest.json"
-    try:
-        listing = runner.run(["gcloud", "storage", "ls", f"{config.releases_root}/"], reads=True)
-    except BackendError as exc:
-        if "matched no objects" in str(exc):  # an empty prefix: no release yet
-            return None
-        raise
-    if latest not in listing.split():
+    text = storage.read_text(latest)
+    if text is None:
         return None
-    text = runner.run(["gcloud", "storage", "cat", latest], reads=True)
     try:
         return ReleaseIndex.model_validate_json(text)
     except ValueError as exc:

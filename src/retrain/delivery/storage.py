@@ -1,0 +1,110 @@
+"""Cloud Storage for delivery (templates, release indexes, run summaries), through
+google-cloud-storage: the one way delivery reads and writes gs:// objects.
+
+Published keys are never overwritten: an upload or copy "if absent" first asks whether the
+object exists, then writes with the precondition `ifGenerationMatch=0`, so a writer that races
+us in between makes the write fail (412), which counts as "already there".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from retrain.errors import BackendError
+from retrain.google_api import DEFAULT_TIMEOUT, api_errors
+
+
+class Storage(Protocol):
+    def upload(self, path: Path, uri: str, *, overwrite: bool) -> bool:
+        """Write the file to `uri`; False when `uri` exists and `overwrite` is off (kept)."""
+        ...
+
+    def copy(self, source: str, uri: str) -> bool:
+        """Copy server side, unless `uri` exists (then False)."""
+        ...
+
+    def read_text(self, uri: str) -> str | None:
+        """The object's text, None when there is no such object."""
+        ...
+
+    def read_bytes(self, uri: str) -> bytes:
+        """The object's bytes; a missing object is an error."""
+        ...
+
+
+def split(uri: str) -> tuple[str, str]:
+    bucket, _, name = uri.removeprefix("gs://").partition("/")
+    if not uri.startswith("gs://") or not bucket or not name:
+        raise BackendError(f"{uri}: not a gs://BUCKET/OBJECT address")
+    return bucket, name
+
+
+class GcsStorage:
+    """The real one. `client` is built at first use (see `retrain.google_api.storage_client`);
+    each call, its retries included, gives up after `timeout` seconds."""
+
+    def __init__(self, client: Callable[[], Any], timeout: float = DEFAULT_TIMEOUT) -> None:
+        from google.cloud.storage.retry import DEFAULT_RETRY
+
+        self._make = client
+        self._client: Any = None
+        self._call = {"timeout": timeout, "retry": DEFAULT_RETRY.with_timeout(timeout)}
+
+    def _blob(self, uri: str) -> Any:
+        if self._client is None:
+            self._client = self._make()
+        bucket, name = split(uri)
+        return self._client.bucket(bucket).blob(name)
+
+    def _write_if_absent(self, uri: str, write: Callable[[dict[str, Any]], None]) -> bool:
+        from google.api_core import exceptions as api
+
+        with api_errors(f"writing {uri}"):
+            if self._blob(uri).exists(**self._call):
+                return False
+            try:
+                write({"if_generation_match": 0, **self._call})
+            except api.PreconditionFailed:  # someone wrote it since we looked
+                return False
+        return True
+
+    def upload(self, path: Path, uri: str, *, overwrite: bool) -> bool:
+        blob = self._blob(uri)
+        if overwrite:
+            with api_errors(f"writing {uri}"):
+                blob.upload_from_filename(str(path), **self._call)
+            return True
+        return self._write_if_absent(uri, lambda pre: blob.upload_from_filename(str(path), **pre))
+
+    def copy(self, source: str, uri: str) -> bool:
+        src = self._blob(source)
+        bucket, name = split(uri)
+
+        def write(pre: dict[str, Any]) -> None:
+            src.bucket.copy_blob(src, self._client.bucket(bucket), name, **pre)
+
+        return self._write_if_absent(uri, write)
+
+    def read_text(self, uri: str) -> str | None:
+        from google.api_core import exceptions as api
+
+        with api_errors(f"reading {uri}"):
+            try:
+                text: str = self._blob(uri).download_as_text(**self._call)
+            except api.NotFound:
+                self._require_bucket(uri)
+                return None
+        return text
+
+    def _require_bucket(self, uri: str) -> None:
+        """A missing bucket is a misconfiguration, not an absent object."""
+        bucket, _ = split(uri)
+        if not self._client.bucket(bucket).exists(**self._call):
+            raise BackendError(f"{uri}: bucket {bucket} does not exist")
+
+    def read_bytes(self, uri: str) -> bytes:
+        with api_errors(f"reading {uri}"):
+            data: bytes = self._blob(uri).download_as_bytes(**self._call)
+        return data
