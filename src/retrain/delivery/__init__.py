@@ -7,6 +7,8 @@
     promotions `promotion` sections changed between two git revisions -> Model Registry aliases
     infra      names and log-sink filters handed to Terraform
 
-Every cloud call is an argv run through a `Runner` (gcloud) or a small Protocol; `--dry-run`
-swaps in a runner that prints each command instead of running it.
+Each step builds a `plan.Plan` (typed actions, in order) and changes nothing; the CLI prints it
+for `--dry-run` or hands it to `apply`, which carries it out through the ports: `storage`
+(google-cloud-storage), `promotions.VertexModelRegistry` (aiplatform_v1 ModelService), the run
+backend, and a `Runner` for the gcloud commands no client library replaces.
 """
