@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from retrain.delivery.apply import Ports, apply
-from retrain.delivery.plan import Copy, Plan, Upload
+from retrain.delivery.plan import Copy, Plan, Upload, describe
 from retrain.delivery.release import ReleaseIndex, plan_release
 from retrain.delivery.storage import GcsStorage, Storage
 from retrain.delivery.templates import images_in, publish_plan, read_previous
@@ -113,7 +113,7 @@ def test_publish_checks_images_then_uploads_then_writes_the_index(
     actions, index = publish_plan(plan, compiled, config())
     runner = RecordingRunner(answer=_pushed)
     _apply(actions, runner, storage)
-    lines = [str(a) for a in actions.actions]
+    lines = [describe(a) for a in actions.actions]
     assert runner.lines()[0].startswith(f"gcloud artifacts docker images describe {plan.image}")
     assert lines[0] == f"check: {shlex.join(runner.commands[0])}"
     uploads = [i for i, line in enumerate(lines) if "/templates/" in line]

@@ -64,15 +64,25 @@ def register(subparsers: Any) -> None:
     _add_infra(subparsers)
 
 
+def _command(
+    parent: Any, name: str, help: str, examples: list[str], handler: Any, cloud: bool = True
+) -> argparse.ArgumentParser:
+    """A sub-command with its help, examples and handler; `cloud`: the deploy options too."""
+    parser: argparse.ArgumentParser = parent.add_parser(name, help=help, **_example(*examples))
+    if cloud:
+        _cloud_options(parser)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
 def _add_changed_specs(subparsers: Any) -> None:
-    changed = subparsers.add_parser(
-        "changed-specs",
-        help="list the spec files a change affects (spec edits, or all on pipeline code changes)",
-        **_example(
-            "retrain changed-specs --base origin/main",
-            "retrain changed-specs --base origin/main --format github-output >> $GITHUB_OUTPUT",
-        ),
-    )
+    changed = _command(
+        subparsers, "changed-specs",
+        "list the spec files a change affects (spec edits, or all on pipeline code changes)",
+        ["retrain changed-specs --base origin/main",
+         "retrain changed-specs --base origin/main --format github-output >> $GITHUB_OUTPUT"],
+        _changed_specs, cloud=False,
+    )  # fmt: skip
     changed.add_argument("--base", required=True, help="revision to compare with (merge base)")
     changed.add_argument("--head", default="HEAD")
     changed.add_argument("--specs-dir", default="specs")
@@ -80,16 +90,14 @@ def _add_changed_specs(subparsers: Any) -> None:
         "--format", choices=["lines", "json", "github-output"], default="lines",
         help="lines: one path per line; json: a list; github-output: specs=<json> and any=<bool>",
     )  # fmt: skip
-    changed.set_defaults(handler=_changed_specs)
 
 
 def _add_plan(steps: Any) -> None:
-    plan = steps.add_parser(
-        "plan",
-        help="which specs this release compiles and which it carries over from the last one",
-        **_example("retrain deploy plan --project my-proj --git-sha $COMMIT_SHA"),
-    )
-    _cloud_options(plan)
+    plan = _command(
+        steps, "plan",
+        "which specs this release compiles and which it carries over from the last one",
+        ["retrain deploy plan --project my-proj --git-sha $COMMIT_SHA"], _plan,
+    )  # fmt: skip
     plan.add_argument("specs", nargs="*", default=["specs"], help="spec files or dirs")
     plan.add_argument("--out", default=PLAN)
     plan.add_argument(
@@ -97,93 +105,79 @@ def _add_plan(steps: Any) -> None:
         help="the last release index: auto (read releases/latest.json), none, or a file",
     )  # fmt: skip
     plan.add_argument("--force", action="store_true", help="compile every spec")
-    plan.set_defaults(handler=_plan)
 
 
 def _add_compile(steps: Any) -> None:
-    compile_ = steps.add_parser(
-        "compile",
-        help="compile the plan's changed specs with the release image (pipeline environment)",
-        **_example("retrain deploy compile --plan build/release-plan.json --out build/pipelines"),
-    )
+    compile_ = _command(
+        steps, "compile",
+        "compile the plan's changed specs with the release image (pipeline environment)",
+        ["retrain deploy compile --plan build/release-plan.json --out build/pipelines"],
+        _compile, cloud=False,
+    )  # fmt: skip
     compile_.add_argument("--plan", default=PLAN)
     compile_.add_argument("--out", default=COMPILED)
     compile_.add_argument(
         "--dry-run", action="store_true", default=_env_dry_run(), help="print what would compile"
     )
-    compile_.set_defaults(handler=_compile)
 
 
 def _add_templates(steps: Any) -> None:
-    templates = steps.add_parser(
-        "templates",
-        help="check images are pushed, upload templates keyed by commit, write the release index",
-        **_example(
-            "retrain deploy templates --plan build/release-plan.json --dry-run --project my-proj"
-        ),
-    )
-    _cloud_options(templates)
+    templates = _command(
+        steps, "templates",
+        "check images are pushed, upload templates keyed by commit, write the release index",
+        ["retrain deploy templates --plan build/release-plan.json --dry-run --project my-proj"],
+        _templates,
+    )  # fmt: skip
     templates.add_argument("--plan", default=PLAN)
     templates.add_argument("--compiled", default=COMPILED)
     templates.add_argument(
         "--registry", default="",
         help="Kubeflow template registry URL (env RETRAIN_TEMPLATE_REGISTRY); empty: GCS only",
     )  # fmt: skip
-    templates.set_defaults(handler=_templates)
 
 
 def _add_functions(steps: Any) -> None:
-    functions = steps.add_parser(
-        "functions",
-        help="stage the source and deploy the four Cloud Functions with their Pub/Sub triggers",
-        **_example("retrain deploy functions --dry-run --project my-proj --git-sha abc1234"),
-    )
-    _cloud_options(functions)
+    functions = _command(
+        steps, "functions",
+        "stage the source and deploy the four Cloud Functions with their Pub/Sub triggers",
+        ["retrain deploy functions --dry-run --project my-proj --git-sha abc1234"], _functions,
+    )  # fmt: skip
     functions.add_argument("--stage", default="build/functions-source", help="staging directory")
     functions.add_argument("--github-repo", default="", help="owner/name (env RETRAIN_GITHUB_REPO)")
-    functions.set_defaults(handler=_functions)
 
 
 def _add_schedules(steps: Any) -> None:
-    schedules = steps.add_parser(
-        "schedules",
-        help="sync spec schedules to Cloud Scheduler jobs (create, update, delete)",
-        **_example("retrain deploy schedules --dry-run --project my-proj --git-sha abc1234"),
-    )
-    _cloud_options(schedules)
+    schedules = _command(
+        steps, "schedules", "sync spec schedules to Cloud Scheduler jobs (create, update, delete)",
+        ["retrain deploy schedules --dry-run --project my-proj --git-sha abc1234"], _schedules,
+    )  # fmt: skip
     schedules.add_argument("specs", nargs="*", default=["specs"])
-    schedules.set_defaults(handler=_schedules)
 
 
 def _add_promotions(steps: Any) -> None:
-    promotions = steps.add_parser(
-        "promotions",
-        help="apply promotion sections changed between two revisions (Model Registry alias)",
-        **_example("retrain deploy promotions --base HEAD~1 --dry-run --project my-proj"),
-    )
-    _cloud_options(promotions)
+    promotions = _command(
+        steps, "promotions",
+        "apply promotion sections changed between two revisions (Model Registry alias)",
+        ["retrain deploy promotions --base HEAD~1 --dry-run --project my-proj"], _promotions,
+    )  # fmt: skip
     promotions.add_argument("--base", default="", help="revision before the change")
     promotions.add_argument(
         "--plan", default=PLAN, help="without --base: compare with the plan's previous release"
     )
     promotions.add_argument("--head", default="HEAD")
     promotions.add_argument("--specs-dir", default="specs")
-    promotions.set_defaults(handler=_promotions)
 
 
 def _add_candidate(steps: Any) -> None:
-    candidate = steps.add_parser(
-        "candidate",
-        help="upload a PR's compiled templates and start its candidate runs on Vertex",
-        **_example(
-            "retrain deploy candidate specs/churn.yaml --pr 12 --project my-proj --git-sha $SHA",
-        ),
-    )
-    _cloud_options(candidate)
+    candidate = _command(
+        steps, "candidate",
+        "upload a PR's compiled templates and start its candidate runs on Vertex",
+        ["retrain deploy candidate specs/churn.yaml --pr 12 --project my-proj --git-sha $SHA"],
+        _candidate,
+    )  # fmt: skip
     candidate.add_argument("specs", nargs="+", help="spec files to run")
     candidate.add_argument("--pr", type=int, required=True, help="pull request number")
     candidate.add_argument("--compiled", default=COMPILED)
-    candidate.set_defaults(handler=_candidate)
 
 
 def _add_infra(subparsers: Any) -> None:
@@ -196,25 +190,21 @@ def _add_infra(subparsers: Any) -> None:
         ),
     )
     actions = infra.add_subparsers(dest="infra_command", metavar="ACTION", required=True)
-    tfvars = actions.add_parser(
-        "tfvars",
-        help="print the Terraform variables: topics, service accounts, log sinks with filters",
-        **_example("retrain infra tfvars --project my-proj --github-repo acme/models"),
-    )
+    tfvars = _command(
+        actions, "tfvars",
+        "print the Terraform variables: topics, service accounts, log sinks with filters",
+        ["retrain infra tfvars --project my-proj --github-repo acme/models"], _tfvars, cloud=False,
+    )  # fmt: skip
     for option in ("--project", "--region", "--bucket", "--github-repo"):
         tfvars.add_argument(option, default="")
     tfvars.add_argument("--specs", default="specs")
-    tfvars.set_defaults(handler=_tfvars)
-    match = actions.add_parser(
-        "match",
-        help="which log sink (if any) forwards this log entry or Pub/Sub message",
-        **_example(
-            "retrain infra match tests/golden/events/bigquery_v2_load.json --project acme-analytics"
-        ),
-    )
+    match = _command(
+        actions, "match", "which log sink (if any) forwards this log entry or Pub/Sub message",
+        ["retrain infra match tests/golden/events/bigquery_v2_load.json --project acme-analytics"],
+        _match, cloud=False,
+    )  # fmt: skip
     match.add_argument("event", type=Path)
     match.add_argument("--project", required=True, help="the project the sinks live in")
-    match.set_defaults(handler=_match)
 
 
 # -- helpers ------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from retrain.delivery.plan import (
     Run,
     Submit,
     Upload,
+    describe,
 )
 from retrain.delivery.promotions import BlobReader, ModelRegistry, promote
 from retrain.delivery.runner import Runner
@@ -43,7 +44,7 @@ def apply(plan: Plan, ports: Ports, echo: TextIO = sys.stdout) -> None:
     if plan.blockers:
         raise BackendError("cannot carry out the plan: " + "; ".join(plan.blockers))
     for action in plan.actions:
-        print(f"+ {action}", file=echo, flush=True)
+        print(f"+ {describe(action)}", file=echo, flush=True)
         outcome = _apply(action, ports)
         if outcome:
             print(outcome, file=echo, flush=True)
@@ -51,7 +52,7 @@ def apply(plan: Plan, ports: Ports, echo: TextIO = sys.stdout) -> None:
 
 def _port(port: T | None, name: str, action: Action) -> T:
     if port is None:
-        raise ConfigError(f"no {name} to carry out `{action}`")
+        raise ConfigError(f"no {name} to carry out `{describe(action)}`")
     return port
 
 

@@ -4,6 +4,15 @@ Every step (`templates`, `functions`, `schedules`, `promotions`, `candidate`) fi
 `Plan` from local files and what it has read; it changes nothing. The CLI then either prints it
 (`--dry-run`) or hands it to `retrain.delivery.apply`, which carries each action out through
 the ports. Checks come first in a plan, so a failed check changes nothing.
+
+    Run         a command line, for what no client library does (gcloud functions, scheduler,
+                eventarc; the template registry upload in the pipeline environment)
+    CheckImage  refuse to go on unless Artifact Registry has the image
+    Upload      a local file to gs://, kept if there unless `overwrite`
+    Copy        gs:// to gs://, server side, kept if there
+    DeadLetter  the dead-letter policy on the subscription behind a function's trigger
+    Promote     a run's model becomes its registry model's alias version
+    Submit      a PipelineJob from a template
 """
 
 from __future__ import annotations
@@ -25,21 +34,13 @@ def show(argv: Sequence[str]) -> str:
 
 @dataclass(frozen=True)
 class Run:
-    """A command line, for what no client library does (gcloud functions, scheduler, eventarc,
-    artifacts; the template registry upload in the pipeline environment)."""
-
     argv: tuple[str, ...]
-
-    def __str__(self) -> str:
-        return f"run: {show(self.argv)}"
 
 
 @dataclass(frozen=True)
 class CheckImage:
-    """Refuse to go on unless the registry has `image`; `otherwise` says what did not happen."""
-
     image: str
-    otherwise: str
+    otherwise: str  # what did not happen when the image is missing
 
     @property
     def argv(self) -> tuple[str, ...]:
@@ -47,39 +48,25 @@ class CheckImage:
         return ("gcloud", "artifacts", "docker", "images", "describe", self.image,
                 "--format=value(image_summary.digest)")  # fmt: skip
 
-    def __str__(self) -> str:
-        return f"check: {show(self.argv)}"
-
 
 @dataclass(frozen=True)
 class Upload:
-    """A local file to a gs:// object; without `overwrite` an existing object is kept."""
-
     path: Path
     uri: str
     overwrite: bool = False
 
-    def __str__(self) -> str:
-        return f"upload: {self.path} -> {self.uri}{'' if self.overwrite else ' (if absent)'}"
-
 
 @dataclass(frozen=True)
 class Copy:
-    """A gs:// object to another, server side; an existing destination is kept."""
-
     source: str
     uri: str
-
-    def __str__(self) -> str:
-        return f"copy: {self.source} -> {self.uri} (if absent)"
 
 
 @dataclass(frozen=True)
 class DeadLetter:
-    """Give the Pub/Sub subscription behind a function's Eventarc trigger its dead-letter topic
-    and backoff. The subscription exists only once the function is deployed, so it is looked up
-    when this is carried out: `find_trigger` prints the trigger, `find_subscription` (with the
-    trigger in place of `trigger`) prints the subscription, and `update` (with it in place of
+    """The subscription exists only once the function is deployed, so it is looked up when this
+    is carried out: `find_trigger` prints the trigger, `find_subscription` (with it in place of
+    the placeholder `trigger`) prints the subscription, and `update` (with that in place of
     `subscription`) sets the policy."""
 
     function: str
@@ -89,36 +76,41 @@ class DeadLetter:
     trigger: str
     subscription: str
 
-    def __str__(self) -> str:
-        return f"run: {show(self.update)}"
-
 
 @dataclass(frozen=True)
 class Promote:
-    """Make run `promotion.version` the `promotion.alias` version of its registry model."""
+    """Whether it uploads or moves an alias is known only from the registry, which a dry run
+    does not read: it is decided when carried out."""
 
     spec: str
     promotion: Promotion
     config: DeployConfig
 
-    def __str__(self) -> str:
-        p = self.promotion
-        return f"promote {self.spec}: {p.registry_model} alias {p.alias} -> run {p.version}"
-
 
 @dataclass(frozen=True)
 class Submit:
-    """Start a PipelineJob from the template at `template_uri`."""
-
     request: RunRequest
     template_uri: str
 
-    def __str__(self) -> str:
-        r = self.request
-        return f"submit: {r.job_id} ({self.template_uri}) labels {r.labels()}"
-
 
 Action = Run | CheckImage | Upload | Copy | DeadLetter | Promote | Submit
+
+
+def describe(action: Action) -> str:
+    """One line: what a dry run prints after "would ", what `apply` prints after "+ "."""
+    match action:
+        case Run(argv=argv) | DeadLetter(update=argv):
+            return f"run: {show(argv)}"
+        case CheckImage():
+            return f"check: {show(action.argv)}"
+        case Upload(path=path, uri=uri, overwrite=overwrite):
+            return f"upload: {path} -> {uri}{'' if overwrite else ' (if absent)'}"
+        case Copy(source=source, uri=uri):
+            return f"copy: {source} -> {uri} (if absent)"
+        case Promote(spec=spec, promotion=p):
+            return f"promote {spec}: {p.registry_model} alias {p.alias} -> run {p.version}"
+        case Submit(request=r, template_uri=uri):
+            return f"submit: {r.job_id} ({uri}) labels {r.labels()}"
 
 
 @dataclass(frozen=True)
@@ -129,9 +121,8 @@ class Plan:
     actions: tuple[Action, ...] = ()
     blockers: tuple[str, ...] = ()
 
-    def __add__(self, other: Plan) -> Plan:
-        return Plan(self.actions + other.actions, self.blockers + other.blockers)
-
     def lines(self) -> list[str]:
         """What a dry run prints."""
-        return [f"not ready: {b}" for b in self.blockers] + [f"would {a}" for a in self.actions]
+        return [f"not ready: {b}" for b in self.blockers] + [
+            f"would {describe(a)}" for a in self.actions
+        ]
