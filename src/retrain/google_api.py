@@ -14,12 +14,9 @@ are built when asked for, never at import time (importing aiplatform_v1 costs ab
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
-
-from retrain.errors import BackendError
 
 DEFAULT_TIMEOUT = 30.0  # seconds per call: a hung connection fails and is retried, not waited on
 
@@ -79,18 +76,3 @@ def storage_client(project: str, emulator: str = "") -> Any:
         credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
         client_options={"api_endpoint": emulator},
     )
-
-
-@contextmanager
-def api_errors(what: str) -> Iterator[None]:
-    """Turn what a Google client raises into BackendError naming what was being done: api_core
-    errors for answers (and retries that ran out), auth and requests errors for credentials
-    and connections."""
-    from google.api_core import exceptions as api
-    from google.auth import exceptions as auth
-    from requests import RequestException
-
-    try:
-        yield
-    except (api.GoogleAPICallError, api.RetryError, auth.GoogleAuthError, RequestException) as exc:
-        raise BackendError(f"{what}: {exc}") from exc

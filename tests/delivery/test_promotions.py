@@ -21,7 +21,7 @@ from retrain.delivery.promotions import (
     promotion_plan,
 )
 from retrain.delivery.storage import Storage
-from retrain.errors import BackendError
+from retrain.errors import BackendError, TransientError
 from retrain.google_api import Endpoint
 from retrain.spec.model import Promotion
 from retrain.summary import summary_path
@@ -200,7 +200,7 @@ def test_vertex_registry_errors_name_what_failed(registry_fake: FakeModelRegistr
     with pytest.raises(BackendError, match="uploading gs://b/m as churn"):
         registry.upload("churn", "churn-data-1", "churn", "gs://b/m", "Not_An_Alias")
     registry_fake.fail_next(503, method="GET")
-    with pytest.raises(BackendError, match="reading model churn"):
+    with pytest.raises(TransientError, match="reading model churn"):
         registry.find_version("churn", "churn-data-1")
 
 

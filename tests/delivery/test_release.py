@@ -15,7 +15,7 @@ from retrain.delivery.plan import Copy, Plan, Upload, describe
 from retrain.delivery.release import ReleaseIndex, plan_release
 from retrain.delivery.storage import GcsStorage, Storage
 from retrain.delivery.templates import images_in, publish_plan, read_previous
-from retrain.errors import BackendError
+from retrain.errors import BackendError, TransientError
 from retrain.google_api import storage_client
 from retrain.localstack.procs import free_port
 from retrain.spec import load_spec
@@ -222,7 +222,7 @@ def test_a_storage_error_reading_the_previous_release_is_not_a_first_release(
     refused = GcsStorage(
         lambda: storage_client("acme-prod", emulator=f"http://127.0.0.1:{free_port()}"), 1.0
     )
-    with pytest.raises(BackendError, match=r"latest\.json"):
+    with pytest.raises(TransientError, match=r"latest\.json"):
         read_previous(config(), refused)
 
 

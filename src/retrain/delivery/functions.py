@@ -83,7 +83,7 @@ def stage_source(repo: Path, out: Path) -> Path:
 
 
 def function_env(config: DeployConfig) -> dict[str, str]:
-    """RETRAIN_* for the deployed functions (read by retrain.routing.settings and completion)."""
+    """RETRAIN_* for the deployed functions (read by retrain.settings)."""
     env = {
         "RETRAIN_BACKEND": "vertex",
         "RETRAIN_STATE": "firestore",

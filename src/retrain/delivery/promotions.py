@@ -17,12 +17,13 @@ from retrain.delivery.config import DeployConfig
 from retrain.delivery.gitrev import GitReader
 from retrain.delivery.plan import Plan, Promote
 from retrain.delivery.release import ReleasePlan
-from retrain.errors import BackendError, ConfigError, SpecError
-from retrain.google_api import Endpoint, api_errors, call, gapic_client
+from retrain.errors import BackendError, ConfigError, NotFound, SpecError
+from retrain.google_api import Endpoint, call, gapic_client
 from retrain.runs import label_value
 from retrain.spec.load import parse_spec
 from retrain.spec.model import Promotion
 from retrain.summary import parse_summary, summary_path
+from retrain.vendor_errors import translated
 
 UPLOAD_TIMEOUT = 600.0  # seconds: an upload is a long-running operation (copies the artefact)
 
@@ -134,20 +135,18 @@ class VertexModelRegistry:
         return f"{self._location}/models/{model}"
 
     def _exists(self, model: str) -> bool:
-        from google.api_core import exceptions as api
-
-        with api_errors(f"reading model {model}"):
-            try:
+        try:
+            with translated(f"reading model {model}"):
                 self._client().get_model(name=self._model_name(model), **call(self._endpoint))
-            except api.NotFound:
-                return False
+        except NotFound:
+            return False
         return True
 
     def find_version(self, model: str, job_id: str) -> str | None:
         if not self._exists(model):
             return None
         query = f'labels.retrain-job="{label_value(job_id)}"'
-        with api_errors(f"listing versions of {model}"):
+        with translated(f"listing versions of {model}"):
             pages = self._client().list_model_versions(
                 request={"name": self._model_name(model), "filter": query},
                 **call(self._endpoint),
@@ -174,13 +173,13 @@ class VertexModelRegistry:
             request.parent_model = self._model_name(model)
         else:
             request.model_id = model
-        with api_errors(f"uploading {artifact_uri} as {model}"):
+        with translated(f"uploading {artifact_uri} as {model}"):
             operation = self._client().upload_model(request=request, **call(self._endpoint))
             operation.result(timeout=UPLOAD_TIMEOUT)
 
     def set_alias(self, model: str, version: str, alias: str) -> None:
         name = f"{self._model_name(model)}@{version}"
-        with api_errors(f"alias {alias} on {name}"):
+        with translated(f"alias {alias} on {name}"):
             self._client().merge_version_aliases(
                 name=name, version_aliases=[alias], **call(self._endpoint)
             )

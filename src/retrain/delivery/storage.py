@@ -12,8 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-from retrain.errors import BackendError
-from retrain.google_api import DEFAULT_TIMEOUT, api_errors
+from retrain.errors import BackendError, NotFound
+from retrain.google_api import DEFAULT_TIMEOUT
+from retrain.vendor_errors import translated
 
 
 class Storage(Protocol):
@@ -61,7 +62,7 @@ class GcsStorage:
     def _write_if_absent(self, uri: str, write: Callable[[dict[str, Any]], None]) -> bool:
         from google.api_core import exceptions as api
 
-        with api_errors(f"writing {uri}"):
+        with translated(f"writing {uri}"):
             if self._blob(uri).exists(**self._call):
                 return False
             try:
@@ -73,7 +74,7 @@ class GcsStorage:
     def upload(self, path: Path, uri: str, *, overwrite: bool) -> bool:
         blob = self._blob(uri)
         if overwrite:
-            with api_errors(f"writing {uri}"):
+            with translated(f"writing {uri}"):
                 blob.upload_from_filename(str(path), **self._call)
             return True
         return self._write_if_absent(uri, lambda pre: blob.upload_from_filename(str(path), **pre))
@@ -88,23 +89,23 @@ class GcsStorage:
         return self._write_if_absent(uri, write)
 
     def read_text(self, uri: str) -> str | None:
-        from google.api_core import exceptions as api
-
-        with api_errors(f"reading {uri}"):
-            try:
+        try:
+            with translated(f"reading {uri}"):
                 text: str = self._blob(uri).download_as_text(**self._call)
-            except api.NotFound:
-                self._require_bucket(uri)
-                return None
+        except NotFound:
+            self._require_bucket(uri)
+            return None
         return text
 
     def _require_bucket(self, uri: str) -> None:
         """A missing bucket is a misconfiguration, not an absent object."""
         bucket, _ = split(uri)
-        if not self._client.bucket(bucket).exists(**self._call):
+        with translated(f"reading {uri}"):
+            exists = self._client.bucket(bucket).exists(**self._call)
+        if not exists:
             raise BackendError(f"{uri}: bucket {bucket} does not exist")
 
     def read_bytes(self, uri: str) -> bytes:
-        with api_errors(f"reading {uri}"):
+        with translated(f"reading {uri}"):
             data: bytes = self._blob(uri).download_as_bytes(**self._call)
         return data
