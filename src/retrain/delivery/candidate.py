@@ -49,7 +49,8 @@ def candidate_plan(specs: list[Spec], compiled: Path, config: DeployConfig, pr: 
                 f"not an image of {config.docker_repo}"
             )
         images += named
-        uploads.append(Upload(ir, f"{config.candidates_root}/{spec.name}/{sha}.json", True))
+        uri = f"{config.candidates_root}/{spec.name}/{sha}.json"
+        uploads.append(Upload(ir, uri, overwrite=True))
     submits = [
         Submit(request, upload.uri)
         for request, upload in zip(candidate_requests(specs, config, pr), uploads, strict=True)
