@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from retrain.localstack import procs
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -25,3 +29,18 @@ def repo_cwd(monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run from the repository root, as users do (data paths in specs are relative to it)."""
     monkeypatch.chdir(REPO)
     return REPO
+
+
+@pytest.fixture(scope="session")
+def gcs_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """gcp-storage-emulator (PyPI) on 127.0.0.1, in memory; yields its http://host:port."""
+    port = procs.free_port()
+    log = Path(tmp_path_factory.mktemp("gcs")) / "emulator.log"
+    argv = [sys.executable, "-m", "gcp_storage_emulator", "start", "--host", "127.0.0.1",
+            "--port", str(port), "--in-memory"]  # fmt: skip
+    proc = procs.start("gcs-emulator", argv, port, log)
+    try:
+        proc.wait_ready(30)
+        yield proc.url
+    finally:
+        proc.stop()

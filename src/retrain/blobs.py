@@ -1,18 +1,18 @@
-"""The blob store port and its adapter: local paths as they are, gs:// through
-google-cloud-storage (imported on first use; the emulator is found via STORAGE_EMULATOR_HOST).
+"""The blob store port of the completion handler: local paths as they are, gs:// through
+`retrain.gcs.GcsStorage` (google-cloud-storage, the one way retrain reaches Cloud Storage; the
+emulator is found through STORAGE_EMULATOR_HOST).
 
-Summaries, templates and the metric history are read and written through it, so the handler
-that reads them never knows where a run kept its files.
+Summaries and the metric history are read and written through it, so the handler never knows
+where a run kept its files.
 """
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from retrain.errors import BackendError, NotFound, SummaryError
-from retrain.vendor_errors import translated
+from retrain.gcs import GcsStorage, split
 
 
 class BlobStore(Protocol):
@@ -23,28 +23,23 @@ class BlobStore(Protocol):
     def write_bytes(self, uri: str, data: bytes) -> None: ...
 
 
+def _default_client() -> object:
+    from retrain.google_api import storage_client
+    from retrain.settings import current
+
+    return storage_client(current().project)
+
+
 class Blobs:
-    """Local paths directly; gs:// through a google.cloud.storage.Client, built at first use."""
+    """Local paths directly; gs:// through GcsStorage, whose client is built at first use."""
 
-    def __init__(self, gcs_client: Any = None) -> None:
-        self._gcs = gcs_client
+    def __init__(self, gcs: GcsStorage | None = None) -> None:
+        self._gcs = gcs
 
-    def _client(self) -> Any:
+    def _storage(self) -> GcsStorage:
         if self._gcs is None:
-            try:
-                storage: Any = importlib.import_module("google.cloud.storage")
-            except ImportError as exc:
-                raise BackendError(
-                    "reading gs:// needs google-cloud-storage, which is not installed here"
-                ) from exc
-            self._gcs = storage.Client()
+            self._gcs = GcsStorage(_default_client)
         return self._gcs
-
-    def _blob(self, uri: str) -> Any:
-        bucket, _, name = uri.removeprefix("gs://").partition("/")
-        if not bucket or not name:
-            raise SummaryError(f"{uri}: not a gs://BUCKET/OBJECT address")
-        return self._client().bucket(bucket).blob(name)
 
     def read_bytes(self, uri: str) -> bytes:
         if not uri.startswith("gs://"):
@@ -55,11 +50,13 @@ class Blobs:
             except OSError as exc:
                 raise SummaryError(f"{uri}: cannot read: {exc}") from exc
         try:
-            with translated(uri):
-                data: bytes = self._blob(uri).download_as_bytes()
+            split(uri)
+        except BackendError as exc:
+            raise SummaryError(str(exc)) from exc
+        try:
+            return self._storage().read_bytes(uri)
         except NotFound as exc:
             raise SummaryError(f"{uri}: not found") from exc
-        return data
 
     def write_bytes(self, uri: str, data: bytes) -> None:
         if not uri.startswith("gs://"):
@@ -67,5 +64,4 @@ class Blobs:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
             return
-        with translated(uri):
-            self._blob(uri).upload_from_string(data, content_type="application/json")
+        self._storage().write_bytes(uri, data)

@@ -15,6 +15,8 @@ from retrain.codehost import LocalCodeHost
 from retrain.codehost.github import GitHubCodeHost, build_client
 from retrain.completion import CompletionHandler
 from retrain.errors import BackendError, SummaryError, TransientError
+from retrain.gcs import GcsStorage
+from retrain.google_api import storage_client
 from retrain.report import InMemoryHistory, comment_marker
 from retrain.runs import RunOutcome
 from retrain.settings import Settings
@@ -187,50 +189,46 @@ def test_default_sink_uses_github_when_a_repository_is_configured(fake: FakeGitH
     assert fake.requests == []  # built lazily: nothing sent yet
 
 
-class _FakeBlob:
-    def __init__(self, store: dict[str, bytes], name: str, error: Exception | None) -> None:
-        self.store, self.name, self.error = store, name, error
+class _RefusingBlob:
+    """A blob whose download fails as google-cloud-storage would raise it."""
 
-    def download_as_bytes(self) -> bytes:
-        if self.error is not None:
-            raise self.error
-        return self.store[self.name]
-
-    def upload_from_string(self, data: bytes, content_type: str = "") -> None:
-        self.store[self.name] = data
-
-
-class _FakeGcs:
-    """The three calls Blobs makes on a google.cloud.storage.Client."""
-
-    def __init__(self, error: Exception | None = None) -> None:
-        self.objects: dict[str, bytes] = {}
+    def __init__(self, error: Exception) -> None:
         self.error = error
 
-    def bucket(self, name: str) -> _FakeGcs:
-        self.current = name
+    def download_as_bytes(self, **_: Any) -> bytes:
+        raise self.error
+
+
+class _RefusingClient:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def bucket(self, name: str) -> _RefusingClient:
         return self
 
-    def blob(self, name: str) -> _FakeBlob:
-        return _FakeBlob(self.objects, f"{self.current}/{name}", self.error)
+    def blob(self, name: str) -> _RefusingBlob:
+        return _RefusingBlob(self.error)
 
 
-def test_gcs_blobs_read_write_and_map_errors() -> None:
-    gcs = _FakeGcs()
-    blobs = Blobs(gcs)
+def test_gcs_blobs_read_and_write_on_the_emulator(gcs_emulator: str) -> None:
+    client = storage_client("acme-prod", emulator=gcs_emulator)
+    client.create_bucket("bucket")
+    blobs = Blobs(GcsStorage(lambda: client))
     blobs.write_bytes("gs://bucket/root/history/churn.json", b"{}")
-    assert gcs.objects == {"bucket/root/history/churn.json": b"{}"}
+    assert client.bucket("bucket").blob("root/history/churn.json").download_as_bytes() == b"{}"
     assert blobs.read_bytes("gs://bucket/root/history/churn.json") == b"{}"
-    missing, denied, unavailable = (
-        api.NotFound("no such object"),  # type: ignore[no-untyped-call]
+    with pytest.raises(SummaryError, match="not found"):
+        blobs.read_bytes("gs://bucket/x.json")
+    with pytest.raises(SummaryError, match="gs://BUCKET/OBJECT"):
+        blobs.read_bytes("gs://bucket-only")
+
+
+def test_gcs_blobs_map_refusals() -> None:
+    denied, unavailable = (
         api.Forbidden("no"),  # type: ignore[no-untyped-call]
         api.ServiceUnavailable("later"),  # type: ignore[no-untyped-call]
     )
-    with pytest.raises(SummaryError, match="not found"):
-        Blobs(_FakeGcs(missing)).read_bytes("gs://bucket/x.json")
     with pytest.raises(BackendError, match="access denied"):
-        Blobs(_FakeGcs(denied)).read_bytes("gs://bucket/x.json")
+        Blobs(GcsStorage(lambda: _RefusingClient(denied))).read_bytes("gs://bucket/x.json")
     with pytest.raises(TransientError):
-        Blobs(_FakeGcs(unavailable)).read_bytes("gs://bucket/x.json")
-    with pytest.raises(SummaryError, match="gs://BUCKET/OBJECT"):
-        Blobs(gcs).read_bytes("gs://bucket-only")
+        Blobs(GcsStorage(lambda: _RefusingClient(unavailable))).read_bytes("gs://bucket/x.json")

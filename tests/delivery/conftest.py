@@ -2,35 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from retrain.delivery.storage import GcsStorage
+from retrain.gcs import GcsStorage
 from retrain.google_api import storage_client
-from retrain.localstack import procs
 
 from .fake_model_registry import FakeModelRegistry
 
 BUCKET = "acme-prod-retrain"  # the artefact bucket of helpers.config()
-
-
-@pytest.fixture(scope="session")
-def gcs_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """gcp-storage-emulator (PyPI) on 127.0.0.1, in memory; yields its http://host:port."""
-    port = procs.free_port()
-    log = Path(tmp_path_factory.mktemp("gcs")) / "emulator.log"
-    argv = [sys.executable, "-m", "gcp_storage_emulator", "start", "--host", "127.0.0.1",
-            "--port", str(port), "--in-memory"]  # fmt: skip
-    proc = procs.start("gcs-emulator", argv, port, log)
-    try:
-        proc.wait_ready(30)
-        yield proc.url
-    finally:
-        proc.stop()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from retrain.delivery.apply import Ports, apply
 from retrain.delivery.candidate import candidate_plan
 from retrain.delivery.plan import CheckImage, Submit, Upload
 from retrain.delivery.release import plan_release
-from retrain.delivery.storage import Storage
+from retrain.gcs import Storage
 from retrain.localstack.fake_vertex import FakeVertex
 from retrain.summary import summary_path
 

@@ -20,8 +20,8 @@ from retrain.delivery.promotions import (
     promotion_changes,
     promotion_plan,
 )
-from retrain.delivery.storage import Storage
 from retrain.errors import BackendError, TransientError
+from retrain.gcs import Storage
 from retrain.google_api import Endpoint
 from retrain.spec.model import Promotion
 from retrain.summary import summary_path

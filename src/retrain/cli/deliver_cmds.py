@@ -15,8 +15,8 @@ from retrain import settings
 from retrain.delivery.apply import Ports
 from retrain.delivery.config import DeployConfig
 from retrain.delivery.plan import Plan
-from retrain.delivery.storage import Storage
 from retrain.errors import ConfigError, RetrainError
+from retrain.gcs import Storage
 
 PLAN = "build/release-plan.json"
 COMPILED = "build/pipelines"
@@ -222,7 +222,7 @@ def _config(args: argparse.Namespace, **extra: str) -> DeployConfig:
 
 
 def _storage(config: DeployConfig) -> Storage:
-    from retrain.delivery.storage import GcsStorage
+    from retrain.gcs import GcsStorage
     from retrain.google_api import storage_client
 
     return GcsStorage(lambda: storage_client(config.project))

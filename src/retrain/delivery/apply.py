@@ -23,8 +23,8 @@ from retrain.delivery.plan import (
 )
 from retrain.delivery.promotions import BlobReader, ModelRegistry, promote
 from retrain.delivery.runner import Runner
-from retrain.delivery.storage import Storage
 from retrain.errors import BackendError, ConfigError
+from retrain.gcs import Storage
 
 T = TypeVar("T")
 

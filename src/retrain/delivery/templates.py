@@ -15,8 +15,8 @@ from typing import Any
 from retrain.delivery.config import DeployConfig
 from retrain.delivery.plan import Action, CheckImage, Copy, Plan, Run, Upload
 from retrain.delivery.release import ReleaseIndex, ReleasePlan, index_of
-from retrain.delivery.storage import Storage
 from retrain.errors import BackendError, PipelineError
+from retrain.gcs import Storage
 
 
 def pipeline_spec(template: dict[str, Any]) -> dict[str, Any]:

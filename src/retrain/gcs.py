@@ -1,5 +1,5 @@
-"""Cloud Storage for delivery (templates, release indexes, run summaries), through
-google-cloud-storage: the one way delivery reads and writes gs:// objects.
+"""Cloud Storage through google-cloud-storage: the one way retrain reads and writes gs:// objects
+(templates, release indexes, run summaries, the metric history).
 
 Published keys are never overwritten: an upload or copy "if absent" first asks whether the
 object exists, then writes with the precondition `ifGenerationMatch=0`, so a writer that races
@@ -109,3 +109,8 @@ class GcsStorage:
         with translated(f"reading {uri}"):
             data: bytes = self._blob(uri).download_as_bytes(**self._call)
         return data
+
+    def write_bytes(self, uri: str, data: bytes, content_type: str = "application/json") -> None:
+        """Write (or replace) the object: for documents that are rewritten, like the history."""
+        with translated(f"writing {uri}"):
+            self._blob(uri).upload_from_string(data, content_type=content_type, **self._call)
