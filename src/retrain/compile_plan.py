@@ -82,7 +82,7 @@ def code_hash(root: Path) -> str:
 
 def input_hash(spec: Spec, options: CompileOptions, code: str) -> str:
     payload = json.dumps(
-        {"spec": spec.model_dump(mode="json"), "options": options.model_dump(), "code": code},
+        {"spec": spec.identity(), "options": options.model_dump(), "code": code},
         sort_keys=True,
     )
     return hashlib.sha256(payload.encode()).hexdigest()

@@ -36,7 +36,7 @@ from retrain.events.bigquery import table_data_change_entry
 from retrain.localstack.stack import TOPICS, LocalStack, StackConfig
 from retrain.pipeline_env import pipelines_python
 from retrain.sample_data import DEFAULT_ROWS, GENERATORS, write_csv
-from retrain.spec import Spec, load_spec
+from retrain.spec import Spec, load_spec, spec_files
 
 PROJECT = "retrain-demo"
 DEMO_SHA = "de70c0ffee5eed0000000000000000000000beef"  # the "commit" the demo deploys
@@ -121,7 +121,7 @@ class Story:
         shutil.rmtree(self.o.workdir, ignore_errors=True)
         specs = self.sandbox / "specs"
         specs.mkdir(parents=True)
-        for source in sorted((self.o.repo / "specs").glob("*.yaml")):
+        for source in spec_files(self.o.repo / "specs"):
             text = source.read_text()
             if self.o.train_steps is not None:
                 text = re.sub(r"train_steps: \d+", f"train_steps: {self.o.train_steps}", text)

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from retrain.errors import Problem, SpecError
-from retrain.spec import Spec, spec_paths
-from retrain.spec.load import parse_spec
+from retrain.spec import Spec, load_specs, spec_paths
 
 
 class SpecIndex:
@@ -49,28 +47,6 @@ class SpecIndex:
 
 
 def load_index(directory: str | Path) -> SpecIndex:
-    """Parse every spec in `directory`; raise one SpecError listing all problems.
-
-    Unlike `retrain validate`, trainer modules are not imported-checked: the functions do not
-    ship the pipeline package, and CI has validated the specs before they were deployed.
-    """
-    specs: list[Spec] = []
-    problems: list[Problem] = []
-    for path in spec_paths([directory]):
-        try:
-            spec = parse_spec(path.read_text(encoding="utf-8"), str(path))
-        except SpecError as exc:
-            problems.extend(exc.problems)
-            continue
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Problem(str(path), 1, "", f"cannot read: {exc}"))
-            continue
-        if spec.name != path.stem:
-            problems.append(
-                Problem(str(path), 1, "name", f"name {spec.name!r} must match the file name")
-            )
-            continue
-        specs.append(spec)
-    if problems:
-        raise SpecError(problems)
-    return SpecIndex(specs)
+    """Load every spec in `directory` (`retrain.spec.load` rules, without the code checks the
+    functions cannot run); raise one SpecError listing all problems."""
+    return SpecIndex(load_specs(spec_paths([directory]), check_code=False))

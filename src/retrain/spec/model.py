@@ -159,6 +159,17 @@ class Promotion(_Strict):
     )
 
 
+# Fields that change neither a run's result nor its triggering. Editing them keeps the
+# spec's version, so a redelivered event still finds its job id, and nothing recompiles:
+# owner and description only describe the spec; promotion.alias and promotion.version say
+# which model serves, which runs do not read (their baseline is the latest blessed model).
+NOT_IDENTITY: dict[str, Any] = {
+    "owner": True,
+    "description": True,
+    "promotion": {"alias": True, "version": True},
+}
+
+
 class Spec(_Strict):
     """A model spec. The file stem must equal `name`."""
 
@@ -211,9 +222,14 @@ class Spec(_Strict):
     def feature_names(self) -> list[str]:
         return [f.name for f in self.features]
 
+    def identity(self) -> dict[str, Any]:
+        """The fields that can change a run's result or what triggers it (all but
+        `NOT_IDENTITY`): what the version and the compile hash are computed from."""
+        return self.model_dump(mode="json", exclude=NOT_IDENTITY)
+
     def fingerprint(self) -> str:
-        """Short content hash: the spec's version in job ids and compiled template names."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        """Short hash of `identity()`: the spec's version in job ids, summaries and manifests."""
+        canonical = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
     def training_query(self) -> str:
