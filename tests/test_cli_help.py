@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import re
 
 import pytest
 
 from retrain.cli.main import build_parser
+from tests.conftest import REPO
 
 
 def _leaf_parsers(
@@ -46,3 +48,27 @@ def test_help_has_an_example(path: tuple[str, ...], parser: argparse.ArgumentPar
     text = parser.format_help()
     assert "example" in text.lower(), f"`retrain {' '.join(path)} --help` shows no example"
     assert "retrain " in text.split("xample", 1)[1], "the example should be a retrain command"
+
+
+# Files an example writes or a run creates, not files a reader can expect to find.
+GENERATED = ("work/", "build/")
+FILE_NAME = re.compile(r"^[\w.-]+(?:/[\w.-]+)+\.(?:yaml|yml|json|csv)$")
+
+
+@pytest.mark.parametrize(("path", "parser"), LEAVES, ids=[" ".join(p) for p, _ in LEAVES])
+def test_files_named_in_examples_exist(
+    path: tuple[str, ...], parser: argparse.ArgumentParser
+) -> None:
+    examples = parser.format_help().split("xample", 1)[1]
+    named = [
+        word
+        for word in examples.split()
+        if FILE_NAME.match(word) and not word.startswith(GENERATED)
+    ]
+    missing = [name for name in named if not (REPO / name).is_file()]
+    assert not missing, f"`retrain {' '.join(path)} --help` names missing files: {missing}"
+
+
+def test_the_example_file_check_sees_repository_paths() -> None:
+    assert FILE_NAME.match("tests/golden/events/bigquery_v2_load.json")
+    assert not FILE_NAME.match("REGION-docker.pkg.dev/P/retrain/pipelines:SHA")

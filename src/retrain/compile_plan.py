@@ -1,8 +1,9 @@
-"""Which specs need compiling: content hashes of everything that shapes a template.
+"""Compiling specs to Vertex templates, incrementally: content hashes of everything that
+shapes a template, the plan they give, and the compile that carries it out.
 
-A template depends on the spec, the compile options and the pipeline code. Hashing them
-before starting the pipeline environment means an unchanged repository compiles nothing and
-never pays TFX's import.
+A template depends on the spec's identity, the compile options and the pipeline code. Hashing
+them before starting the pipeline environment means an unchanged repository compiles nothing
+and never pays TFX's import.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from retrain.pipeline_env import echo, repo_root, run_module
+from retrain.spec.load import load_specs
 from retrain.spec.model import Spec
 
 MANIFEST = "manifest.json"
@@ -111,3 +114,49 @@ def plan(specs: list[Spec], hashes: dict[str, str], manifest: Manifest, out: Pat
 
 def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def compile_specs(
+    paths: list[Path], out: Path, options: CompileOptions, force: bool = False
+) -> tuple[list[str], list[str]]:
+    """Compile what changed; return (compiled, unchanged) spec names."""
+    specs = load_specs(paths)
+    by_name = dict(zip((s.name for s in specs), paths, strict=True))
+    code = code_hash(repo_root())
+    hashes = {s.name: input_hash(s, options, code) for s in specs}
+    manifest = Manifest.load(out)
+    todo = plan(specs, hashes, manifest, out)
+    compiled = [s.name for s in specs] if force else todo.to_compile
+    unchanged = [] if force else todo.unchanged
+    for name in unchanged:
+        echo(f"unchanged {name} (content hash {hashes[name][:12]}), skipped")
+    if compiled:
+        out.mkdir(parents=True, exist_ok=True)
+        args = [
+            "--out",
+            str(out.resolve()),
+            "--pipeline-root",
+            options.pipeline_root,
+            "--serving-root",
+            options.serving_root,
+            "--image",
+            options.image,
+            *[str(by_name[n].resolve()) for n in compiled],
+        ]
+        lines = run_module("pipelines.compile", args, out / "compile.log", on_line=lambda _: None)
+        took = dict(line.split()[1:3] for line in lines if line.startswith("compiled: "))
+        versions = {s.name: s.fingerprint() for s in specs}
+        for name in compiled:
+            template = f"{name}.json"
+            manifest.specs[name] = ManifestEntry(
+                input_hash=hashes[name],
+                spec_version=versions[name],
+                template=template,
+                template_sha256=file_sha256(out / template),
+            )
+            echo(
+                f"compiled  {name} -> {out / template} "
+                f"({took.get(str(out.resolve() / template), '?')})"
+            )
+        manifest.save(out)
+    return compiled, unchanged

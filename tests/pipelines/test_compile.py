@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from retrain.cli.pipeline_cmds import compile_specs
-from retrain.compile_plan import CompileOptions
+from retrain.compile_plan import CompileOptions, compile_specs
 from retrain.runs import RUNTIME_PARAMETERS
 from tests.conftest import REPO
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from retrain.cli.pipeline_cmds import run_local
+from retrain.pipeline_run import run_local
 from retrain.spec import load_spec
 from retrain.summary import read_summary
 from tests.conftest import fast_spec_copy

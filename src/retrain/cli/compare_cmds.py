@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from retrain.cli.parsers import add_command
 from retrain.compare import compare, thresholds_from_spec
 from retrain.errors import SpecError, SummaryError
 from retrain.report import Report, comment_marker, links_for, render_comparison
@@ -17,20 +18,17 @@ EXIT_PASS, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "compare",
-        help="compare a run's evaluation summary with its baseline; print the PR comment",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "compare a run's evaluation summary with its baseline; print the PR comment",
+        "retrain compare work/churn/pipeline_root/summaries/RUN/evaluation_summary.json \\",
+        "    --spec specs/churn.yaml",
         description=(
             "Print the markdown comment for CANDIDATE.json. The baseline is the one TFX "
             "evaluated in the same run, or BASELINE.json (an older run's summary) when given. "
             "Thresholds come from --spec.\n\n"
             "exit status: 0 pass (or no baseline yet), 1 fail, 2 bad input"
-        ),
-        epilog=(
-            "example:\n"
-            "  retrain compare work/churn/pipeline_root/summaries/RUN/evaluation_summary.json \\\n"
-            "      --spec specs/churn.yaml"
         ),
     )
     parser.add_argument("candidate", metavar="CANDIDATE.json")

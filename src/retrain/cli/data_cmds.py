@@ -1,12 +1,20 @@
-"""`retrain data generate`: the example specs' local data, made deterministically."""
+"""`retrain data`: the example specs' local data, made deterministically (`generate`), and
+new rows plus the audit-log entry BigQuery would write for them (`append`)."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import time
+import uuid
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from retrain.cli.parsers import add_command
 from retrain.errors import RetrainError
+from retrain.pipeline_env import repo_root
 from retrain.sample_data import DEFAULT_ROWS, GENERATORS, write_csv
 from retrain.spec import load_specs, spec_paths
 
@@ -14,16 +22,30 @@ from retrain.spec import load_specs, spec_paths
 def register(subparsers: Any) -> None:
     data = subparsers.add_parser("data", help="local example data")
     commands = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
-    generate = commands.add_parser(
+    generate = add_command(
+        commands,
         "generate",
-        help="write the example specs' local CSV files (deterministic; skips existing files)",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example:\n  retrain data generate --force",
+        "write the example specs' local CSV files (deterministic; skips existing files)",
+        "retrain data generate --force",
     )
     generate.add_argument("--specs", default="specs", help="spec directory (default: specs)")
     generate.add_argument("--force", action="store_true", help="rewrite files that exist")
     generate.add_argument("--seed", type=int, default=7)
     generate.set_defaults(handler=_generate)
+
+    append = add_command(
+        commands,
+        "append",
+        "append rows to a spec's local table and publish the BigQuery audit-log entry",
+        "retrain data append specs/churn.yaml --rows 600 --drift 0.3",
+    )
+    append.add_argument("spec", type=Path, help="spec file")
+    append.add_argument("--rows", type=int, required=True)
+    append.add_argument("--drift", type=float, default=0.0, help="shift the distributions")
+    append.add_argument("--project", default="retrain-local", help="Pub/Sub project")
+    append.add_argument("--topic", default="retrain-data-arrival")
+    append.add_argument("--no-publish", action="store_true", help="print the entry instead")
+    append.set_defaults(handler=_append)
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -37,4 +59,35 @@ def _generate(args: argparse.Namespace) -> int:
             continue
         rows = write_csv(path, generator(DEFAULT_ROWS[spec.name], args.seed, 0.0))
         print(f"generated {path} ({rows} rows)")
+    return 0
+
+
+def _append(args: argparse.Namespace) -> int:
+    from retrain.events.bigquery import table_data_change_entry
+    from retrain.spec.load import parse_spec
+
+    if args.rows < 1:
+        raise RetrainError("--rows must be at least 1")
+    if not args.no_publish and "PUBSUB_EMULATOR_HOST" not in os.environ:
+        raise RetrainError("PUBSUB_EMULATOR_HOST is not set: run `retrain up` and export it")
+    try:
+        spec = parse_spec(args.spec.read_text(encoding="utf-8"), str(args.spec))
+    except OSError as exc:
+        raise RetrainError(f"cannot read {args.spec}: {exc}") from exc
+    generator = GENERATORS.get(spec.name)
+    if generator is None:
+        raise RetrainError(f"no example data generator for spec {spec.name!r}")
+    path = repo_root() / spec.data.local.path
+    seed = int(time.time_ns() % 2**31)  # new rows, not a repeat of the first ones
+    written = write_csv(path, generator(args.rows, seed, args.drift), append=True)
+    job_id = f"retrain_append_{uuid.uuid4().hex[:12]}"
+    entry = table_data_change_entry(spec.data.table, written, job_id, datetime.now(timezone.utc))
+    print(f"appended {written} rows to {path} (table {spec.data.table})")
+    if args.no_publish:
+        print(json.dumps(entry, indent=2))
+        return 0
+    from retrain.backends.local import PubSubPublisher
+
+    PubSubPublisher(args.project).publish(args.topic, entry, {})
+    print(f"published the audit entry of {job_id} to {args.topic}")
     return 0

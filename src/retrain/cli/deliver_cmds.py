@@ -299,8 +299,7 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _compile(args: argparse.Namespace) -> int:
-    from retrain.cli.pipeline_cmds import compile_specs
-    from retrain.compile_plan import CompileOptions
+    from retrain.compile_plan import CompileOptions, compile_specs
     from retrain.delivery.release import ReleasePlan
 
     plan = ReleasePlan.load(Path(args.plan))

@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from retrain.cli.pipeline_cmds import compile_specs
-from retrain.compile_plan import PLACEHOLDER_OPTIONS
+from retrain.cli.parsers import add_command
+from retrain.compile_plan import PLACEHOLDER_OPTIONS, compile_specs
 from retrain.demo.observe import DemoError
 from retrain.demo.story import DemoOptions, Story
 from retrain.pipeline_env import echo, repo_root
@@ -17,15 +17,15 @@ from retrain.spec import load_specs, spec_paths
 
 
 def register(subparsers: Any) -> None:
-    demo = subparsers.add_parser(
+    demo = add_command(
+        subparsers,
         "demo",
-        help="play the product's story on the local stack (emulators, functions, TFX runs)",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "play the product's story on the local stack (emulators, functions, TFX runs)",
+        "retrain demo --workdir work/demo",
         description="Validates and compiles the specs, starts the local stack, then: new rows "
         "start a run (and a duplicate delivery is deduplicated) that ends in a promotion PR; a "
         "PR's candidate run is compared with production in a comment; a drift alert is judged "
         "by the spec's policy. Exits 1 if any step did not happen as narrated.",
-        epilog="example:\n  retrain demo --workdir work/demo",
     )
     demo.add_argument("--spec", default="churn", help="the spec that gets data and a PR")
     demo.add_argument("--drift-spec", default="house-prices", help="the spec that drifts")

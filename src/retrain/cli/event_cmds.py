@@ -1,27 +1,23 @@
-"""`retrain route` (dry run of the router), `retrain up` (the local stack) and
-`retrain data append` (new rows plus the audit-log entry BigQuery would write)."""
+"""`retrain route` (dry run of the router) and `retrain up` (the local stack)."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
-import uuid
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from retrain.cli.parsers import add_command
 from retrain.errors import RetrainError
-from retrain.pipeline_env import repo_root
 
 
 def register(subparsers: Any) -> None:
-    route = subparsers.add_parser(
+    route = add_command(
+        subparsers,
         "route",
-        help="dry run: print the decisions for an event (Pub/Sub message or log entry)",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example:\n  retrain route tests/golden/events/bigquery_v2_insert.json",
+        "dry run: print the decisions for an event (Pub/Sub message or log entry)",
+        "retrain route tests/golden/events/bigquery_v2_load.json",
     )
     route.add_argument("event", type=Path, help="JSON file: a Pub/Sub push body or a log entry")
     route.add_argument("--specs", type=Path, default=Path("specs"), help="spec directory")
@@ -32,38 +28,17 @@ def register(subparsers: Any) -> None:
     )
     route.set_defaults(handler=_route)
 
-    up = subparsers.add_parser(
+    up = add_command(
+        subparsers,
         "up",
-        help="start the local stack: emulators, function servers, topics; Ctrl-C stops it",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example:\n  retrain up --specs specs --workdir work",
+        "start the local stack: emulators, function servers, topics; Ctrl-C stops it",
+        "retrain up --specs specs --workdir work",
     )
     up.add_argument("--specs", type=Path, default=Path("specs"))
     up.add_argument("--workdir", type=Path, default=Path("work"))
     up.add_argument("--project", default="retrain-local")
     up.add_argument("--memory-state", action="store_true", help="no Firestore emulator")
     up.set_defaults(handler=_up)
-
-    data = subparsers.choices.get("data") or subparsers.add_parser(
-        "data", help="local example data"
-    )
-    commands = next(
-        (a for a in data._actions if isinstance(a, argparse._SubParsersAction)),
-        None,
-    ) or data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
-    append = commands.add_parser(
-        "append",
-        help="append rows to a spec's local table and publish the BigQuery audit-log entry",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example:\n  retrain data append specs/churn.yaml --rows 600 --drift 0.3",
-    )
-    append.add_argument("spec", type=Path, help="spec file")
-    append.add_argument("--rows", type=int, required=True)
-    append.add_argument("--drift", type=float, default=0.0, help="shift the distributions")
-    append.add_argument("--project", default="retrain-local", help="Pub/Sub project")
-    append.add_argument("--topic", default="retrain-data-arrival")
-    append.add_argument("--no-publish", action="store_true", help="print the entry instead")
-    append.set_defaults(handler=_append)
 
 
 def _route(args: argparse.Namespace) -> int:
@@ -128,40 +103,4 @@ def _up(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             print("stopping...")
     print("stopped; no process left behind")
-    return 0
-
-
-def _append(args: argparse.Namespace) -> int:
-    from retrain.events.bigquery import table_data_change_entry
-    from retrain.sample_data import GENERATORS, write_csv
-    from retrain.spec.load import parse_spec
-
-    if args.rows < 1:
-        raise RetrainError("--rows must be at least 1")
-    if not args.no_publish and "PUBSUB_EMULATOR_HOST" not in os.environ:
-        raise RetrainError("PUBSUB_EMULATOR_HOST is not set: run `retrain up` and export it")
-    try:
-        spec = parse_spec(args.spec.read_text(encoding="utf-8"), str(args.spec))
-    except OSError as exc:
-        raise RetrainError(f"cannot read {args.spec}: {exc}") from exc
-    generator = GENERATORS.get(spec.name)
-    if generator is None:
-        raise RetrainError(f"no example data generator for spec {spec.name!r}")
-    path = repo_root() / spec.data.local.path
-    seed = int(time.time_ns() % 2**31)  # new rows, not a repeat of the first ones
-    written = write_csv(path, generator(args.rows, seed, args.drift), append=True)
-    job_id = f"retrain_append_{uuid.uuid4().hex[:12]}"
-    entry = table_data_change_entry(spec.data.table, written, job_id, datetime.now(timezone.utc))
-    print(f"appended {written} rows to {path} (table {spec.data.table})")
-    if args.no_publish:
-        print(json.dumps(entry, indent=2))
-        return 0
-    if "PUBSUB_EMULATOR_HOST" not in os.environ:
-        raise RetrainError(
-            "PUBSUB_EMULATOR_HOST is not set: start `retrain up` and export what it prints"
-        )
-    from retrain.backends.local import PubSubPublisher
-
-    PubSubPublisher(args.project).publish(args.topic, entry, {})
-    print(f"published the audit entry of {job_id} to {args.topic}")
     return 0

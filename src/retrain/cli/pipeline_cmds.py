@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 import re
 import sys
@@ -11,21 +10,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from retrain.compile_plan import (
-    PLACEHOLDER_OPTIONS,
-    CompileOptions,
-    Manifest,
-    ManifestEntry,
-    code_hash,
-    file_sha256,
-    input_hash,
-    plan,
-)
-from retrain.errors import PipelineError, RetrainError
-from retrain.localdata import materialize
-from retrain.pipeline_env import echo, repo_root, run_module
-from retrain.runs import RUNTIME_PARAMETERS, LocalLayout
-from retrain.spec import Spec, load_spec, load_specs, spec_paths
+from retrain.cli.parsers import add_command
+from retrain.compile_plan import PLACEHOLDER_OPTIONS, CompileOptions, compile_specs
+from retrain.errors import RetrainError
+from retrain.pipeline_env import echo, repo_root
+from retrain.pipeline_run import run_local
+from retrain.runs import RUNTIME_PARAMETERS
+from retrain.spec import Spec, load_spec, spec_paths
 from retrain.summary import EvaluationSummary, read_summary
 
 DEFAULT_WORKDIR = "work"
@@ -33,12 +24,12 @@ DEFAULT_OUT = "build/pipelines"
 
 
 def register(subparsers: Any) -> None:
-    run = subparsers.add_parser(
+    run = add_command(
+        subparsers,
         "run",
-        help="run a spec's pipeline locally (LocalDagRunner, SQLite ML Metadata)",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example:\n  retrain run churn --local --workdir work\n"
-        "  retrain run specs/house-prices.yaml --local --trigger pull_request --pr-number 12",
+        "run a spec's pipeline locally (LocalDagRunner, SQLite ML Metadata)",
+        "retrain run churn --local --workdir work",
+        "retrain run specs/house-prices.yaml --local --trigger pull_request --pr-number 12",
     )
     run.add_argument("spec", help="spec name (looked up in specs/) or path to a spec file")
     run.add_argument("--local", action="store_true", help="run here with TFX's LocalDagRunner")
@@ -49,12 +40,12 @@ def register(subparsers: Any) -> None:
         )
     run.set_defaults(handler=_run)
 
-    compile_ = subparsers.add_parser(
+    compile_ = add_command(
+        subparsers,
         "compile",
-        help="compile specs to Vertex pipeline templates (skips unchanged specs)",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example:\n  retrain compile --out build/pipelines\n"
-        "  retrain compile specs/churn.yaml --image REGION-docker.pkg.dev/P/retrain/pipelines:SHA",
+        "compile specs to Vertex pipeline templates (skips unchanged specs)",
+        "retrain compile --out build/pipelines",
+        "retrain compile specs/churn.yaml --image REGION-docker.pkg.dev/P/retrain/pipelines:SHA",
     )
     compile_.add_argument("specs", nargs="*", default=["specs"], help="spec files or dirs")
     compile_.add_argument("--out", default=DEFAULT_OUT, help=f"output dir (default {DEFAULT_OUT})")
@@ -85,48 +76,6 @@ def resolve_spec(reference: str) -> tuple[Spec, Path]:
     if not path.exists():
         raise RetrainError(f"no spec {reference!r} (looked for {path})")
     return load_spec(path), path
-
-
-def default_run_id(spec: Spec) -> str:
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-%H%M%S")
-    return f"{spec.name}-manual-{stamp}"
-
-
-def run_local(spec: Spec, spec_path: Path, workdir: Path, values: dict[str, str]) -> Path:
-    """Run the pipeline; return the summary path. Progress lines stream to stdout."""
-    layout = LocalLayout(workdir=workdir.resolve(), spec=spec.name)
-    run_id = values.get("run_id") or default_run_id(spec)
-    input_csv = layout.root / "input" / run_id / f"{spec.name}.csv"
-    rows = materialize(spec, repo_root(), input_csv)
-    echo(
-        f"  input: {rows} rows selected by the training query (DuckDB over {spec.data.local.path})"
-    )
-    args = [
-        "--input-csv",
-        str(input_csv),
-        "--spec",
-        str(spec_path.resolve()),
-        "--workdir",
-        str(layout.workdir),
-        "--repo-root",
-        str(repo_root()),
-    ]
-    for name in RUNTIME_PARAMETERS:
-        value = run_id if name == "run_id" else values.get(name, "")
-        args += [f"--{name.replace('_', '-')}", value]
-    log = layout.root / "logs" / f"{run_id}.log"
-    lines = run_module("pipelines.run_local", args, log, on_line=_progress_line)
-    for line in lines:
-        if line.startswith("summary: "):
-            return Path(line.removeprefix("summary: "))
-    raise PipelineError(f"the run printed no summary path; see {log}")
-
-
-def _progress_line(line: str) -> None:
-    if line.startswith("progress: "):
-        echo("  " + line.removeprefix("progress: "))
-    elif line.startswith(("finished in", "summary: ")):
-        echo("  " + line)
 
 
 def _fmt(value: float | None) -> str:
@@ -165,52 +114,6 @@ def _run(args: argparse.Namespace) -> int:
     summary_file = run_local(spec, path, Path(args.workdir), values)
     echo(describe(read_summary(summary_file)))
     return 0
-
-
-def compile_specs(
-    paths: list[Path], out: Path, options: CompileOptions, force: bool = False
-) -> tuple[list[str], list[str]]:
-    """Compile what changed; return (compiled, unchanged) spec names."""
-    specs = load_specs(paths)
-    by_name = dict(zip((s.name for s in specs), paths, strict=True))
-    code = code_hash(repo_root())
-    hashes = {s.name: input_hash(s, options, code) for s in specs}
-    manifest = Manifest.load(out)
-    todo = plan(specs, hashes, manifest, out)
-    compiled = [s.name for s in specs] if force else todo.to_compile
-    unchanged = [] if force else todo.unchanged
-    for name in unchanged:
-        echo(f"unchanged {name} (content hash {hashes[name][:12]}), skipped")
-    if compiled:
-        out.mkdir(parents=True, exist_ok=True)
-        args = [
-            "--out",
-            str(out.resolve()),
-            "--pipeline-root",
-            options.pipeline_root,
-            "--serving-root",
-            options.serving_root,
-            "--image",
-            options.image,
-            *[str(by_name[n].resolve()) for n in compiled],
-        ]
-        lines = run_module("pipelines.compile", args, out / "compile.log", on_line=lambda _: None)
-        took = dict(line.split()[1:3] for line in lines if line.startswith("compiled: "))
-        versions = {s.name: s.fingerprint() for s in specs}
-        for name in compiled:
-            template = f"{name}.json"
-            manifest.specs[name] = ManifestEntry(
-                input_hash=hashes[name],
-                spec_version=versions[name],
-                template=template,
-                template_sha256=file_sha256(out / template),
-            )
-            echo(
-                f"compiled  {name} -> {out / template} "
-                f"({took.get(str(out.resolve() / template), '?')})"
-            )
-        manifest.save(out)
-    return compiled, unchanged
 
 
 def _compile(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from retrain.cli.parsers import add_command
 from retrain.errors import Problem, SpecError
 from retrain.spec import json_schema, load_specs, spec_paths
 
@@ -14,13 +15,13 @@ DEFAULT_SPECS_DIR = "specs"
 
 
 def register(subparsers: Any) -> None:
-    validate = subparsers.add_parser(
+    validate = add_command(
+        subparsers,
         "validate",
-        help="check spec files; one line per problem as FILE:LINE: field: message",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example:\n  retrain validate specs/churn.yaml\n"
-        "  retrain validate  # all of specs/\n"
-        "  retrain validate --format github  # annotations in a GitHub workflow",
+        "check spec files; one line per problem as FILE:LINE: field: message",
+        "retrain validate specs/churn.yaml",
+        "retrain validate  # all of specs/",
+        "retrain validate --format github  # annotations in a GitHub workflow",
     )
     validate.add_argument("paths", nargs="*", default=[DEFAULT_SPECS_DIR], help="files or dirs")
     validate.add_argument(
@@ -31,11 +32,11 @@ def register(subparsers: Any) -> None:
     )
     validate.set_defaults(handler=_validate)
 
-    schema = subparsers.add_parser(
+    schema = add_command(
+        subparsers,
         "schema",
-        help="print the JSON Schema of spec files (checked in as specs/schema.json)",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example:\n  retrain schema > specs/schema.json",
+        "print the JSON Schema of spec files (checked in as specs/schema.json)",
+        "retrain schema > specs/schema.json",
     )
     schema.set_defaults(handler=_schema)
 

@@ -1,0 +1,59 @@
+"""A local TFX run of one spec: select the training rows, start the pipeline environment,
+stream its progress, and return where the run wrote its evaluation summary.
+
+The CLI (`retrain run`) and the local run backend's child processes come through here; tests
+call it directly.
+"""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+from retrain.errors import PipelineError
+from retrain.localdata import materialize
+from retrain.pipeline_env import echo, repo_root, run_module
+from retrain.runs import RUNTIME_PARAMETERS, LocalLayout
+from retrain.spec import Spec
+
+
+def default_run_id(spec: Spec) -> str:
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return f"{spec.name}-manual-{stamp}"
+
+
+def run_local(spec: Spec, spec_path: Path, workdir: Path, values: dict[str, str]) -> Path:
+    """Run the pipeline; return the summary path. Progress lines stream to stdout."""
+    layout = LocalLayout(workdir=workdir.resolve(), spec=spec.name)
+    run_id = values.get("run_id") or default_run_id(spec)
+    input_csv = layout.root / "input" / run_id / f"{spec.name}.csv"
+    rows = materialize(spec, repo_root(), input_csv)
+    echo(
+        f"  input: {rows} rows selected by the training query (DuckDB over {spec.data.local.path})"
+    )
+    args = [
+        "--input-csv",
+        str(input_csv),
+        "--spec",
+        str(spec_path.resolve()),
+        "--workdir",
+        str(layout.workdir),
+        "--repo-root",
+        str(repo_root()),
+    ]
+    for name in RUNTIME_PARAMETERS:
+        value = run_id if name == "run_id" else values.get(name, "")
+        args += [f"--{name.replace('_', '-')}", value]
+    log = layout.root / "logs" / f"{run_id}.log"
+    lines = run_module("pipelines.run_local", args, log, on_line=_progress_line)
+    for line in lines:
+        if line.startswith("summary: "):
+            return Path(line.removeprefix("summary: "))
+    raise PipelineError(f"the run printed no summary path; see {log}")
+
+
+def _progress_line(line: str) -> None:
+    if line.startswith("progress: "):
+        echo("  " + line.removeprefix("progress: "))
+    elif line.startswith(("finished in", "summary: ")):
+        echo("  " + line)
