@@ -17,13 +17,14 @@ from retrain.completion import CompletionHandler
 from retrain.errors import BackendError, SummaryError, TransientError
 from retrain.gcs import GcsStorage
 from retrain.google_api import storage_client
-from retrain.report import InMemoryHistory, comment_marker
+from retrain.report import comment_marker
 from retrain.runs import RunOutcome
 from retrain.settings import Settings
 from retrain.summary import EvaluationSummary, SliceMetric, dump_summary, summary_path
 from retrain.wiring import build_completion
 from tests.fakes.github_client import REPO_ROOT, settings_for
 from tests.fakes.github_server import FakeGitHub
+from tests.fakes.history import InMemoryHistory
 from tests.fakes.summaries import load
 
 

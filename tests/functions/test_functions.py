@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from functions_framework import create_app
 
-from retrain.backends.recording import RecordingBackend
 from retrain.completion import CompletionHandler
 from retrain.errors import ConfigError
 from retrain.settings import Settings
 from retrain.wiring import build_service
+from tests.fakes.backend import RecordingBackend
 from tests.routing.helpers import RecordingSink, arrival, make_service, tick
 
 SOURCE = Path(__file__).parents[2] / "functions" / "main.py"

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from retrain.backends.local import PubSubPublisher
-from retrain.backends.recording import RecordingBackend
 from retrain.events.bigquery import table_data_change_entry
 from retrain.events.envelope import pubsub_body
 from retrain.localstack.stack import TOPICS, LocalStack
 from retrain.state.firestore import FirestoreStore
+from tests.fakes.backend import RecordingBackend
 from tests.routing.helpers import CHURN_TABLE, make_service
 from tests.routing.test_storm import storm
 

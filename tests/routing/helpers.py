@@ -6,7 +6,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from retrain.backends.recording import RecordingBackend
 from retrain.events.bigquery import table_data_change_entry
 from retrain.events.envelope import pubsub_body
 from retrain.routing.decision import MemoryLog
@@ -15,6 +14,7 @@ from retrain.routing.service import Service
 from retrain.runs import RunOutcome
 from retrain.state.base import StateStore
 from retrain.state.memory import MemoryStore
+from tests.fakes.backend import RecordingBackend
 
 SPECS = Path(__file__).parents[1] / "golden" / "events" / "specs"
 CHURN_TABLE = "acme-analytics.crm.customers"

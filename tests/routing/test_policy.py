@@ -9,12 +9,12 @@ from datetime import timedelta
 
 import pytest
 
-from retrain.backends.recording import RecordingBackend
 from retrain.errors import TransientError
 from retrain.events.envelope import pubsub_body
 from retrain.routing.decision import Decision, StdoutLog, log_record
 from retrain.routing.jobid import derive_job_id
 from retrain.routing.service import NONCE_ATTRIBUTE
+from tests.fakes.backend import RecordingBackend
 from tests.routing.helpers import T0, arrival, make_service
 
 

@@ -10,10 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
-from retrain.backends.recording import RecordingBackend
 from retrain.errors import TransientError
 from retrain.routing.decision import Decision
 from retrain.routing.service import Service
+from tests.fakes.backend import RecordingBackend
 from tests.routing.helpers import T0, arrival, make_service
 
 

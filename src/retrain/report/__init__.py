@@ -1,6 +1,6 @@
 """PR comments from comparisons: markdown rendering, escaping, the marker, metric history."""
 
-from retrain.report.history import HistoryPoint, InMemoryHistory, MetricHistory, point_from
+from retrain.report.history import HistoryPoint, MetricHistory, point_from
 from retrain.report.marker import comment_marker, has_marker
 from retrain.report.render import (
     Report,
@@ -13,7 +13,6 @@ from retrain.report.render import (
 
 __all__ = [
     "HistoryPoint",
-    "InMemoryHistory",
     "MetricHistory",
     "Report",
     "RunLinks",

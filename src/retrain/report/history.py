@@ -1,8 +1,8 @@
-"""Metric history across recent runs of a spec: the value, the port, and a fake.
+"""Metric history across recent runs of a spec: the value, the port, and how a point merges.
 
 The chart in a comment needs earlier runs' numbers. They are kept behind `MetricHistory` so
 the completion handler can store them wherever the run's files live (a local directory or
-a bucket) and tests can keep them in memory.
+a bucket) and tests can keep them in memory (`tests.fakes.history`).
 """
 
 from __future__ import annotations
@@ -65,14 +65,3 @@ def merged(
     others = [p for p in points if p.run_id != point.run_id]
     ordered = sorted([*others, point], key=lambda p: (p.finished_at, p.run_id))
     return ordered[-keep:]
-
-
-class InMemoryHistory:
-    def __init__(self) -> None:
-        self.points: dict[str, list[HistoryPoint]] = {}
-
-    def record(self, spec: str, point: HistoryPoint) -> None:
-        self.points[spec] = merged(self.points.get(spec, []), point)
-
-    def recent(self, spec: str, limit: int) -> list[HistoryPoint]:
-        return self.points.get(spec, [])[-limit:]

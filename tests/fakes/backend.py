@@ -1,5 +1,6 @@
 """A RunBackend that keeps jobs in memory and records every call: the test double of the port,
-with the one behaviour that matters (a job id exists at most once) and injectable outages."""
+with the one behaviour that matters (a job id exists at most once, as Vertex answers
+ALREADY_EXISTS for a second create with the same pipeline job id) and injectable outages."""
 
 from __future__ import annotations
 
