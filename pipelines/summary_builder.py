@@ -86,6 +86,8 @@ def build_summary(
     return EvaluationSummary(
         spec=spec.name,
         spec_version=spec.fingerprint(),
+        owner=spec.owner,
+        description=spec.description,
         task=spec.task,
         run=run,
         blessed=blessed,

@@ -73,6 +73,8 @@ class EvaluationSummary(_Contract):
     schema_version: Literal[1] = SCHEMA_VERSION
     spec: str
     spec_version: str = Field(description="Spec fingerprint the run was built from.")
+    owner: str = Field(default="", description="The spec's owner, e.g. @team/ml.")
+    description: str = Field(default="", description="The spec's description.")
     task: str
     run: RunInfo
     blessed: bool = Field(description="TFX Evaluator's verdict (ModelBlessing).")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from retrain.compare.model import Check, Comparison, MetricRow, Note, SliceKey
 from retrain.report.chart import history_section
-from retrain.report.escape import code, fenced
+from retrain.report.escape import code, fenced, redact
 from retrain.report.history import HistoryPoint
 from retrain.report.numbers import fmt, limit, signed
 from retrain.runs import RunOutcome
@@ -21,6 +21,7 @@ from retrain.summary import Anomaly, EvaluationSummary
 # GitHub refuses comments over 65,536 characters; stay well below.
 MAX_BODY = 60_000
 WORST_SLICES = 3
+MAX_ABOUT = 200  # characters of a spec's description or owner shown under the verdict
 ICON = {"pass": "✅", "fail": "❌", "no-baseline": "🆕"}
 
 
@@ -66,7 +67,7 @@ def render_comparison(report: Report) -> str:
 
 def _comparison(report: Report, full_slices: bool) -> str:
     c = report.comparison
-    parts = [p for p in (report.marker, _verdict_line(c)) if p]
+    parts = [p for p in (report.marker, _verdict_line(c), _about(report.summary)) if p]
     if not c.agrees_with_tfx:
         parts.append(_disagreement(c))
     parts.append(_metric_table(c))
@@ -111,6 +112,18 @@ def _verdict_line(c: Comparison) -> str:
     gated = sum(1 for r in c.overall if r.checks)
     what = "its gated metric" if gated == 1 else f"all {gated} gated metrics"
     return f"### ✅ Pass: {name} candidate meets {what}{headline}"
+
+
+def _about(summary: EvaluationSummary) -> str:
+    """Whose model this is and what it does, from the spec; both are author-written text."""
+    items = []
+    if summary.description:
+        text = summary.description
+        cut = text if len(text) <= MAX_ABOUT else text[: MAX_ABOUT - 1] + "…"
+        items.append(code(redact(cut)))
+    if summary.owner:
+        items.append(f"owner {code(summary.owner[:MAX_ABOUT])}")
+    return f"<sub>{code(summary.spec)}: {' · '.join(items)}</sub>" if items else ""
 
 
 def _failures(row: MetricRow) -> list[str]:
