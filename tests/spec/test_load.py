@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from retrain.cli.pipeline_cmds import resolve_spec
 from retrain.errors import SpecError
 from retrain.routing.index import load_index
 from retrain.spec import load_specs, spec_files, spec_paths
@@ -59,3 +60,12 @@ def test_each_file_is_parsed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(yaml.SafeLoader, "get_single_node", counting)
     load_specs([path], check_code=False)
     assert len(composed) == 1
+
+
+def test_run_finds_a_yml_spec_by_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "churn.yml").write_text((SPECS / "churn.yaml").read_text())
+    monkeypatch.setenv("RETRAIN_REPO_ROOT", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    spec, path = resolve_spec("churn")
+    assert (spec.name, path) == ("churn", tmp_path / "specs" / "churn.yml")

@@ -16,7 +16,7 @@ from retrain.errors import RetrainError
 from retrain.pipeline_env import echo, repo_root
 from retrain.pipeline_run import run_local
 from retrain.runs import RUNTIME_PARAMETERS
-from retrain.spec import Spec, load_spec, spec_paths
+from retrain.spec import Spec, load_spec, spec_files, spec_paths
 from retrain.summary import EvaluationSummary, read_summary
 
 DEFAULT_WORKDIR = "work"
@@ -72,7 +72,9 @@ def resolve_spec(reference: str) -> tuple[Spec, Path]:
     """A spec by path, or by name from the repository's specs/ directory."""
     path = Path(reference)
     if not path.exists() and re.fullmatch(r"[a-z0-9-]+", reference):
-        path = repo_root() / "specs" / f"{reference}.yaml"
+        specs = repo_root() / "specs"
+        named = [p for p in spec_files(specs) if p.stem == reference]
+        path = named[0] if named else specs / f"{reference}.yaml"
     if not path.exists():
         raise RetrainError(f"no spec {reference!r} (looked for {path})")
     return load_spec(path), path
