@@ -11,6 +11,7 @@ from retrain.cli.pipeline_cmds import resolve_spec
 from retrain.errors import SpecError
 from retrain.routing.index import load_index
 from retrain.spec import load_specs, spec_files, spec_paths
+from retrain.spec.load import parse_spec
 from tests.routing.helpers import SPECS
 
 
@@ -69,3 +70,10 @@ def test_run_finds_a_yml_spec_by_name(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.chdir(tmp_path)
     spec, path = resolve_spec("churn")
     assert (spec.name, path) == ("churn", tmp_path / "specs" / "churn.yml")
+
+
+def test_unprintable_characters_are_a_problem_on_line_one() -> None:
+    with pytest.raises(SpecError) as caught:
+        parse_spec("\x1f", "specs/x.yaml")
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.field) == (1, "") and "unacceptable character" in problem.message

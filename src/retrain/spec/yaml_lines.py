@@ -50,10 +50,13 @@ def _index_lines(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> None:
 
 def load_with_lines(text: str) -> tuple[Any, dict[Path_, int]]:
     """Parse one YAML document; return its data and a map from key path to line number."""
-    loader = _UniqueKeyLoader(text)
     try:
-        node = loader.get_single_node()
-        data = None if node is None else loader.construct_document(node)
+        loader = _UniqueKeyLoader(text)  # the reader already rejects unprintable characters
+        try:
+            node = loader.get_single_node()
+            data = None if node is None else loader.construct_document(node)
+        finally:
+            loader.dispose()
     except YamlProblem:
         raise
     except yaml.MarkedYAMLError as exc:
@@ -62,8 +65,6 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path_, int]]:
         raise YamlProblem(line, f"YAML syntax error: {exc.problem or exc}") from exc
     except yaml.YAMLError as exc:
         raise YamlProblem(1, f"YAML error: {exc}") from exc
-    finally:
-        loader.dispose()
     lines: dict[Path_, int] = {}
     if node is not None:
         _index_lines(node, (), lines)
