@@ -22,7 +22,7 @@ def _identity(tmp_path: Path, text: str) -> tuple[str, str, str]:
     (directory / "churn.yaml").write_text(text)
     (directory / "house-prices.yaml").write_text((SPECS / "house-prices.yaml").read_text())
     service, _, _, _ = make_service(index=load_index(directory))
-    (decision,) = service.data_arrival(arrival(600, "job-1"), "ce-1")
+    (decision,) = service.handle("data_arrival", arrival(600, "job-1"), "ce-1")
     assert decision.decision == "run"
     (spec,) = load_specs([directory / "churn.yaml"], check_code=False)
     return spec.fingerprint(), decision.job_id, input_hash(spec, PLACEHOLDER_OPTIONS, "code")
