@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from retrain import settings
 from retrain.cli.parsers import add_command
 from retrain.compile_plan import PLACEHOLDER_OPTIONS, CompileOptions, compile_specs
 from retrain.errors import RetrainError
@@ -51,17 +51,17 @@ def register(subparsers: Any) -> None:
     compile_.add_argument("--out", default=DEFAULT_OUT, help=f"output dir (default {DEFAULT_OUT})")
     compile_.add_argument(
         "--pipeline-root",
-        default=os.environ.get("RETRAIN_PIPELINE_ROOT", PLACEHOLDER_OPTIONS.pipeline_root),
+        default="",
         help="GCS root for run artefacts (env RETRAIN_PIPELINE_ROOT)",
     )
     compile_.add_argument(
         "--serving-root",
-        default=os.environ.get("RETRAIN_SERVING_ROOT", PLACEHOLDER_OPTIONS.serving_root),
+        default="",
         help="GCS root the Pusher writes blessed models to (env RETRAIN_SERVING_ROOT)",
     )
     compile_.add_argument(
         "--image",
-        default=os.environ.get("RETRAIN_PIPELINE_IMAGE", PLACEHOLDER_OPTIONS.image),
+        default="",
         help="container image with TFX and this repository (env RETRAIN_PIPELINE_IMAGE)",
     )
     compile_.add_argument("--force", action="store_true", help="compile even when unchanged")
@@ -120,8 +120,15 @@ def _run(args: argparse.Namespace) -> int:
 
 def _compile(args: argparse.Namespace) -> int:
     paths = spec_paths(args.specs)
+    configured = settings.current()
     options = CompileOptions(
-        pipeline_root=args.pipeline_root, serving_root=args.serving_root, image=args.image
+        pipeline_root=args.pipeline_root
+        or configured.pipeline_root
+        or PLACEHOLDER_OPTIONS.pipeline_root,
+        serving_root=args.serving_root
+        or configured.serving_root
+        or PLACEHOLDER_OPTIONS.serving_root,
+        image=args.image or configured.pipeline_image or PLACEHOLDER_OPTIONS.image,
     )
     started = time.monotonic()
     compiled, unchanged = compile_specs(paths, Path(args.out), options, args.force)
