@@ -17,7 +17,8 @@ from tfx.proto import example_gen_pb2
 
 from pipelines.components.summary import EvaluationSummaryWriter
 from pipelines.settings import ModuleSettings
-from retrain.metrics import METRICS
+from retrain.datacheck import kept_rows_filter
+from retrain.metrics import METRICS, tfma_metric
 from retrain.runs import RUNTIME_PARAMETERS
 from retrain.spec.model import Spec
 
@@ -43,6 +44,7 @@ class PipelineTarget:
     repo_root: Path = Path(".")
     metadata_path: str | None = None
     input_csv: str = ""  # local runs: the training query's result; default the spec's file
+    data_facts: str = ""  # local runs: rows read and dropped before ExampleGen (JSON)
     run_values: dict[str, str] = field(default_factory=dict)
     beam_args: tuple[str, ...] = LOCAL_BEAM_ARGS
     started_at: str = ""
@@ -76,7 +78,7 @@ def _split_config(spec: Spec) -> example_gen_pb2.Output:
 def _example_gen(spec: Spec, target: PipelineTarget) -> Any:
     if target.orchestrator == "vertex" and spec.data.source == "bigquery":
         return tfx.extensions.google_cloud_big_query.BigQueryExampleGen(
-            query=spec.training_query(), output_config=_split_config(spec)
+            query=selection_query(spec), output_config=_split_config(spec)
         )
     csv = Path(target.input_csv) if target.input_csv else target.repo_root / spec.data.local.path
     csv = csv.resolve()
@@ -89,47 +91,85 @@ def _example_gen(spec: Spec, target: PipelineTarget) -> Any:
     )
 
 
+def selection_query(spec: Spec) -> str:
+    """The training query without the rows a run drops (label missing, drop_row features),
+    as local runs select them with DuckDB."""
+    keep = " AND ".join(f"NOT ({condition})" for _, condition in kept_rows_filter(spec))
+    return f"SELECT * FROM ({spec.training_query()}) WHERE {keep}"
+
+
 def _bound(value: float | None) -> dict[str, float] | None:
     return None if value is None else {"value": value}
 
 
+def _threshold(spec: Spec, name: str) -> tfma.MetricThreshold | None:
+    m = next(m for m in spec.evaluation.metrics if m.name == name)
+    info = METRICS[name]
+    threshold = tfma.MetricThreshold()
+    if m.min is not None or m.max is not None:
+        threshold.value_threshold.CopyFrom(
+            tfma.GenericValueThreshold(lower_bound=_bound(m.min), upper_bound=_bound(m.max))
+        )
+    if m.max_regression is not None:
+        # The change threshold is on candidate - baseline; "-0" would forbid any loss.
+        allowed = m.max_regression if m.max_regression > 0 else 1e-9
+        direction = (
+            tfma.MetricDirection.HIGHER_IS_BETTER
+            if info.higher_is_better
+            else tfma.MetricDirection.LOWER_IS_BETTER
+        )
+        limit = -allowed if info.higher_is_better else allowed
+        threshold.change_threshold.CopyFrom(
+            tfma.GenericChangeThreshold(direction=direction, absolute={"value": limit})
+        )
+    gated = threshold.HasField("value_threshold") or threshold.HasField("change_threshold")
+    return threshold if gated else None
+
+
+def _metric_config(spec: Spec, name: str) -> tfma.MetricConfig:
+    threshold = _threshold(spec, name)
+    # Gate on the whole eval set only: a plain `threshold` applies to every slice, and one
+    # small slice's noise would then refuse a better model.
+    overall = tfma.PerSliceMetricThreshold(slicing_specs=[tfma.SlicingSpec()], threshold=threshold)
+    return tfma.MetricConfig(
+        class_name=tfma_metric(name, spec.task).class_name,
+        per_slice_thresholds=[overall] if threshold is not None else None,
+    )
+
+
+# Per-class figures of a multiclass model: reported, never gated.
+PER_CLASS_METRICS = ("Precision", "Recall", "F1Score")
+
+
+def _metrics_specs(spec: Spec) -> list[tfma.MetricsSpec]:
+    names = [m.name for m in spec.evaluation.metrics]
+    plain = [_metric_config(spec, n) for n in names if not tfma_metric(n, spec.task).macro]
+    plain.append(tfma.MetricConfig(class_name="ExampleCount"))
+    specs = [tfma.MetricsSpec(metrics=plain)]
+    if spec.task != "multiclass_classification":
+        return specs
+    class_ids = list(range(len(spec.classes or [])))
+    macro = [_metric_config(spec, n) for n in names if tfma_metric(n, spec.task).macro]
+    if macro:
+        specs.append(
+            tfma.MetricsSpec(
+                metrics=macro,
+                aggregate=tfma.AggregationOptions(
+                    macro_average=True, class_weights={i: 1.0 for i in class_ids}
+                ),
+            )
+        )
+    specs.append(
+        tfma.MetricsSpec(
+            metrics=[tfma.MetricConfig(class_name=c) for c in PER_CLASS_METRICS],
+            binarize=tfma.BinarizationOptions(class_ids={"values": class_ids}),
+        )
+    )
+    return specs
+
+
 def eval_config(spec: Spec) -> tfma.EvalConfig:
     """TFMA config from the spec: slices, metrics, value and change thresholds."""
-    metric_configs = []
-    for m in spec.evaluation.metrics:
-        info = METRICS[m.name]
-        threshold = tfma.MetricThreshold()
-        if m.min is not None or m.max is not None:
-            threshold.value_threshold.CopyFrom(
-                tfma.GenericValueThreshold(lower_bound=_bound(m.min), upper_bound=_bound(m.max))
-            )
-        if m.max_regression is not None:
-            # The change threshold is on candidate - baseline; "-0" would forbid any loss.
-            allowed = m.max_regression if m.max_regression > 0 else 1e-9
-            direction = (
-                tfma.MetricDirection.HIGHER_IS_BETTER
-                if info.higher_is_better
-                else tfma.MetricDirection.LOWER_IS_BETTER
-            )
-            limit = -allowed if info.higher_is_better else allowed
-            threshold.change_threshold.CopyFrom(
-                tfma.GenericChangeThreshold(direction=direction, absolute={"value": limit})
-            )
-        has_threshold = threshold.HasField("value_threshold") or threshold.HasField(
-            "change_threshold"
-        )
-        # Gate on the whole eval set only: a plain `threshold` applies to every slice, and one
-        # small slice's noise would then refuse a better model.
-        overall = tfma.PerSliceMetricThreshold(
-            slicing_specs=[tfma.SlicingSpec()], threshold=threshold
-        )
-        metric_configs.append(
-            tfma.MetricConfig(
-                class_name=info.tfma_class,
-                per_slice_thresholds=[overall] if has_threshold else None,
-            )
-        )
-    metric_configs.append(tfma.MetricConfig(class_name="ExampleCount"))
     slicing = [tfma.SlicingSpec()] + [
         tfma.SlicingSpec(feature_keys=list(cross)) for cross in spec.evaluation.slices
     ]
@@ -146,7 +186,7 @@ def eval_config(spec: Spec) -> tfma.EvalConfig:
             ),
         ],
         slicing_specs=slicing,
-        metrics_specs=[tfma.MetricsSpec(metrics=metric_configs)],
+        metrics_specs=_metrics_specs(spec),
     )
 
 
@@ -215,6 +255,7 @@ def create_pipeline(spec: Spec, target: PipelineTarget) -> tfx.dsl.Pipeline:
         pushed_model=pusher.outputs["pushed_model"],
         baseline_model=baseline.outputs["model"],
         spec_json=spec.model_dump_json(),
+        data_facts=target.data_facts,
         pipeline_root=target.pipeline_root,
         orchestrator=target.orchestrator,
         started_at=target.started_at,

@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from retrain.localdata import facts_path
 from retrain.runs import RUNTIME_PARAMETERS, LocalLayout
 from retrain.spec import load_spec
 from retrain.summary import summary_path
@@ -62,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     from pipelines.factory import PipelineTarget, create_pipeline
 
     values = {name: getattr(args, name) for name in RUNTIME_PARAMETERS}
+    facts = facts_path(Path(args.input_csv)) if args.input_csv else None
     target = PipelineTarget(
         orchestrator="local",
         pipeline_root=str(layout.pipeline_root),
@@ -70,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         metadata_path=str(layout.metadata_path),
         run_values=values,
         input_csv=args.input_csv,
+        data_facts=facts.read_text() if facts is not None and facts.exists() else "",
         started_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     )
     pipeline = create_pipeline(spec, target)

@@ -6,20 +6,28 @@ object instead of string lookups.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from retrain.spec.model import Spec
+from retrain.metrics import Task
+from retrain.spec.model import MissingPolicy, Spec
+
+# Names the transform adds beside the features; a spec identifier cannot make them collide
+# because they end in a double underscore suffix no user feature is expected to use.
+MISSING_SUFFIX = "__missing"
+MISSING_TOKEN = "__missing__"
 
 
 class ModuleSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    task: Literal["binary_classification", "regression"]
+    task: Task
     label: str
     numeric: list[str]
     categorical: list[str]
+    missing: dict[str, MissingPolicy] = {}
+    classes: list[str] = []
     transform: bool
     hyperparameters: dict[str, float | int | str | bool]
 
@@ -30,6 +38,8 @@ class ModuleSettings(BaseModel):
             label=spec.label,
             numeric=[f.name for f in spec.features if f.type == "numeric"],
             categorical=[f.name for f in spec.features if f.type == "categorical"],
+            missing={f.name: f.missing_policy for f in spec.features},
+            classes=list(spec.classes or []),
             transform=spec.transform,
             hyperparameters=dict(spec.trainer.hyperparameters),
         )
@@ -40,8 +50,20 @@ class ModuleSettings(BaseModel):
             raise ValueError("custom_config lacks the 'retrain' settings the pipeline passes")
         return cls.model_validate(custom_config["retrain"])
 
-    def hyperparameter(self, name: str, default: float) -> float:
-        value = self.hyperparameters.get(name, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"hyperparameter {name!r} must be a number, got {value!r}")
-        return float(value)
+    def hyperparameter(self, name: str, declared: dict[str, dict[str, Any]]) -> Any:
+        """The spec's value for a declared hyperparameter, else its declared default.
+
+        `retrain validate` has checked names and types; a spec that skipped validation still
+        fails here, before any training, rather than training on a silent default.
+        """
+        from retrain.spec.hyperparams import value_problem
+
+        rule = declared[name]
+        value = self.hyperparameters.get(name, rule["default"])
+        problem = value_problem(name, value, rule)
+        if problem:
+            raise ValueError(f"trainer.hyperparameters: {problem}")
+        unknown = sorted(set(self.hyperparameters) - set(declared))
+        if unknown:
+            raise ValueError(f"trainer.hyperparameters: unknown {', '.join(unknown)}")
+        return value

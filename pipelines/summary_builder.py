@@ -10,10 +10,12 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from retrain.metrics import TFMA_NAMES
+from retrain.metrics import Task, spec_metric_for
 from retrain.spec.model import Spec
 from retrain.summary import (
     Anomaly,
+    ClassMetric,
+    DataFacts,
     EvaluationSummary,
     ModelRef,
     RunInfo,
@@ -21,7 +23,8 @@ from retrain.summary import (
     thresholds_from_spec,
 )
 
-_BY_TFMA_NAME = {tfma: name for name, tfma in TFMA_NAMES.items()}
+# TFMA's per-class key names, as the summary reports them.
+PER_CLASS_NAMES = {"precision": "precision", "recall": "recall", "f1_score": "f1"}
 CANDIDATE = "candidate"
 BASELINE = "baseline"
 
@@ -35,23 +38,27 @@ class MetricValue:
     model_name: str
     is_diff: bool
     value: float
+    class_id: int | None = None  # a binarized per-class value
+    macro: bool = False  # a macro average over the classes
 
 
 def _number(value: float) -> float:
     return value if math.isfinite(value) else float("nan")
 
 
-def slice_metrics(values: Iterable[MetricValue], wanted: Sequence[str]) -> list[SliceMetric]:
+def slice_metrics(
+    values: Iterable[MetricValue], wanted: Sequence[str], task: Task = "binary_classification"
+) -> list[SliceMetric]:
     """Candidate and baseline side by side, per slice, for the spec's metrics only."""
     table: dict[tuple[tuple[tuple[str, str], ...], str], dict[str, float]] = {}
     counts: dict[tuple[tuple[str, str], ...], int] = {}
     for v in values:
-        if v.is_diff:
+        if v.is_diff or v.class_id is not None:
             continue
         if v.name == "example_count" and v.model_name in ("", CANDIDATE):
             counts[v.slice] = int(v.value)
             continue
-        metric = _BY_TFMA_NAME.get(v.name)
+        metric = spec_metric_for(v.name, v.macro, task)
         if metric is None or metric not in wanted:
             continue
         side = BASELINE if v.model_name == BASELINE else CANDIDATE
@@ -71,6 +78,29 @@ def slice_metrics(values: Iterable[MetricValue], wanted: Sequence[str]) -> list[
     )
 
 
+def per_class(values: Iterable[MetricValue], classes: Sequence[str]) -> list[ClassMetric]:
+    """Per-class precision, recall and F1 on the whole eval set, in the spec's class order."""
+    table: dict[tuple[int, str], dict[str, float]] = {}
+    for v in values:
+        name = PER_CLASS_NAMES.get(v.name)
+        if v.is_diff or v.slice or v.macro or v.class_id is None or name is None:
+            continue
+        if not 0 <= v.class_id < len(classes):
+            continue
+        side = BASELINE if v.model_name == BASELINE else CANDIDATE
+        table.setdefault((v.class_id, name), {})[side] = _number(v.value)
+    order = list(PER_CLASS_NAMES.values())
+    return [
+        ClassMetric(
+            class_name=classes[class_id],
+            metric=name,
+            candidate=sides.get(CANDIDATE),
+            baseline=sides.get(BASELINE),
+        )
+        for (class_id, name), sides in sorted(table.items(), key=lambda i: (i[0][0], order.index(i[0][1])))
+    ]
+
+
 def build_summary(
     spec: Spec,
     run: RunInfo,
@@ -81,8 +111,10 @@ def build_summary(
     baseline: ModelRef | None,
     anomalies: list[Anomaly],
     example_counts: dict[str, int],
+    data: DataFacts | None = None,
 ) -> EvaluationSummary:
     wanted = [m.name for m in spec.evaluation.metrics]
+    values = list(values)
     return EvaluationSummary(
         spec=spec.name,
         spec_version=spec.fingerprint(),
@@ -94,8 +126,10 @@ def build_summary(
         validation_failures=validation_failures,
         candidate=candidate,
         baseline=baseline,
-        metrics=slice_metrics(values, wanted),
+        metrics=slice_metrics(values, wanted, spec.task),
         thresholds=thresholds_from_spec(spec),
         anomalies=anomalies,
         example_counts=example_counts,
+        data=data,
+        per_class=per_class(values, spec.classes or []),
     )

@@ -13,11 +13,12 @@ from retrain.spec import Spec
 from retrain.spec.load import parse_spec
 from tests.spec.test_validate import VALID
 
+# Thirty copies of three rows: a run refuses fewer rows than its train/eval split needs.
 ROWS = [
     {"age": "31", "country": "DE", "churned": "1", "unused": "x"},
     {"age": "45", "country": "FR", "churned": "0", "unused": "y"},
     {"age": "52", "country": "DE", "churned": "0", "unused": "z"},
-]
+] * 30
 
 
 def spec_with(query: str | None, tmp_path: Path) -> Spec:
@@ -39,7 +40,7 @@ def read(path: Path) -> list[dict[str, str]]:
 def test_default_query_selects_features_and_label(tmp_path: Path) -> None:
     spec = spec_with(None, tmp_path)
     out = tmp_path / "out" / "toy.csv"
-    assert materialize(spec, tmp_path, out) == 3
+    assert materialize(spec, tmp_path, out) == 90
     assert read(out)[0] == {"age": "31", "country": "DE", "churned": "1"}
 
 
@@ -49,8 +50,8 @@ def test_where_clause_and_backticked_table_are_honoured(tmp_path: Path) -> None:
     )
     spec = spec_with(query, tmp_path)
     out = tmp_path / "out.csv"
-    assert materialize(spec, tmp_path, out) == 2
-    assert [row["age"] for row in read(out)] == ["31", "52"]
+    assert materialize(spec, tmp_path, out) == 60
+    assert [row["age"] for row in read(out)] == ["31", "52"] * 30
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from tfx.types import artifact, artifact_utils, standard_artifacts
 
 from pipelines.summary_builder import MetricValue, build_summary
 from retrain.spec.model import Spec
-from retrain.summary import Anomaly, ModelRef, RunInfo, dump_summary, summary_path
+from retrain.summary import Anomaly, DataFacts, ModelRef, RunInfo, dump_summary, summary_path
 
 Parameter = tfx.dsl.components.Parameter
 InputArtifact = tfx.dsl.components.InputArtifact
@@ -53,6 +53,10 @@ def _metric_values(evaluation_uri: str) -> list[MetricValue]:
                     model_name=item.key.model_name,
                     is_diff=item.key.is_diff,
                     value=item.value.double_value.value,
+                    class_id=item.key.sub_key.class_id.value
+                    if item.key.sub_key.HasField("class_id")
+                    else None,
+                    macro=item.key.aggregation_type.macro_average,
                 )
             )
     return values
@@ -103,6 +107,36 @@ def _example_counts(statistics: artifact.Artifact) -> dict[str, int]:
     return counts
 
 
+def _missing_values(statistics: artifact.Artifact, features: list[str]) -> dict[str, int]:
+    """Missing values per feature, summed over the splits TFDV described."""
+    missing: dict[str, int] = {}
+    for split in artifact_utils.decode_split_names(statistics.split_names):
+        path = os.path.join(artifact_utils.get_split_uri([statistics], split), "FeatureStats.pb")
+        if not tf.io.gfile.exists(path):
+            continue
+        stats = statistics_pb2.DatasetFeatureStatisticsList()
+        stats.ParseFromString(tf.io.gfile.GFile(path, "rb").read())
+        for dataset in stats.datasets:
+            for feature in dataset.features:
+                name = ".".join(feature.path.step)
+                kind = feature.WhichOneof("stats")
+                if name not in features or kind not in ("num_stats", "string_stats"):
+                    continue
+                common = getattr(feature, kind).common_stats
+                # A feature absent from every row of a split has no stats entry at all.
+                missing[name] = missing.get(name, 0) + int(common.num_missing)
+    return {name: n for name, n in sorted(missing.items()) if n}
+
+
+def _data_facts(data_facts: str, statistics: artifact.Artifact, spec: Spec) -> DataFacts:
+    given = json.loads(data_facts) if data_facts else {}
+    return DataFacts(
+        rows_read=given.get("rows_read"),
+        rows_dropped=given.get("rows_dropped", {}),
+        missing=_missing_values(statistics, spec.feature_names),
+    )
+
+
 def _write(path: str, text: str) -> None:
     """Write then rename, so a reader never sees half a summary."""
     tf.io.gfile.makedirs(os.path.dirname(path))
@@ -122,6 +156,7 @@ def EvaluationSummaryWriter(
     pushed_model: InputArtifact[standard_artifacts.PushedModel],
     summary: OutputArtifact[EvaluationSummaryFile],
     spec_json: Parameter[str],
+    data_facts: Parameter[str],
     pipeline_root: Parameter[str],
     orchestrator: Parameter[str],
     run_id: Parameter[str],
@@ -162,6 +197,7 @@ def EvaluationSummaryWriter(
         baseline=ModelRef(uri=baseline_model.uri) if baseline_model is not None else None,
         anomalies=_anomalies(anomalies),
         example_counts=_example_counts(statistics),
+        data=_data_facts(data_facts, statistics, spec),
     )
     text = dump_summary(result)
     _write(os.path.join(summary.uri, "evaluation_summary.json"), text)

@@ -17,7 +17,9 @@ from retrain.errors import SummaryError
 from retrain.metrics import METRICS
 from retrain.spec.model import Spec
 
-SCHEMA_VERSION: Literal[1] = 1
+SCHEMA_VERSION: Literal[2] = 2
+# Version 1 lacks `data` and `per_class`; it reads as version 2 with both empty.
+READABLE_VERSIONS = (1, 2)
 SUMMARY_FILENAME = "evaluation_summary.json"
 
 
@@ -64,13 +66,38 @@ class Anomaly(_Contract):
     description: str = ""
 
 
+class ClassMetric(_Contract):
+    """A multiclass model's figure for one class on the whole eval set: reported, not gated."""
+
+    class_name: str = Field(description="One of the spec's classes.")
+    metric: str = Field(description="precision, recall or f1.")
+    candidate: float | None = None
+    baseline: float | None = None
+
+
+class DataFacts(_Contract):
+    """What the run read and what it did with missing values."""
+
+    rows_read: int | None = Field(
+        default=None, description="Rows the training query selected; None when not counted."
+    )
+    rows_dropped: dict[str, int] = Field(
+        default_factory=dict, description="Rows left out before training, by reason."
+    )
+    missing: dict[str, int] = Field(
+        default_factory=dict,
+        description="Missing values per feature in the rows trained and evaluated on "
+        "(imputed or bucketed by the trainer); features with none are left out.",
+    )
+
+
 class ModelRef(_Contract):
     uri: str
     pushed_uri: str = ""
 
 
 class EvaluationSummary(_Contract):
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1, 2] = SCHEMA_VERSION
     spec: str
     spec_version: str = Field(description="Spec fingerprint the run was built from.")
     owner: str = Field(default="", description="The spec's owner, e.g. @team/ml.")
@@ -88,6 +115,10 @@ class EvaluationSummary(_Contract):
     anomalies: list[Anomaly] = Field(default_factory=list)
     example_counts: dict[str, int] = Field(
         default_factory=dict, description="Rows per split, e.g. {'train': 3200, 'eval': 800}."
+    )
+    data: DataFacts | None = Field(default=None, description="Version 2: rows and missing values.")
+    per_class: list[ClassMetric] = Field(
+        default_factory=list, description="Version 2, multiclass only: figures per class."
     )
 
     def overall(self, metric: str) -> SliceMetric | None:
@@ -122,10 +153,10 @@ def parse_summary(text: str | bytes, source: str) -> EvaluationSummary:
     if not isinstance(raw, dict):
         raise SummaryError(f"{source}: expected a JSON object")
     version = raw.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if version not in READABLE_VERSIONS:
         raise SummaryError(
             f"{source}: schema_version {version!r} is not supported "
-            f"(this reader knows {SCHEMA_VERSION})"
+            f"(this reader knows {', '.join(map(str, READABLE_VERSIONS))})"
         )
     try:
         return EvaluationSummary.model_validate(raw)

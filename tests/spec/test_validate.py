@@ -84,8 +84,8 @@ BROKEN = [
         [
             "toy.yaml:1: owner: required field is missing",
             "toy.yaml:2: ownr: unknown field; did you mean 'owner'? (allowed: name, owner, "
-            "description, task, data, features, label, transform, trainer, evaluation, triggers, "
-            "resources, promotion)",
+            "description, task, data, features, label, classes, transform, trainer, evaluation, "
+            "triggers, resources, promotion)",
         ],
         id="misspelt-key",
     ),

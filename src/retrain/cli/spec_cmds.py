@@ -8,7 +8,9 @@ import sys
 from typing import Any
 
 from retrain.cli.parsers import add_command
-from retrain.errors import Problem, SpecError
+from retrain.errors import PipelineError, Problem, SpecError
+from retrain.localdata import check
+from retrain.pipeline_env import repo_root
 from retrain.spec import json_schema, load_specs, spec_paths
 
 DEFAULT_SPECS_DIR = "specs"
@@ -29,6 +31,12 @@ def register(subparsers: Any) -> None:
         choices=["text", "github"],
         default="text",
         help="github: problems as workflow annotations (::error file=F,line=L::...)",
+    )
+    validate.add_argument(
+        "--data",
+        action="store_true",
+        help="also check each spec's local table (data.local.path) through its query: "
+        "columns, types, label values, row counts",
     )
     validate.set_defaults(handler=_validate)
 
@@ -54,9 +62,18 @@ def _validate(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(github_annotation(problem))
         return 1
+    failed = False
     for spec in specs:
+        if args.data:
+            try:
+                profile = check(spec, repo_root())
+            except PipelineError as exc:
+                print(exc, file=sys.stderr)
+                failed = True
+                continue
+            print(f"ok  {spec.name:<24} data: {profile.rows} usable of {profile.rows_read} rows")
         print(f"ok  {spec.name:<24} {spec.task:<22} version {spec.fingerprint()}")
-    return 0
+    return 1 if failed else 0
 
 
 def _escape(text: str, prop: bool = False) -> str:

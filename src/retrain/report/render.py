@@ -16,7 +16,7 @@ from retrain.report.escape import code, fenced, redact
 from retrain.report.history import HistoryPoint
 from retrain.report.numbers import fmt, limit, signed
 from retrain.runs import RunOutcome
-from retrain.summary import Anomaly, EvaluationSummary
+from retrain.summary import Anomaly, DataFacts, EvaluationSummary
 
 # GitHub refuses comments over 65,536 characters; stay well below.
 MAX_BODY = 60_000
@@ -77,6 +77,8 @@ def _comparison(report: Report, full_slices: bool) -> str:
         details.append(_fold(f"All slices ({len(c.slices)} rows)", _slice_table(c.slices)))
     elif c.slices:
         details.append(f"{len(c.slices)} slice rows were left out to fit; see the summary.")
+    if report.summary.per_class:
+        details.append(_fold("Per-class figures", _class_table(report.summary)))
     if c.validation_failures:
         details.append(_fold("TFX validation failures", fenced("\n".join(c.validation_failures))))
     chart = history_section(_chart_metrics(c), report.history)
@@ -262,6 +264,30 @@ def _worst_slices(c: Comparison) -> str:
     return "\n".join([title, "", *_SLICE_HEADER, *_slice_rows(worst)])
 
 
+def _class_table(summary: EvaluationSummary) -> str:
+    lines = [
+        "| Class | Metric | Baseline | Candidate |",
+        "|---|---|---:|---:|",
+    ]
+    for row in summary.per_class:
+        lines.append(
+            f"| {code(row.class_name, True)} | {code(row.metric, True)} | "
+            f"{fmt(row.baseline)} | {fmt(row.candidate)} |"
+        )
+    return "\n".join(lines)
+
+
+def _facts_line(facts: DataFacts) -> str:
+    parts = []
+    if facts.rows_read is not None:
+        parts.append(f"{facts.rows_read:,} rows read")
+    parts += [f"{n:,} dropped ({code(why)})" for why, n in facts.rows_dropped.items()]
+    if facts.missing:
+        missing = ", ".join(f"{code(name)} {n:,}" for name, n in facts.missing.items())
+        parts.append(f"missing values filled in: {missing}")
+    return " · ".join(parts)
+
+
 def _anomaly_line(a: Anomaly) -> str:
     return f"- {code(a.feature)}: {code(a.kind)} ({code(a.severity)})"
 
@@ -270,8 +296,10 @@ def _data_notes(summary: EvaluationSummary) -> str:
     lines = []
     counts = " · ".join(f"{n:,} {code(split)}" for split, n in summary.example_counts.items())
     window = f" · window {code(summary.run.data_window)}" if summary.run.data_window else ""
-    if counts or window:
-        lines.append(f"**Data:** {counts or 'row counts not reported'}{window}")
+    facts = _facts_line(summary.data) if summary.data is not None else ""
+    facts = f" · {facts}" if facts else ""
+    if counts or window or facts:
+        lines.append(f"**Data:** {counts or 'row counts not reported'}{window}{facts}")
     if summary.anomalies:
         n = len(summary.anomalies)
         lines.append(f"**⚠️ {n} data {'anomaly' if n == 1 else 'anomalies'}** found by TFDV:")

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from retrain.errors import Problem, SpecError
+from retrain.spec import hyperparams
 from retrain.spec.model import FieldProblem, Spec
 from retrain.spec.yaml_lines import YamlProblem, line_of, load_with_lines
 
@@ -159,7 +160,30 @@ def _code_checks(spec: Spec, path: Path, lines: _Lines) -> list[Problem]:
                 f"trainer module {spec.trainer.module!r} cannot be found",
             )
         )
+    problems += _hyperparameter_problems(spec, file, lines)
     return problems
+
+
+def _hyperparameter_problems(
+    spec: Spec, file: str, lines: dict[tuple[str | int, ...], int]
+) -> list[Problem]:
+    try:
+        declared = hyperparams.declared_for(spec.trainer.module)
+    except hyperparams.DeclarationError as exc:
+        line = line_of(lines, ("trainer", "module"))
+        return [Problem(file, line, "trainer.module", str(exc))]
+    if declared is None:
+        return []
+    given = spec.trainer.hyperparameters
+    return [
+        Problem(
+            file,
+            line_of(lines, ("trainer", "hyperparameters", name)),
+            f"trainer.hyperparameters.{name}",
+            message,
+        )
+        for name, message in hyperparams.problems(spec.trainer.module, given, declared)
+    ]
 
 
 def load_specs(paths: Iterable[str | Path], check_code: bool = True) -> list[Spec]:

@@ -74,9 +74,39 @@ class DataConfig(_Strict):
     local: LocalData
 
 
+MissingPolicy = Literal["mean", "zero", "bucket", "drop_row"]
+# What a missing value becomes when the spec does not say: numbers take the training mean
+# (plus a missing indicator), categories their own bucket.
+DEFAULT_MISSING: dict[str, MissingPolicy] = {"numeric": "mean", "categorical": "bucket"}
+_MISSING_FOR: dict[str, tuple[MissingPolicy, ...]] = {
+    "numeric": ("mean", "zero", "drop_row"),
+    "categorical": ("bucket", "drop_row"),
+}
+
+
 class Feature(_Strict):
     name: Identifier
     type: Literal["numeric", "categorical"]
+    missing: MissingPolicy | None = Field(
+        default=None,
+        description="Missing values: numeric mean (default) | zero | drop_row; "
+        "categorical bucket (default) | drop_row.",
+    )
+
+    @model_validator(mode="after")
+    def _missing_fits_type(self) -> Feature:
+        allowed = _MISSING_FOR[self.type]
+        if self.missing is not None and self.missing not in allowed:
+            raise FieldProblem(
+                ("missing",),
+                f"missing: {self.missing} does not apply to a {self.type} feature "
+                f"(allowed: {', '.join(allowed)})",
+            )
+        return self
+
+    @property
+    def missing_policy(self) -> MissingPolicy:
+        return self.missing or DEFAULT_MISSING[self.type]
 
 
 class TrainerConfig(_Strict):
@@ -91,7 +121,18 @@ class TrainerConfig(_Strict):
 class MetricThreshold(_Strict):
     """Absolute bounds on the candidate, and the largest allowed loss against the baseline."""
 
-    name: Literal["auc", "accuracy", "precision", "recall", "rmse", "mae", "mse"]
+    name: Literal[
+        "auc",
+        "accuracy",
+        "precision",
+        "recall",
+        "macro_precision",
+        "macro_recall",
+        "macro_f1",
+        "rmse",
+        "mae",
+        "mse",
+    ]
     min: float | None = None
     max: float | None = None
     max_regression: float | None = Field(
@@ -180,6 +221,13 @@ class Spec(_Strict):
     data: DataConfig
     features: list[Feature] = Field(min_length=1)
     label: Identifier
+    classes: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
+        default=None,
+        min_length=2,
+        max_length=1000,
+        description="multiclass_classification: the label's values in a fixed order (integer "
+        "labels: 0, 1, ... as strings); the model's outputs and per-class figures follow it.",
+    )
     transform: bool = Field(
         default=False, description="Run TFX Transform (z-score numbers, vocabularies)."
     )
@@ -197,6 +245,7 @@ class Spec(_Strict):
                 raise FieldProblem(("features", index, "name"), f"feature {name!r} is listed twice")
         if self.label in names:
             raise FieldProblem(("label",), f"label {self.label!r} is also listed as a feature")
+        self._check_classes()
         for i, cross in enumerate(self.evaluation.slices):
             for j, column in enumerate(cross):
                 if column not in names:
@@ -217,6 +266,19 @@ class Spec(_Strict):
                 )
             seen.append(metric.name)
         return self
+
+    def _check_classes(self) -> None:
+        if self.task == "multiclass_classification" and not self.classes:
+            raise FieldProblem(
+                ("classes",),
+                "multiclass_classification needs classes: the label's values, e.g. "
+                "[setosa, versicolor, virginica]",
+            )
+        if self.task != "multiclass_classification" and self.classes is not None:
+            raise FieldProblem(("classes",), f"classes apply to multiclass only, not {self.task}")
+        for index, value in enumerate(self.classes or []):
+            if value in (self.classes or [])[:index]:
+                raise FieldProblem(("classes", index), f"class {value!r} is listed twice")
 
     @property
     def feature_names(self) -> list[str]:
