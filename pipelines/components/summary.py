@@ -123,8 +123,10 @@ def _missing_values(statistics: artifact.Artifact, features: list[str]) -> dict[
                 if name not in features or kind not in ("num_stats", "string_stats"):
                     continue
                 common = getattr(feature, kind).common_stats
-                # A feature absent from every row of a split has no stats entry at all.
-                missing[name] = missing.get(name, 0) + int(common.num_missing)
+                # TFDV counts rows that have the feature; an absent CSV cell is not in
+                # num_missing (that counts explicit empty lists), so derive it.
+                absent = dataset.num_examples - common.num_non_missing
+                missing[name] = missing.get(name, 0) + int(absent)
     return {name: n for name, n in sorted(missing.items()) if n}
 
 

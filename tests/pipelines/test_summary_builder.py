@@ -61,3 +61,53 @@ def test_summary_round_trips_through_json_with_nan() -> None:
     assert [t.metric for t in again.thresholds] == ["auc", "accuracy"]
     overall = again.overall("auc")
     assert overall is not None and overall.candidate is not None and math.isnan(overall.candidate)
+
+
+def multiclass_value(
+    name: str, model: str, v: float, class_id: int | None = None, macro: bool = False
+) -> MetricValue:
+    return MetricValue(OVERALL, name, model, False, v, class_id=class_id, macro=macro)
+
+
+def test_multiclass_keys_map_to_spec_metrics_and_per_class_figures() -> None:
+    spec = load_spec(REPO / "examples" / "specs" / "penguins-species.yaml")
+    run = RunInfo(
+        run_id="r1", orchestrator="local", trigger="manual", pipeline_root="/p", finished_at="t"
+    )
+    values = [
+        multiclass_value("sparse_categorical_accuracy", "candidate", 0.97),
+        multiclass_value("f1_score", "candidate", 0.95, macro=True),
+        multiclass_value("recall", "candidate", 0.94, macro=True),
+        multiclass_value("f1_score", "baseline", 0.93, macro=True),
+        # Per-class values feed `per_class`, never the gated rows.
+        multiclass_value("f1_score", "candidate", 0.99, class_id=0),
+        multiclass_value("precision", "candidate", 0.98, class_id=0),
+        multiclass_value("f1_score", "candidate", 0.80, class_id=1),
+        multiclass_value("f1_score", "baseline", 0.75, class_id=1),
+        multiclass_value("f1_score", "candidate", 0.5, class_id=7),  # not a spec class
+        multiclass_value("precision", "candidate", 0.1),  # binary precision: not asked for
+    ]
+    summary = build_summary(
+        spec,
+        run,
+        values,
+        blessed=True,
+        validation_failures=[],
+        candidate=ModelRef(uri="/m/1"),
+        baseline=None,
+        anomalies=[],
+        example_counts={"train": 240, "eval": 104},
+    )
+    assert [(m.metric, m.candidate, m.baseline) for m in summary.metrics] == [
+        ("accuracy", 0.97, None),
+        ("macro_f1", 0.95, 0.93),
+        ("macro_recall", 0.94, None),
+    ]
+    assert [(c.class_name, c.metric, c.candidate, c.baseline) for c in summary.per_class] == [
+        ("Adelie", "precision", 0.98, None),
+        ("Adelie", "f1", 0.99, None),
+        ("Chinstrap", "f1", 0.80, 0.75),
+    ]
+    again = parse_summary(dump_summary(summary), "test")
+    assert again.schema_version == 2
+    assert again.per_class == summary.per_class

@@ -62,6 +62,7 @@ CASES = {
     "nan": ("churn_nan", CONSOLE, {"auc": [0.8331, 0.8412]}),
     "disagree_blessed_but_fails": ("churn_disagree", CONSOLE, {"auc": [0.8412, 0.8150]}),
     "regression_task": ("house_prices_pass", CONSOLE, {"rmse": [66.0, 63.9, 61.25]}),
+    "multiclass": ("penguins_multiclass", CONSOLE, {"macro_f1": [0.9501, 0.9612]}),
     "hostile_names": ("hostile", "javascript:alert(1)", {"auc": [0.79, 0.80]}),
 }
 

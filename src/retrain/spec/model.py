@@ -287,7 +287,15 @@ class Spec(_Strict):
     def identity(self) -> dict[str, Any]:
         """The fields that can change a run's result or what triggers it (all but
         `NOT_IDENTITY`): what the version and the compile hash are computed from."""
-        return self.model_dump(mode="json", exclude=NOT_IDENTITY)
+        data = self.model_dump(mode="json", exclude=NOT_IDENTITY)
+        # Fields added after specs were in use count only when set, so an unchanged spec
+        # keeps its version (and its job ids and compiled templates).
+        if data["classes"] is None:
+            del data["classes"]
+        for feature in data["features"]:
+            if feature["missing"] is None:
+                del feature["missing"]
+        return data
 
     def fingerprint(self) -> str:
         """Short hash of `identity()`: the spec's version in job ids, summaries and manifests."""
