@@ -35,6 +35,7 @@ def benches(quick: bool) -> list[tuple[str, list[str]]]:
         ("compile", ["bench/compile_cost.py", "--specs", "20"]),
         ("redelivery storm", ["bench/storm.py", "--messages", "500", "--deliveries", "10000"]),
         ("fuzzing", ["bench/fuzz.py", "--examples", "10000"]),
+        ("model quality", ["bench/model_quality.py"]),
     ]
 
 

@@ -97,7 +97,9 @@ def per_class(values: Iterable[MetricValue], classes: Sequence[str]) -> list[Cla
             candidate=sides.get(CANDIDATE),
             baseline=sides.get(BASELINE),
         )
-        for (class_id, name), sides in sorted(table.items(), key=lambda i: (i[0][0], order.index(i[0][1])))
+        for (class_id, name), sides in sorted(
+            table.items(), key=lambda i: (i[0][0], order.index(i[0][1]))
+        )
     ]
 
 

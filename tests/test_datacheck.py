@@ -140,10 +140,11 @@ def test_binary_label_that_is_not_zero_or_one(tmp_path: Path) -> None:
     assert "CASE WHEN churned = 'yes' THEN 1 ELSE 0 END AS churned" in message
 
 
-MULTICLASS = VALID.replace("data/toy.csv", "toy.csv").replace(
-    "task: binary_classification", "task: multiclass_classification"
-).replace("label: churned\n", "label: churned\nclasses: [low, mid, high]\n").replace(
-    "{name: auc, min: 0.7, max_regression: 0.01}", "{name: accuracy, min: 0.5}"
+MULTICLASS = (
+    VALID.replace("data/toy.csv", "toy.csv")
+    .replace("task: binary_classification", "task: multiclass_classification")
+    .replace("label: churned\n", "label: churned\nclasses: [low, mid, high]\n")
+    .replace("{name: auc, min: 0.7, max_regression: 0.01}", "{name: accuracy, min: 0.5}")
 )
 
 

@@ -22,7 +22,10 @@ def test_summary_path_is_computable_from_root_and_run_id() -> None:
     [
         ("{not json", "not JSON"),
         ("[1, 2]", "expected a JSON object"),
-        (json.dumps({"schema_version": 9}), "schema_version 9 is not supported (this reader knows 1, 2)"),
+        (
+            json.dumps({"schema_version": 9}),
+            "schema_version 9 is not supported (this reader knows 1, 2)",
+        ),
         (json.dumps({"schema_version": 1, "spec": "x"}), ": spec_version: Field required"),
     ],
 )
@@ -61,5 +64,5 @@ def test_version_2_data_facts_read(tmp_path: Path) -> None:
     assert summary.data.rows_dropped == {"label sex missing": 11}
     raw["data"]["rows_read"] = "many"
     path.write_text(json.dumps(raw))
-    with pytest.raises(SummaryError, match="data.rows_read"):
+    with pytest.raises(SummaryError, match=r"data\.rows_read"):
         read_summary(path)

@@ -43,14 +43,10 @@ class _Features:
         self.settings = settings
         self.transformed = transformed
         if transformed:
-            self.indicators = [
-                n for n in settings.numeric if n + MISSING_SUFFIX in feature_spec
-            ]
+            self.indicators = [n for n in settings.numeric if n + MISSING_SUFFIX in feature_spec]
         else:
             self.indicators = [
-                n
-                for n in settings.numeric
-                if isinstance(feature_spec.get(n), tf.io.VarLenFeature)
+                n for n in settings.numeric if isinstance(feature_spec.get(n), tf.io.VarLenFeature)
             ]
         self.fills: dict[str, float] = {}
 

@@ -50,9 +50,7 @@ METRICS: dict[str, MetricInfo] = {
         MetricInfo(
             "macro_recall", "Recall", True, ("multiclass_classification",), (0.0, 1.0), True
         ),
-        MetricInfo(
-            "macro_f1", "F1Score", True, ("multiclass_classification",), (0.0, 1.0), True
-        ),
+        MetricInfo("macro_f1", "F1Score", True, ("multiclass_classification",), (0.0, 1.0), True),
         MetricInfo("rmse", "RootMeanSquaredError", False, ("regression",), (0.0, None)),
         MetricInfo("mae", "MeanAbsoluteError", False, ("regression",), (0.0, None)),
         MetricInfo("mse", "MeanSquaredError", False, ("regression",), (0.0, None)),

@@ -36,15 +36,20 @@ def parse_declaration(source: str, origin: str) -> dict[str, dict[str, Any]] | N
     except SyntaxError as exc:
         raise DeclarationError(f"{origin}: cannot parse: {exc.msg} (line {exc.lineno})") from exc
     for node in tree.body:
-        target = node.target if isinstance(node, ast.AnnAssign) else None
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = node.targets[0]
-        if not (isinstance(target, ast.Name) and target.id == DECLARATION and node.value):
+        target: ast.expr | None = None
+        value: ast.expr | None = None
+        if isinstance(node, ast.AnnAssign):
+            target, value = node.target, node.value
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        if not (isinstance(target, ast.Name) and target.id == DECLARATION and value):
             continue
         try:
-            declared = ast.literal_eval(node.value)
+            declared = ast.literal_eval(value)
         except ValueError as exc:
-            raise DeclarationError(f"{origin}:{node.lineno}: {DECLARATION} must be a literal") from exc
+            raise DeclarationError(
+                f"{origin}:{node.lineno}: {DECLARATION} must be a literal"
+            ) from exc
         if not isinstance(declared, dict) or not all(
             isinstance(k, str) and isinstance(v, dict) and v.get("type") in _TYPES
             for k, v in declared.items()
@@ -71,10 +76,10 @@ def declared_for(module: str) -> dict[str, dict[str, Any]] | None:
 def value_problem(name: str, value: Value, rule: dict[str, Any]) -> str | None:
     """Why `value` does not fit its declared rule, or None."""
     kind = rule["type"]
-    if isinstance(value, bool) and kind != "bool" or not isinstance(value, _TYPES[kind]):
+    if (isinstance(value, bool) and kind != "bool") or not isinstance(value, _TYPES[kind]):
         return f"{name} must be {kind}, got {value!r}"
     low, high = rule.get("min"), rule.get("max")
-    if low is not None and value < low or high is not None and value > high:
+    if (low is not None and value < low) or (high is not None and value > high):
         return f"{name} {value!r} is outside [{low}, {high}]"
     choices = rule.get("choices")
     if choices is not None and value not in choices:
