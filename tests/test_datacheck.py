@@ -5,7 +5,6 @@ Each case runs the real local path: the spec's query through DuckDB over a CSV f
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import subprocess
@@ -19,18 +18,7 @@ from retrain.localdata import facts_path, materialize
 from retrain.spec import Spec
 from retrain.spec.load import parse_spec
 from tests.spec.test_validate import VALID
-
-
-def table(tmp_path: Path, rows: list[dict[str, str]], query: str | None = None) -> Spec:
-    """The toy spec reading `rows` from tmp_path/toy.csv."""
-    text = VALID.replace("data/toy.csv", "toy.csv")
-    if query is not None:
-        text = text.replace("  local:\n", f'  query: "{query}"\n  local:\n')
-    with (tmp_path / "toy.csv").open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return parse_spec(text, "toy.yaml")
+from tests.test_localdata import toy_spec as table
 
 
 def rows(n: int, **overrides: object) -> list[dict[str, str]]:

@@ -21,15 +21,20 @@ ROWS = [
 ] * 30
 
 
-def spec_with(query: str | None, tmp_path: Path) -> Spec:
+def toy_spec(tmp_path: Path, rows: list[dict[str, str]], query: str | None = None) -> Spec:
+    """The toy spec reading `rows` from tmp_path/toy.csv, with `query` when given."""
     text = VALID.replace("data/toy.csv", "toy.csv")
     if query is not None:
         text = text.replace("  local:\n", f'  query: "{query}"\n  local:\n')
     with (tmp_path / "toy.csv").open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(ROWS[0]))
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows(ROWS)
+        writer.writerows(rows)
     return parse_spec(text, "toy.yaml")
+
+
+def spec_with(query: str | None, tmp_path: Path) -> Spec:
+    return toy_spec(tmp_path, ROWS, query)
 
 
 def read(path: Path) -> list[dict[str, str]]:

@@ -96,26 +96,27 @@ def _anomalies(anomalies: artifact.Artifact) -> list[Anomaly]:
     return found
 
 
-def _example_counts(statistics: artifact.Artifact) -> dict[str, int]:
-    counts = {}
+def _split_statistics(statistics: artifact.Artifact):
+    """(split name, TFDV statistics) for each split StatisticsGen described."""
     for split in artifact_utils.decode_split_names(statistics.split_names):
         path = os.path.join(artifact_utils.get_split_uri([statistics], split), "FeatureStats.pb")
         if tf.io.gfile.exists(path):
             stats = statistics_pb2.DatasetFeatureStatisticsList()
             stats.ParseFromString(tf.io.gfile.GFile(path, "rb").read())
-            counts[split] = sum(d.num_examples for d in stats.datasets)
-    return counts
+            yield split, stats
+
+
+def _example_counts(statistics: artifact.Artifact) -> dict[str, int]:
+    return {
+        split: sum(d.num_examples for d in stats.datasets)
+        for split, stats in _split_statistics(statistics)
+    }
 
 
 def _missing_values(statistics: artifact.Artifact, features: list[str]) -> dict[str, int]:
     """Missing values per feature, summed over the splits TFDV described."""
     missing: dict[str, int] = {}
-    for split in artifact_utils.decode_split_names(statistics.split_names):
-        path = os.path.join(artifact_utils.get_split_uri([statistics], split), "FeatureStats.pb")
-        if not tf.io.gfile.exists(path):
-            continue
-        stats = statistics_pb2.DatasetFeatureStatisticsList()
-        stats.ParseFromString(tf.io.gfile.GFile(path, "rb").read())
+    for _split, stats in _split_statistics(statistics):
         for dataset in stats.datasets:
             for feature in dataset.features:
                 name = ".".join(feature.path.step)

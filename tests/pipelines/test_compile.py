@@ -82,3 +82,43 @@ def test_compile_is_complete_deterministic_and_incremental(
     assert compile_specs(paths, out, OPTIONS) == (["churn"], ["house-prices"])
     assert (out / "house-prices.json").read_bytes() == first_bytes["house-prices.json"]
     assert (out / "churn.json").read_bytes() != first_bytes["churn.json"]
+
+
+def test_compile_multiclass_and_missing_label_filter(repo_cwd: Path, tmp_path: Path) -> None:
+    specs_dir = tmp_path / "specs"
+    specs_dir.mkdir()
+    for name in ("penguins-species", "penguins-sex"):
+        text = (REPO / "examples" / "specs" / f"{name}.yaml").read_text()
+        (specs_dir / f"{name}.yaml").write_text(text.replace("source: local", "source: bigquery"))
+    out = tmp_path / "out"
+    compile_specs(sorted(specs_dir.glob("*.yaml")), out, OPTIONS)
+
+    def task_parameters(name: str, task: str) -> dict[str, str]:
+        spec = json.loads((out / f"{name}.json").read_text())["pipelineSpec"]
+        parameters = spec["root"]["dag"]["tasks"][task]["inputs"]["parameters"]
+        return {
+            key: value["runtimeValue"]["constantValue"]["stringValue"]
+            for key, value in parameters.items()
+            if "stringValue" in value.get("runtimeValue", {}).get("constantValue", {})
+        }
+
+    eval_config = json.loads(task_parameters("penguins-species", "Evaluator")["eval_config"])
+    specs = eval_config["metrics_specs"]
+    assert [m["class_name"] for m in specs[0]["metrics"]] == [
+        "SparseCategoricalAccuracy",
+        "ExampleCount",
+    ]
+    macro = specs[1]
+    assert [m["class_name"] for m in macro["metrics"]] == ["F1Score", "Recall"]
+    assert macro["aggregate"]["macro_average"] is True
+    assert sorted(macro["aggregate"]["class_weights"]) == ["0", "1", "2"]
+    assert "per_slice_thresholds" in macro["metrics"][0]  # macro_f1 is gated
+    assert "per_slice_thresholds" not in macro["metrics"][1]  # macro_recall is not
+    per_class = specs[2]
+    assert per_class["binarize"]["class_ids"]["values"] == [0, 1, 2]
+    assert all("per_slice_thresholds" not in m for m in per_class["metrics"])
+
+    # On Vertex the rows a local run drops (no label) are filtered by the query itself.
+    query = task_parameters("penguins-sex", "BigQueryExampleGen")["query"]
+    assert query.startswith("SELECT * FROM (SELECT species, island")
+    assert query.endswith("WHERE NOT (is_male IS NULL)")
