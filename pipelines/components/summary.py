@@ -124,9 +124,10 @@ def _missing_values(statistics: artifact.Artifact, features: list[str]) -> dict[
                 if name not in features or kind not in ("num_stats", "string_stats"):
                     continue
                 common = getattr(feature, kind).common_stats
-                # TFDV counts rows that have the feature; an absent CSV cell is not in
-                # num_missing (that counts explicit empty lists), so derive it.
-                absent = dataset.num_examples - common.num_non_missing
+                # An empty CSV cell becomes an empty value list, which TFDV counts as
+                # present (num_non_missing); a cell holds at most one value, so the rows
+                # without one are the examples less the values.
+                absent = max(dataset.num_examples - common.tot_num_values, 0)
                 missing[name] = missing.get(name, 0) + int(absent)
     return {name: n for name, n in sorted(missing.items()) if n}
 
