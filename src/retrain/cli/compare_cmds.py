@@ -75,6 +75,7 @@ def _compare(args: argparse.Namespace) -> int:
         summary=candidate,
         links=links_for(candidate, location=args.candidate),
         marker=comment_marker(spec.name, pr) if pr is not None else "",
+        baseline_summary=baseline,
     )
     sys.stdout.write(render_comparison(report))
     return EXIT_FAIL if comparison.verdict == "fail" else EXIT_PASS

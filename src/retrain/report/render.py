@@ -45,6 +45,7 @@ class Report:
     marker: str = ""
     history: Sequence[HistoryPoint] = field(default=())
     baseline_label: str = "the baseline"
+    baseline_summary: EvaluationSummary | None = None  # another run's, when compared with it
 
 
 def links_for(summary: EvaluationSummary, console_url: str = "", location: str = "") -> RunLinks:
@@ -71,7 +72,8 @@ def _comparison(report: Report, full_slices: bool) -> str:
     if not c.agrees_with_tfx:
         parts.append(_disagreement(c))
     parts.append(_metric_table(c))
-    parts.extend(s for s in (_worst_slices(c), _data_notes(report.summary), _notes(c)) if s)
+    data = _data_notes(report.summary, report.baseline_summary)
+    parts.extend(s for s in (_worst_slices(c), data, _notes(c)) if s)
     details = []
     if full_slices and c.slices:
         details.append(_fold(f"All slices ({len(c.slices)} rows)", _slice_table(c.slices)))
@@ -292,7 +294,7 @@ def _anomaly_line(a: Anomaly) -> str:
     return f"- {code(a.feature)}: {code(a.kind)} ({code(a.severity)})"
 
 
-def _data_notes(summary: EvaluationSummary) -> str:
+def _data_notes(summary: EvaluationSummary, baseline: EvaluationSummary | None = None) -> str:
     lines = []
     counts = " · ".join(f"{n:,} {code(split)}" for split, n in summary.example_counts.items())
     window = f" · window {code(summary.run.data_window)}" if summary.run.data_window else ""
@@ -300,6 +302,10 @@ def _data_notes(summary: EvaluationSummary) -> str:
     facts = f" · {facts}" if facts else ""
     if counts or window or facts:
         lines.append(f"**Data:** {counts or 'row counts not reported'}{window}{facts}")
+    base = _facts_line(baseline.data) if baseline is not None and baseline.data else ""
+    if base:
+        lines.append("")
+        lines.append(f"**Baseline run's data:** {base}")
     if summary.anomalies:
         n = len(summary.anomalies)
         lines.append(f"**⚠️ {n} data {'anomaly' if n == 1 else 'anomalies'}** found by TFDV:")
