@@ -119,6 +119,7 @@ def test_compile_multiclass_and_missing_label_filter(repo_cwd: Path, tmp_path: P
     assert all("per_slice_thresholds" not in m for m in per_class["metrics"])
 
     # On Vertex the rows a local run drops (no label) are filtered by the query itself.
-    query = task_parameters("penguins-sex", "BigQueryExampleGen")["query"]
+    input_config = json.loads(task_parameters("penguins-sex", "BigQueryExampleGen")["input_config"])
+    query = input_config["splits"][0]["pattern"]
     assert query.startswith("SELECT * FROM (SELECT species, island")
     assert query.endswith("WHERE NOT (is_male IS NULL)")
