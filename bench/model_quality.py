@@ -21,9 +21,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "src"), str(REPO)]
 
-from retrain.cli.pipeline_cmds import run_local  # noqa: E402
 from retrain.metrics import METRICS  # noqa: E402
 from retrain.pipeline_env import run_module  # noqa: E402
+from retrain.pipeline_run import run_local  # noqa: E402
 from retrain.spec import load_spec, spec_paths  # noqa: E402
 
 # Higher-is-better metrics may fall 2% short of the baseline; errors may be 10% larger.

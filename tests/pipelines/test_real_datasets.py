@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from retrain.cli.pipeline_cmds import run_local
 from retrain.compare import compare
+from retrain.pipeline_run import run_local
 from retrain.report import Report, links_for, render_comparison
 from retrain.spec import load_spec
 from retrain.summary import EvaluationSummary, read_summary
