@@ -150,6 +150,10 @@ def parse_summary(text: str | bytes, source: str) -> EvaluationSummary:
         raw = json.loads(text)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise SummaryError(f"{source}: not JSON: {exc}") from exc
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise SummaryError(f"{source}: holds a number too large to read: {exc}") from exc
+    except RecursionError as exc:
+        raise SummaryError(f"{source}: JSON nested too deeply to read") from exc
     if not isinstance(raw, dict):
         raise SummaryError(f"{source}: expected a JSON object")
     version = raw.get("schema_version")

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from retrain.backends.base import RunBackend
 from retrain.codehost.port import CodeHost
 from retrain.completion import CompletionHandler
+from retrain.completion.notices import Notices
 from retrain.routing.decision import DecisionLog, StdoutLog
 from retrain.routing.index import SpecIndex, load_index
 from retrain.routing.service import Service
@@ -69,14 +71,26 @@ def build_codehost(settings: Settings) -> CodeHost:
     return GitHubCodeHost(build_client(github), github.repo, github.bot_login)
 
 
-def build_completion(settings: Settings) -> CompletionHandler:
-    """The completion sink: comments and promotion PRs. Builds clients but sends nothing yet."""
+def build_completion(settings: Settings, notices: Notices) -> CompletionHandler:
+    """The completion sink: comments, promotion PRs and failure notices. Builds clients but
+    sends nothing yet."""
     return CompletionHandler(
-        host=build_codehost(settings),
+        host=notices.host,
         history_root=settings.history_uri,
         specs_dir=_in_repository(settings.specs_dir, settings.repo_root or Path(".")),
         base_branch=settings.base_branch,
+        notices=notices,
     )
+
+
+def build_notices(settings: Settings, index: Callable[[], SpecIndex]) -> Notices:
+    """One failure notice per spec on the code host, mentioning the spec's owner."""
+
+    def owner_of(name: str) -> str:
+        spec = index().get(name)
+        return spec.owner if spec else ""
+
+    return Notices(build_codehost(settings), owner_of)
 
 
 def _in_repository(specs_dir: Path, repo_root: Path) -> str:
@@ -94,11 +108,13 @@ def build_service(settings: Settings, *, log: DecisionLog | None = None) -> Serv
     def index() -> SpecIndex:
         return load_index(settings.specs_dir)
 
+    notices = functools.cache(lambda: build_notices(settings, index))
     return Service(
         index=index,
         store=build_store(settings),
         backend=build_backend(settings),
-        sink=functools.cache(lambda: build_completion(settings)),
+        sink=functools.cache(lambda: build_completion(settings, notices())),
         log=log or StdoutLog(),
         git_sha=settings.git_sha,
+        notices=notices,
     )

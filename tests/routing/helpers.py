@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from retrain.events.bigquery import table_data_change_entry
 from retrain.events.envelope import pubsub_body
-from retrain.routing.decision import MemoryLog
+from retrain.events.pipeline_job import state_change_entry
+from retrain.events.schedule import FLUSH_BODY
+from retrain.routing.decision import Decision, MemoryLog
 from retrain.routing.index import SpecIndex, load_index
+from retrain.routing.policy import SETTLE
 from retrain.routing.service import Service
 from retrain.runs import RunOutcome
 from retrain.state.base import StateStore
@@ -29,11 +32,25 @@ class RecordingSink:
         self.outcomes.append(outcome)
 
 
+class FakeClock:
+    """The service's clock, moved by the test."""
+
+    def __init__(self, now: datetime = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
+
+
 def make_service(
     index: SpecIndex | None = None,
     store: StateStore | None = None,
     backend: RecordingBackend | None = None,
     sink: RecordingSink | None = None,
+    clock: FakeClock | None = None,
 ) -> tuple[Service, RecordingBackend, MemoryLog, RecordingSink]:
     index = index or load_index(SPECS)
     backend = backend or RecordingBackend()
@@ -46,8 +63,47 @@ def make_service(
         sink=lambda: sink,
         log=log,
         git_sha="9b241c8d31745115ca281886361fc70f565f071f",
+        clock=clock or FakeClock(),
     )
     return service, backend, log, sink
+
+
+def end_quietly(service: Service, backend: RecordingBackend) -> None:
+    """Every run in progress ends and its completion event is lost: the service sees it gone
+    from the backend's running jobs once SETTLE has passed."""
+    backend.active.clear()
+    clock = service.clock
+    assert isinstance(clock, FakeClock)
+    clock.advance(SETTLE)
+
+
+def completion(
+    backend: RecordingBackend, job_id: str, state: str = "PIPELINE_STATE_SUCCEEDED"
+) -> dict[str, Any]:
+    """The push body of the state-change entry Vertex's log sink forwards when `job_id` ends."""
+    entry = state_change_entry(
+        project="acme-ml",
+        location="us-central1",
+        job_id=job_id,
+        state=state,
+        labels=backend.jobs[job_id].labels(),
+        pipeline_root=f"/runs/{backend.jobs[job_id].spec}",
+        time=T0,
+        error="" if state == "PIPELINE_STATE_SUCCEEDED" else "trainer: exit 1",
+        failed_task="" if state == "PIPELINE_STATE_SUCCEEDED" else "Trainer",
+    )
+    return pubsub_body(entry, f"done-{job_id}", {})
+
+
+def end_runs(
+    service: Service, backend: RecordingBackend, state: str = "PIPELINE_STATE_SUCCEEDED"
+) -> list[Decision]:
+    """Every run in progress ends and its completion event reaches the service."""
+    decisions = []
+    for job_id in sorted(backend.active):
+        backend.finish(job_id)
+        decisions += service.handle("run_complete", completion(backend, job_id, state))
+    return decisions
 
 
 def arrival(
@@ -69,3 +125,9 @@ def tick(
     payload = {"spec": spec, "schedule": "0 5 * * 1", "git_sha": "0000000"}
     attrs = {"retrain-spec": spec} if attributes is None else attributes
     return pubsub_body(payload, message_id, attrs, publish_time=published)
+
+
+def tick_flush(published: datetime = T0, message_id: str = "") -> dict[str, Any]:
+    """A Pub/Sub push body carrying the wake-up tick (`retrain-flush` in Terraform)."""
+    stamp = published.isoformat().replace("+00:00", "Z")
+    return pubsub_body(FLUSH_BODY, message_id or f"flush-{stamp}", {}, publish_time=stamp)

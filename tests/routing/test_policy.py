@@ -15,7 +15,7 @@ from retrain.routing.decision import Decision, StdoutLog, log_record
 from retrain.routing.jobid import derive_job_id
 from retrain.routing.service import NONCE_ATTRIBUTE
 from tests.fakes.backend import RecordingBackend
-from tests.routing.helpers import T0, arrival, make_service
+from tests.routing.helpers import T0, arrival, end_quietly, make_service
 
 
 def kinds(decisions: list[Decision]) -> list[str]:
@@ -38,7 +38,7 @@ def test_rows_accumulate_to_the_threshold_then_one_run() -> None:
 def test_one_run_per_debounce_window_rows_kept_for_the_next() -> None:
     service, backend, _, _ = make_service()
     assert kinds(service.handle("data_arrival", arrival(600, "j1"))) == ["run"]
-    backend.active.clear()  # the run finished
+    end_quietly(service, backend)  # the run finished
     held = service.handle("data_arrival", arrival(600, "j2", T0 + timedelta(minutes=30)))
     assert kinds(held) == ["debounced"] and "already started in this 1h window" in held[0].reason
     later = service.handle("data_arrival", arrival(1, "j3", T0 + timedelta(minutes=61)))
@@ -52,7 +52,7 @@ def test_concurrency_limit_waits_keeping_rows() -> None:
     busy = service.handle("data_arrival", arrival(600, "j2", T0 + timedelta(hours=2)))
     assert kinds(busy) == ["debounced"]
     assert busy[0].reason == "1 run(s) in progress, limit 1; 600 rows kept for later"
-    backend.active.clear()
+    end_quietly(service, backend)
     assert kinds(service.handle("data_arrival", arrival(1, "j3", T0 + timedelta(hours=2)))) == [
         "run"
     ]
@@ -65,7 +65,7 @@ def test_redelivery_replays_the_first_answer() -> None:
     again = service.handle("data_arrival", body)
     assert kinds(first) == ["run"] and kinds(again) == ["deduplicated"]
     assert again[0].job_id == first[0].job_id and len(backend.jobs) == 1
-    backend.active.clear()
+    end_quietly(service, backend)
     small = arrival(10, "j2", T0 + timedelta(hours=5))
     service.handle("data_arrival", small)
     replay = service.handle("data_arrival", small)
@@ -92,7 +92,7 @@ def test_transient_backend_error_raises_then_redelivery_runs() -> None:
 def test_explicit_nonce_is_the_way_to_rerun() -> None:
     service, backend, _, _ = make_service()
     first = service.handle("data_arrival", arrival(600, "j1"))
-    backend.active.clear()
+    end_quietly(service, backend)
     entry = arrival(600, "j1")
     rerun = service.handle(
         "data_arrival", pubsub_body(_payload(entry), "m-rerun", {NONCE_ATTRIBUTE: "take-2"})

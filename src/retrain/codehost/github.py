@@ -20,13 +20,21 @@ from types import TracebackType
 from typing import Any
 
 from github import Auth, Github, GithubRetry, UnknownObjectException
+from github.Issue import Issue
 from github.Repository import Repository
 from urllib3.util.retry import Retry
 
-from retrain.codehost.port import PostedComment, PromotionPR, PromotionRequest, with_marker
+from retrain.codehost.port import (
+    PostedComment,
+    PostedIssue,
+    PromotionPR,
+    PromotionRequest,
+    with_marker,
+)
 from retrain.codehost.spec_edit import set_promotion_version
 from retrain.errors import BackendError
 from retrain.report.marker import has_marker
+from retrain.report.notice import NOTICE_LABELS
 from retrain.settings import GitHubSettings
 from retrain.vendor_errors import translated
 
@@ -123,6 +131,43 @@ class GitHubCodeHost:
                 duplicate.delete()
             log.info("updated comment %s on PR #%s", first.id, pr_number)
             return PostedComment(first.id, first.html_url, created=False)
+
+    def _open_issue_with(self, repo: Repository, marker: str, label: str) -> Issue | None:
+        """The open issue (not PR) carrying `label` whose body starts with `marker`."""
+        for issue in repo.get_issues(state="open", labels=[label]):  # follows every page
+            if issue.pull_request is not None or not has_marker(issue.body or "", marker):
+                continue
+            if self.bot_login and issue.user.login != self.bot_login:
+                continue
+            return issue
+        return None
+
+    def open_or_update_issue(
+        self, marker: str, title: str, body: str, labels: tuple[str, ...]
+    ) -> PostedIssue:
+        body = with_marker(marker, body)
+        with translated("GitHub: failure notice"):
+            repo = self._repo()
+            issue = self._open_issue_with(repo, marker, labels[0]) if labels else None
+            if issue is None:
+                issue = repo.create_issue(title=title, body=body, labels=list(labels))
+                log.info("opened notice issue #%s", issue.number)
+                return PostedIssue(issue.number, issue.html_url, created=True)
+            if issue.body != body or issue.title != title:
+                issue.edit(title=title, body=body)
+            log.info("updated notice issue #%s", issue.number)
+            return PostedIssue(issue.number, issue.html_url, created=False)
+
+    def close_issue(self, marker: str, comment: str) -> PostedIssue | None:
+        with translated("GitHub: close failure notice"):
+            repo = self._repo()
+            issue = self._open_issue_with(repo, marker, NOTICE_LABELS[0])
+            if issue is None:
+                return None
+            issue.create_comment(comment)
+            issue.edit(state="closed", state_reason="completed")
+            log.info("closed notice issue #%s", issue.number)
+            return PostedIssue(issue.number, issue.html_url, created=False)
 
     def open_or_update_promotion(self, request: PromotionRequest) -> PromotionPR | None:
         with translated(f"GitHub: propose promoting {request.spec}"):

@@ -15,7 +15,13 @@ from typing import TextIO
 
 from pydantic import BaseModel, ConfigDict
 
-from retrain.codehost.port import PostedComment, PromotionPR, PromotionRequest, with_marker
+from retrain.codehost.port import (
+    PostedComment,
+    PostedIssue,
+    PromotionPR,
+    PromotionRequest,
+    with_marker,
+)
 from retrain.codehost.spec_edit import set_promotion_version
 from retrain.errors import BackendError
 from retrain.report.marker import has_marker
@@ -31,6 +37,19 @@ class LocalPull(BaseModel):
     base: str
     labels: list[str]
     state: str = "open"
+
+
+class LocalIssue(BaseModel):
+    """A failure notice, as `issues/<n>.json`; its comments are appended to the same file."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    number: int
+    title: str
+    body: str
+    labels: list[str]
+    state: str = "open"
+    comments: list[str] = []
 
 
 class LocalCodeHost:
@@ -84,6 +103,49 @@ class LocalCodeHost:
         (folder / "files" / request.spec_path).write_text(edited, encoding="utf-8")
         (folder / "pull.json").write_text(pull.model_dump_json(indent=2) + "\n", encoding="utf-8")
         return PromotionPR(number, folder.as_uri(), current is None)
+
+    def issues(self) -> list[LocalIssue]:
+        folder = self.root / "issues"
+        files = sorted(folder.glob("*.json")) if folder.is_dir() else []
+        return [LocalIssue.model_validate_json(f.read_text(encoding="utf-8")) for f in files]
+
+    def _save_issue(self, issue: LocalIssue) -> PostedIssue:
+        path = self.root / "issues" / f"{issue.number:04d}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(issue.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        out = self.out or sys.stdout
+        out.write(f"== issue #{issue.number} ({issue.state}) in {path}: {issue.title}\n")
+        out.write(f"{issue.body.rstrip()}\n")
+        for comment in issue.comments:
+            out.write(f"-- comment\n{comment.rstrip()}\n")
+        out.flush()
+        return PostedIssue(issue.number, path.as_uri(), created=False)
+
+    def _open_issue(self, marker: str) -> LocalIssue | None:
+        return next(
+            (i for i in self.issues() if i.state == "open" and has_marker(i.body, marker)), None
+        )
+
+    def open_or_update_issue(
+        self, marker: str, title: str, body: str, labels: tuple[str, ...]
+    ) -> PostedIssue:
+        body = with_marker(marker, body)
+        current = self._open_issue(marker)
+        if current is not None:
+            return self._save_issue(current.model_copy(update={"title": title, "body": body}))
+        number = max((i.number for i in self.issues()), default=0) + 1
+        posted = self._save_issue(
+            LocalIssue(number=number, title=title, body=body, labels=list(labels))
+        )
+        return PostedIssue(number, posted.url, created=True)
+
+    def close_issue(self, marker: str, comment: str) -> PostedIssue | None:
+        current = self._open_issue(marker)
+        if current is None:
+            return None
+        return self._save_issue(
+            current.model_copy(update={"state": "closed", "comments": [*current.comments, comment]})
+        )
 
     def _pulls(self) -> list[LocalPull]:
         found = []

@@ -1,7 +1,8 @@
 """The code host port: what the completion handler needs from GitHub, and nothing more.
 
-Two operations, both idempotent so a redelivered event converges instead of duplicating:
-keep one comment per marker on a PR, and keep one open promotion PR per spec.
+Its operations are idempotent so a redelivered event converges instead of duplicating:
+keep one comment per marker on a PR, one open promotion PR per spec, and one open failure
+notice (an issue) per spec.
 """
 
 from __future__ import annotations
@@ -45,6 +46,13 @@ class PromotionPR:
     created: bool  # False when the spec's open promotion PR was updated
 
 
+@dataclass(frozen=True)
+class PostedIssue:
+    number: int
+    url: str
+    created: bool  # False when the open issue with the marker was edited (or closed)
+
+
 class CodeHost(Protocol):
     def upsert_comment(self, pr_number: int, marker: str, body: str) -> PostedComment:
         """Edit the comment that starts with `marker` (any page), or add it if none does."""
@@ -55,6 +63,16 @@ class CodeHost(Protocol):
 
         None when base already records this version: there is nothing to propose.
         """
+        ...
+
+    def open_or_update_issue(
+        self, marker: str, title: str, body: str, labels: tuple[str, ...]
+    ) -> PostedIssue:
+        """Edit the open issue whose body starts with `marker`, or open one."""
+        ...
+
+    def close_issue(self, marker: str, comment: str) -> PostedIssue | None:
+        """Comment on and close the open issue with `marker`; None when there is none."""
         ...
 
 

@@ -1,7 +1,8 @@
 """What to post where for a finished run: pure, from the outcome, its summary and comparison.
 
-failed/cancelled ─► pull_request run: comment on its PR; else nothing to post
-succeeded ─► pull_request run ─► comment on that PR
+failed/cancelled ─► pull_request run: comment on its PR
+                 └► failed data_arrival / drift / schedule run: the spec's failure notice
+succeeded ─► pull_request run ─► comment on that PR (other runs close the spec's notice)
          └► data_arrival / drift / schedule run blessed by TFX
               ─► open or update the spec's promotion PR, then comment there
 """
@@ -18,7 +19,7 @@ from retrain.runs import RunOutcome
 from retrain.summary import EvaluationSummary
 
 PROMOTING_TRIGGERS = ("data_arrival", "drift", "schedule")
-Action = Literal["commented", "promoted", "skipped"]
+Action = Literal["commented", "promoted", "skipped", "noticed"]
 
 
 @dataclass(frozen=True)

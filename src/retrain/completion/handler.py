@@ -13,8 +13,16 @@ from dataclasses import dataclass, field
 from retrain.blobs import Blobs, BlobStore
 from retrain.codehost.port import CodeHost
 from retrain.compare import Comparison, compare
-from retrain.completion.decide import Action, Plan, after_success, after_unfinished, pr_of
+from retrain.completion.decide import (
+    PROMOTING_TRIGGERS,
+    Action,
+    Plan,
+    after_success,
+    after_unfinished,
+    pr_of,
+)
 from retrain.completion.history import BlobHistory
+from retrain.completion.notices import NoNotices, NoticeSink
 from retrain.errors import SummaryError
 from retrain.report import (
     HistoryPoint,
@@ -27,6 +35,7 @@ from retrain.report import (
     render_unfinished,
     render_unreadable,
 )
+from retrain.report.notice import Problem
 from retrain.runs import RunOutcome
 from retrain.summary import EvaluationSummary, parse_summary, summary_path
 
@@ -55,6 +64,7 @@ class CompletionHandler:
     history_root: str = ""  # default: <pipeline_root>/history
     specs_dir: str = "specs"
     base_branch: str = "main"
+    notices: NoticeSink = field(default_factory=NoNotices)
 
     def handle(self, outcome: RunOutcome) -> None:
         result = self.process(outcome)
@@ -72,10 +82,15 @@ class CompletionHandler:
             if plan.pr is not None:
                 marker = comment_marker(outcome.spec, plan.pr)
                 self.host.upsert_comment(plan.pr, marker, render_unfinished(outcome, marker))
+            elif outcome.state == "failed" and outcome.trigger in PROMOTING_TRIGGERS:
+                self.notices.report(_problem(outcome, "the run failed", outcome.error))
+                return CompletionResult("noticed", f"run {outcome.state}; notice posted")
             return CompletionResult(plan.action, plan.reason, plan.pr)
 
         location = summary_path(outcome.pipeline_root, outcome.job_id)
         summary = self._summary(outcome, location)
+        if outcome.trigger in PROMOTING_TRIGGERS:
+            self.notices.resolve(outcome.spec, outcome.job_id)
         history = self._history_for(outcome)
         history.record(summary.spec, point_from(summary))
         points = history.recent(summary.spec, HISTORY_RUNS)
@@ -99,6 +114,9 @@ class CompletionHandler:
             if pr is not None:
                 marker = comment_marker(outcome.spec, pr)
                 self.host.upsert_comment(pr, marker, render_unreadable(outcome, str(exc), marker))
+            elif outcome.trigger in PROMOTING_TRIGGERS:
+                what = "the run finished but its evaluation summary cannot be read"
+                self.notices.report(_problem(outcome, what, str(exc)))
             raise
         return summary
 
@@ -138,3 +156,16 @@ class CompletionHandler:
             return self.history
         root = self.history_root or f"{outcome.pipeline_root.rstrip('/')}/history"
         return BlobHistory(self.blobs, root)
+
+
+def _problem(outcome: RunOutcome, summary: str, error: str) -> Problem:
+    return Problem(
+        spec=outcome.spec,
+        kind="run_failed",
+        summary=summary,
+        component=outcome.failed_task,
+        error=error,
+        job_id=outcome.job_id,
+        trigger=outcome.trigger,
+        event_id=outcome.event_id,
+    )

@@ -64,6 +64,8 @@ def _json_object(raw: str | bytes, what: str) -> dict[str, Any]:
         value = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise EventError(f"{what} is not JSON: {exc}") from exc
+    except ValueError as exc:  # an integer of more than 4300 digits (int conversion limit)
+        raise EventError(f"{what} holds a number too large to read: {exc}") from exc
     except RecursionError as exc:  # "[[[[...": nested deeper than the parser's stack
         raise EventError(f"{what} is JSON nested too deeply to read") from exc
     if not isinstance(value, dict):

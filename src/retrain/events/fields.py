@@ -8,6 +8,11 @@ from typing import Any
 
 from retrain.errors import EventError
 
+MAX_INT64 = 2**63 - 1  # counts in Google's logs are int64; anything larger is not a count
+# Times outside these years are not real events, and would overflow window arithmetic.
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(3000, 1, 1, tzinfo=timezone.utc)
+
 
 def dig(obj: Any, *keys: str) -> Any:
     """obj[k1][k2]...; None when any step is missing or not an object."""
@@ -42,6 +47,8 @@ def count(obj: Any, *keys: str) -> int | None:
         raise EventError(f"field {'.'.join(keys)} is not a count: {value!r}") from exc
     if number < 0:
         raise EventError(f"field {'.'.join(keys)} is negative: {number}")
+    if number > MAX_INT64:
+        raise EventError(f"field {'.'.join(keys)} is larger than an int64 count: {value!r:.40}")
     return number
 
 
@@ -69,9 +76,17 @@ def timestamp(obj: Any, *keys: str) -> datetime:
         cleaned = f"{head}.{digits[:6]}{rest[len(digits) :]}"
     try:
         parsed = datetime.fromisoformat(cleaned)
-    except ValueError as exc:
-        raise EventError(f"field {'.'.join(keys)} is not a timestamp: {value!r}") from exc
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        parsed = (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).astimezone(
+            timezone.utc
+        )
+    except (ValueError, OverflowError) as exc:
+        raise EventError(f"field {'.'.join(keys)} is not a timestamp: {value!r:.60}") from exc
+    if not EARLIEST <= parsed < LATEST:
+        raise EventError(
+            f"field {'.'.join(keys)} is outside the years {EARLIEST.year}-{LATEST.year - 1}: "
+            f"{value!r:.60}"
+        )
+    return parsed
 
 
 def mapping(obj: Any, *keys: str) -> dict[str, str]:

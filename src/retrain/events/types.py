@@ -70,6 +70,11 @@ class ScheduleTick(_Event):
     key: str  # minute:<publish time to the minute>, else message:<id>
 
 
+class FlushTick(_Event):
+    """The periodic wake-up: start the runs that are due without waiting for an event. It
+    carries no time: what is due is judged by the clock of the instance handling it."""
+
+
 TERMINAL_STATES = {
     "PIPELINE_STATE_SUCCEEDED": "succeeded",
     "PIPELINE_STATE_FAILED": "failed",

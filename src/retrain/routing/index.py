@@ -28,6 +28,9 @@ class SpecIndex:
     def __len__(self) -> int:
         return len(self._specs)
 
+    def specs(self) -> list[Spec]:
+        return list(self._specs.values())
+
     def get(self, name: str) -> Spec | None:
         return self._specs.get(name)
 

@@ -1,16 +1,39 @@
-"""The spec's policies as pure functions: no clock, no I/O; every input is an argument."""
+"""The spec's policies as pure functions: no clock, no I/O; every input is an argument.
+
+Data arrival, as a ledger: each arrival adds its rows to the spec's pending count; a run
+*claims* the pending rows inside the same transaction that checks the concurrency limit
+(claims count as runs in progress on every instance), and the rows leave the state only when
+the backend accepted that run. A refused submit gives them back; an interrupted one is
+submitted again under the same job id. Windows only move forward: at most one run starts
+per debounce window, and rows that could not run in theirs wait for the wake-up (`flush_step`)
+of a later window, or for the end of the run that kept them waiting.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from retrain.events.types import DataArrival, DriftAlert, ScheduleTick
 from retrain.routing.jobid import derive_job_id
 from retrain.spec.model import DataArrivalPolicy, Spec, duration_of
-from retrain.state.base import EventRecord, SpecState, Step, Transition
+from retrain.state.base import (
+    Claim,
+    EventRecord,
+    SpecState,
+    Step,
+    Transition,
+    Update,
+    add_counts,
+)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# A claim not accepted this long after it was taken: its submit was interrupted (a crash, a
+# timeout); it is submitted again. Longer than a function's timeout (540 s at most).
+LEASE = timedelta(minutes=15)
+# An accepted run missing from the backend's running jobs this long after its acceptance has
+# ended (its completion event was lost): its claim stops counting against the limit.
+SETTLE = timedelta(minutes=2)
 
 
 def window_of(time: datetime, debounce: str) -> int:
@@ -30,6 +53,106 @@ def _iso(time: datetime) -> str:
     return time.isoformat().replace("+00:00", "Z")
 
 
+def _watched(state: SpecState, now: datetime) -> SpecState:
+    if state.watched_since is not None:
+        return state
+    return state.model_copy(update={"watched_since": now})
+
+
+def settle(state: SpecState, running: Sequence[str], now: datetime) -> SpecState:
+    """Forget accepted runs that have ended without a completion event reaching us."""
+    kept = tuple(
+        c
+        for c in state.claims
+        if not c.accepted
+        or c.job_id in running
+        or c.accepted_at is None
+        or now - c.accepted_at < SETTLE
+    )
+    return state if kept == state.claims else state.model_copy(update={"claims": kept})
+
+
+def absorb(state: SpecState, rows: int | None) -> SpecState:
+    """One more arrival waiting; an arrival that does not say its rows counts as enough."""
+    return state.model_copy(
+        update={
+            "pending_rows": add_counts(state.pending_rows, rows or 0),
+            "pending_events": add_counts(state.pending_events, 1),
+            "pending_unknown": state.pending_unknown or rows is None,
+        }
+    )
+
+
+def in_progress(state: SpecState, running: Sequence[str]) -> list[str]:
+    """The spec's runs for the limit: the backend's, and the claims of every instance."""
+    return sorted({*running, *(c.job_id for c in state.claims)})
+
+
+def latest_window(state: SpecState) -> int | None:
+    windows = [c.window for c in state.claims]
+    if state.last_window is not None:
+        windows.append(state.last_window)
+    return max(windows, default=None)
+
+
+def _admit(
+    policy: DataArrivalPolicy,
+    state: SpecState,
+    *,
+    spec: str,
+    version: str,
+    window: int,
+    running: Sequence[str],
+    now: datetime,
+    event_id: str = "",
+    nonce: str = "",
+) -> Transition:
+    """Start a run holding every pending row, if the policy allows it now; else keep them."""
+    pending = "unknown number of" if state.pending_unknown else str(state.pending_rows)
+    busy = in_progress(state, running)
+    if len(busy) >= policy.max_concurrent_runs:
+        reason = (
+            f"{len(busy)} run(s) in progress, limit {policy.max_concurrent_runs}; "
+            f"{state.pending_rows} rows kept for later"
+        )
+        return Transition(record=EventRecord(decision="debounced", reason=reason), state=state)
+    if not state.pending_unknown and state.pending_rows < policy.min_new_rows:
+        reason = f"{state.pending_rows} of {policy.min_new_rows} new rows accumulated"
+        return Transition(record=EventRecord(decision="debounced", reason=reason), state=state)
+    latest = latest_window(state)
+    if not nonce and latest is not None and window <= latest:
+        when = "this" if window == latest else "a later"
+        reason = (
+            f"run {state.last_job_id or 'of this window'} already started in {when} "
+            f"{policy.debounce} window; {state.pending_rows} rows kept for the next"
+        )
+        return Transition(record=EventRecord(decision="debounced", reason=reason), state=state)
+    job_id = derive_job_id(spec, version, "data_arrival", f"window:{window}", nonce)
+    claim = Claim(
+        job_id=job_id,
+        rows=state.pending_rows,
+        events=state.pending_events,
+        unknown=state.pending_unknown,
+        window=window,
+        version=version,
+        event_id=event_id,
+        data_window=window_bounds(window, policy.debounce),
+        claimed_at=now,
+    )
+    taken = state.model_copy(
+        update={
+            "pending_rows": 0,
+            "pending_events": 0,
+            "pending_unknown": False,
+            "claims": (*state.claims, claim),
+        }
+    )
+    record = EventRecord(
+        decision="run", job_id=job_id, reason=f"{pending} new rows (min {policy.min_new_rows})"
+    )
+    return Transition(record=record, state=taken)
+
+
 def data_step(
     policy: DataArrivalPolicy,
     *,
@@ -37,57 +160,155 @@ def data_step(
     version: str,
     event: DataArrival,
     running: Sequence[str],
+    now: datetime,
+    event_id: str = "",
     nonce: str = "",
 ) -> Step:
     """The transition for one data arrival, applied inside the state store's transaction.
 
-    Order matters: a redelivered event replays its first answer before any other check, so the
-    run it started (now counted as running) cannot turn its own redelivery into 'busy'.
-    A row count the log does not give (v1 load jobs) counts as enough.
+    A redelivered event replays its first answer before any other check, so the run it
+    started (now counted as running) cannot turn its own redelivery into 'busy'. A late
+    entry (its window before the latest run's) keeps its rows for the next window.
     """
     window = window_of(event.time, policy.debounce)
 
     def step(state: SpecState, prior: EventRecord | None) -> Transition:
         if prior is not None:
             return Transition(record=prior, redelivered=True)
-        pending = state.pending_rows + (event.rows or 0)
-        kept = state.model_copy(update={"pending_rows": pending})
-        if len(running) >= policy.max_concurrent_runs:
-            busy = f"{len(running)} run(s) in progress, limit {policy.max_concurrent_runs}"
-            if policy.when_busy == "skip":
-                return Transition(
-                    record=EventRecord(decision="ignored", reason=f"{busy}; rows skipped")
-                )
-            return Transition(
-                record=EventRecord(
-                    decision="debounced", reason=f"{busy}; {pending} rows kept for later"
-                ),
-                state=kept,
+        state = settle(_watched(state, now), running, now)
+        busy = in_progress(state, running)
+        if policy.when_busy == "skip" and len(busy) >= policy.max_concurrent_runs:
+            reason = (
+                f"{len(busy)} run(s) in progress, limit {policy.max_concurrent_runs}; "
+                f"rows skipped (when_busy: skip)"
             )
-        if event.rows is not None and pending < policy.min_new_rows:
+            return Transition(record=EventRecord(decision="ignored", reason=reason), state=state)
+        return _admit(
+            policy,
+            absorb(state, event.rows),
+            spec=spec,
+            version=version,
+            window=window,
+            running=running,
+            now=now,
+            event_id=event_id,
+            nonce=nonce,
+        )
+
+    return step
+
+
+def flush_step(
+    policy: DataArrivalPolicy, *, spec: str, version: str, running: Sequence[str], now: datetime
+) -> Update:
+    """The wake-up: pending rows that meet the policy start a run in the current window."""
+
+    def step(state: SpecState) -> Transition:
+        state = settle(_watched(state, now), running, now)
+        if state.pending_events == 0:  # the state still goes back: its claims may be stalled
             return Transition(
-                record=EventRecord(
-                    decision="debounced",
-                    reason=f"{pending} of {policy.min_new_rows} new rows accumulated",
-                ),
-                state=kept,
+                record=EventRecord(decision="ignored", reason="no rows waiting"), state=state
             )
-        if not nonce and state.last_window == window:
-            return Transition(
-                record=EventRecord(
-                    decision="debounced",
-                    reason=f"run {state.last_job_id} already started in this "
-                    f"{policy.debounce} window; {pending} rows kept",
-                ),
-                state=kept,
-            )
-        job_id = derive_job_id(spec, version, "data_arrival", f"window:{window}", nonce)
-        rows = "unknown number of" if event.rows is None else str(pending)
-        return Transition(
-            record=EventRecord(
-                decision="run", job_id=job_id, reason=f"{rows} new rows (min {policy.min_new_rows})"
+        return _admit(
+            policy,
+            state,
+            spec=spec,
+            version=version,
+            window=window_of(now, policy.debounce),
+            running=running,
+            now=now,
+        )
+
+    return step
+
+
+def stalled(state: SpecState, now: datetime) -> list[Claim]:
+    """Claims whose submit was interrupted: to be submitted again under their job id."""
+    return [c for c in state.claims if not c.accepted and now - c.claimed_at >= LEASE]
+
+
+def _noted(state: SpecState, reason: str) -> Transition:
+    return Transition(record=EventRecord(decision="run", reason=reason), state=state)
+
+
+def accepted(job_id: str, now: datetime) -> Update:
+    """The backend took the claim's run (or already had it): its rows are spent."""
+
+    def step(state: SpecState) -> Transition:
+        claim = state.claim(job_id)
+        if claim is None or claim.accepted:
+            return _noted(state, "no claim to accept")
+        done = claim.model_copy(update={"accepted": True, "accepted_at": now})
+        return _noted(
+            state.model_copy(
+                update={
+                    "claims": tuple(done if c.job_id == job_id else c for c in state.claims),
+                    "last_window": max(claim.window, state.last_window or claim.window),
+                    "last_job_id": job_id,
+                }
             ),
-            state=SpecState(pending_rows=0, last_window=window, last_job_id=job_id),
+            "accepted",
+        )
+
+    return step
+
+
+def given_back(job_id: str) -> Update:
+    """The backend refused the claim's run, or it was another run's id: its rows wait again.
+    The window still counts as tried, so a refusal is retried in the next window, not at once."""
+
+    def step(state: SpecState) -> Transition:
+        claim = state.claim(job_id)
+        if claim is None or claim.accepted:
+            return _noted(state, "no claim to give back")
+        return _noted(
+            state.model_copy(
+                update={
+                    "claims": state.without(job_id),
+                    "pending_rows": add_counts(state.pending_rows, claim.rows),
+                    "pending_events": add_counts(state.pending_events, claim.events),
+                    "pending_unknown": state.pending_unknown or claim.unknown,
+                    "last_window": max(claim.window, state.last_window or claim.window),
+                }
+            ),
+            "given back",
+        )
+
+    return step
+
+
+def finished(job_id: str, *, succeeded: bool, counts: bool, now: datetime) -> Update:
+    """A run ended: its claim (if it held one) is spent; a success of a run that can promote
+    (`counts`) resets the staleness clock."""
+
+    def step(state: SpecState) -> Transition:
+        claim = state.claim(job_id)
+        update: dict[str, object] = {"claims": state.without(job_id)}
+        if claim is not None:
+            update["last_window"] = max(claim.window, state.last_window or claim.window)
+        if succeeded and counts:
+            update |= {"last_success": now, "stale_noticed": False}
+        return _noted(state.model_copy(update=update), "finished")
+
+    return step
+
+
+def stale_step(limit: str, now: datetime) -> Update:
+    """The record's reason says why the spec is stale (no success within `limit`), once until
+    the next success; empty when it is not. The clock starts when the service first looks."""
+
+    def step(state: SpecState) -> Transition:
+        quiet = Transition(record=EventRecord(decision="ignored"))
+        if state.watched_since is None:
+            return quiet.model_copy(update={"state": _watched(state, now)})
+        since = state.last_success or state.watched_since
+        if state.stale_noticed or now - since < duration_of(limit):
+            return quiet
+        what = "succeeded" if state.last_success else "been seen to succeed"
+        reason = f"no run has {what} since {_iso(since)} (max_staleness {limit})"
+        return Transition(
+            record=EventRecord(decision="ignored", reason=reason),
+            state=state.model_copy(update={"stale_noticed": True}),
         )
 
     return step
@@ -106,7 +327,9 @@ def drift_decision(
             decision="ignored", reason=f"drift action is notify (no run): {features}"
         )
     job_id = derive_job_id(spec.name, version, "drift", alert.key, nonce)
-    return _admit(spec, job_id, running, what="alert", detail=features, reason=f"drift: {features}")
+    return _admit_stateless(
+        spec, job_id, running, what="alert", detail=features, reason=f"drift: {features}"
+    )
 
 
 def schedule_decision(
@@ -121,7 +344,7 @@ def schedule_decision(
         )
     job_id = derive_job_id(spec.name, version, "schedule", tick.key, nonce)
     detail = f"schedule {cron} ({tick.key})"
-    return _admit(spec, job_id, running, what="tick", detail=detail, reason=detail)
+    return _admit_stateless(spec, job_id, running, what="tick", detail=detail, reason=detail)
 
 
 def run_limit(spec: Spec) -> int:
@@ -129,7 +352,7 @@ def run_limit(spec: Spec) -> int:
     return spec.triggers.data_arrival.max_concurrent_runs if spec.triggers.data_arrival else 1
 
 
-def _admit(
+def _admit_stateless(
     spec: Spec, job_id: str, running: Sequence[str], *, what: str, detail: str, reason: str
 ) -> EventRecord:
     """The stateless triggers' last check: their own run in progress, or the spec is busy."""

@@ -5,35 +5,46 @@ unknown payloads, a backend refusing a request for good) become `rejected` and r
 normally, so Pub/Sub stops redelivering; TransientError propagates so Pub/Sub redelivers.
 One table maps each event kind to its handler; finished runs have their own
 (`routing.run_complete`), the triggering kinds share the per-spec fan-out and the submit.
+Data-arrival runs are claimed in the state transaction, then submitted, then marked accepted
+(or given back when refused); the wake-up tick and the end of each run start what became due.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from retrain.backends.base import RunBackend
+from retrain.completion.notices import NoNotices, NoticeSink
 from retrain.errors import BackendError, EventError, RetrainError, TransientError
 from retrain.events.bigquery import decode_data_arrival
 from retrain.events.drift import decode_drift
 from retrain.events.envelope import Envelope, unwrap
-from retrain.events.schedule import decode_schedule_tick
+from retrain.events.schedule import decode_flush_tick, decode_schedule_tick, is_flush
 from retrain.events.types import DataArrival, Dismissed, DriftAlert, ScheduleTick
+from retrain.report.notice import Problem
 from retrain.routing.answer import Answer
 from retrain.routing.decision import Decision, DecisionKind, DecisionLog, Delivery, EventKind
 from retrain.routing.index import SpecIndex
 from retrain.routing.policy import (
+    accepted,
     data_step,
     drift_decision,
+    finished,
+    flush_step,
+    given_back,
     schedule_decision,
+    stale_step,
+    stalled,
     window_bounds,
     window_of,
 )
 from retrain.routing.run_complete import RunCompletion
 from retrain.runs import RunOutcome, RunRequest, Trigger
 from retrain.spec import Spec
-from retrain.state.base import EventRecord, StateStore
+from retrain.state.base import Claim, EventRecord, StateStore
 
 NONCE_ATTRIBUTE = "retrain-rerun-nonce"
 Handler = Callable[[Envelope, Delivery], Answer]
@@ -55,6 +66,8 @@ class Service:
     sink: Callable[[], CompletionSink]
     log: DecisionLog
     git_sha: str = ""
+    notices: Callable[[], NoticeSink] = NoNotices
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
     handlers: dict[EventKind, Handler] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -62,8 +75,9 @@ class Service:
             "data_arrival": self._data,
             "drift": self._drift,
             "schedule": self._schedule,
-            "run_complete": RunCompletion(self.backend),
+            "run_complete": self._complete,
         }
+        self._completion = RunCompletion(self.backend)
 
     def handle(self, kind: EventKind, data: Any, event_id: str = "") -> list[Decision]:
         """Answer one delivery of an event of `kind` (raw bytes, a push body or an entry)."""
@@ -171,7 +185,14 @@ class Service:
         running = self.backend.running(spec.name)
         key = f"{event.key}#{nonce}" if nonce else event.key
         step = data_step(
-            policy, spec=spec.name, version=version, event=event, running=running, nonce=nonce
+            policy,
+            spec=spec.name,
+            version=version,
+            event=event,
+            running=running,
+            now=self.clock(),
+            event_id=delivery.event_id,
+            nonce=nonce,
         )
         transition = self.store.transact(spec.name, key, step)
         record = transition.record
@@ -182,18 +203,159 @@ class Service:
                 spec=spec.name,
                 job_id=record.job_id,
             )
-        kind, reason = self._submit(
-            spec,
-            version,
-            "data_arrival",
-            record,
-            delivery.event_id,
-            redelivered=transition.redelivered,
-            data_window=window_bounds(window_of(event.time, policy.debounce), policy.debounce),
+        if record.decision != "run":
+            return delivery.decide(record.decision, record.reason, spec=spec.name)
+        claim = transition.state.claim(record.job_id) if transition.state else None
+        if claim is None:  # a redelivery of the event that claimed: the same request again
+            window = window_of(event.time, policy.debounce)
+            claim = Claim(
+                job_id=record.job_id,
+                rows=0,
+                events=0,
+                window=window,
+                version=version,
+                event_id=delivery.event_id,
+                data_window=window_bounds(window, policy.debounce),
+                claimed_at=self.clock(),
+            )
+        return self._start(spec, claim, record.reason, delivery, resumed=transition.redelivered)
+
+    def _start(
+        self, spec: Spec, claim: Claim, reason: str, delivery: Delivery, *, resumed: bool
+    ) -> Decision:
+        """Submit a claimed run, then settle the claim: accepted, or its rows given back.
+        A transient failure leaves the claim for a redelivery or the wake-up to resubmit."""
+        request = RunRequest(
+            job_id=claim.job_id,
+            spec=spec.name,
+            spec_version=claim.version,
+            trigger="data_arrival",
+            git_sha=self.git_sha,
+            event_id=claim.event_id,
+            data_window=claim.data_window,
         )
+        try:
+            created = self.backend.submit(request)
+        except BackendError as exc:
+            self.store.update(spec.name, given_back(claim.job_id))
+            self._notify(
+                Problem(
+                    spec=spec.name,
+                    kind="refused",
+                    summary="the backend refused to start a run; its rows wait for the next window",
+                    component="submit",
+                    error=str(exc),
+                    job_id=claim.job_id,
+                    trigger="data_arrival",
+                    event_id=delivery.event_id,
+                )
+            )
+            return _refused(delivery, spec, exc)
+        if created or resumed:  # an existing job is ours when we are resuming our own claim
+            self.store.update(spec.name, accepted(claim.job_id, self.clock()))
+            again = "resubmitted after an interrupted delivery: " if resumed else ""
+            kind: DecisionKind = "run" if created else "deduplicated"
+            text = again + reason if created else f"job {claim.job_id} already exists ({spec.name})"
+            return delivery.decide(kind, text, spec=spec.name, job_id=claim.job_id)
+        self.store.update(spec.name, given_back(claim.job_id))
         return delivery.decide(
-            kind, reason, spec=spec.name, job_id=record.job_id if record.decision == "run" else ""
+            "deduplicated",
+            f"job {claim.job_id} already exists ({spec.name}); its rows wait for the next window",
+            spec=spec.name,
+            job_id=claim.job_id,
         )
+
+    def _notify(self, problem: Problem) -> None:
+        """A notice is best effort beside the decision: a code host refusing it is logged,
+        a transient failure redelivers the event (posting it is idempotent)."""
+        try:
+            self.notices().report(problem)
+        except TransientError:
+            raise
+        except RetrainError as exc:
+            self.log.record(
+                Delivery("data_arrival", problem.event_id).decide(
+                    "rejected", f"failure notice not posted: {exc}", spec=problem.spec
+                )
+            )
+
+    # -- wake-up --------------------------------------------------------------------------------
+
+    def _flush(self, delivery: Delivery) -> Answer:
+        """Every spec: resubmit interrupted claims, start runs that became due, say when a
+        spec went stale. Only what happened is a decision; a quiet tick is one `ignored`."""
+        index = self.index()
+        decisions: list[Decision] = []
+        for spec in index.specs():
+            try:
+                decisions += self._flush_spec(spec, index.version(spec.name), delivery)
+            except BackendError as exc:
+                decisions.append(_refused(delivery, spec, exc))
+        return Answer(decisions or [delivery.decide("ignored", "wake-up: nothing due")])
+
+    def _flush_spec(self, spec: Spec, version: str, delivery: Delivery) -> list[Decision]:
+        policy = spec.triggers.data_arrival
+        limit = spec.triggers.max_staleness
+        if policy is None and limit is None:
+            return []
+        now = self.clock()
+        decisions = []
+        if policy is not None:
+            running = self.backend.running(spec.name)
+            step = flush_step(policy, spec=spec.name, version=version, running=running, now=now)
+            transition = self.store.update(spec.name, step)
+            state = transition.state
+            for claim in stalled(state, now) if state else []:
+                reason = "wake-up: resubmitting an interrupted start"
+                decisions.append(self._start(spec, claim, reason, delivery, resumed=True))
+            record = transition.record
+            if record.decision == "run" and state is not None:
+                taken = state.claim(record.job_id)
+                if taken is not None:
+                    reason = f"wake-up: {record.reason}"
+                    decisions.append(self._start(spec, taken, reason, delivery, resumed=False))
+        if limit is not None:
+            decisions += self._check_staleness(spec, limit, now, delivery)
+        return decisions
+
+    def _check_staleness(
+        self, spec: Spec, limit: str, now: datetime, delivery: Delivery
+    ) -> list[Decision]:
+        stale = self.store.update(spec.name, stale_step(limit, now)).record.reason
+        if not stale:
+            return []
+        self._notify(
+            Problem(spec=spec.name, kind="stale", summary=stale, event_id=delivery.event_id)
+        )
+        return [delivery.decide("ignored", f"stale: {stale}", spec=spec.name, alert=True)]
+
+    # -- finished runs --------------------------------------------------------------------------
+
+    def _complete(self, envelope: Envelope, delivery: Delivery) -> Answer:
+        """The run's claim is spent, its slot free: start what waited for it at once."""
+        answer = self._completion(envelope, delivery)
+        outcome = answer.outcome
+        if outcome is None:
+            return answer
+        index = self.index()
+        spec = index.get(outcome.spec)
+        if spec is None:
+            return answer
+        counts = outcome.trigger != "pull_request"
+        self.store.update(
+            spec.name,
+            finished(
+                outcome.job_id,
+                succeeded=outcome.state == "succeeded",
+                counts=counts,
+                now=self.clock(),
+            ),
+        )
+        try:
+            more = self._flush_spec(spec, index.version(spec.name), delivery)
+        except BackendError as exc:
+            more = [_refused(delivery, spec, exc)]
+        return Answer([*answer.decisions, *more], outcome)
 
     # -- drift ----------------------------------------------------------------------------------
 
@@ -224,6 +386,9 @@ class Service:
     # -- schedule -------------------------------------------------------------------------------
 
     def _schedule(self, envelope: Envelope, delivery: Delivery) -> Answer:
+        if is_flush(envelope):
+            decode_flush_tick(envelope)
+            return self._flush(delivery.keyed("flush"))
         tick = decode_schedule_tick(envelope)
         delivery = delivery.keyed(tick.key)
         index = self.index()

@@ -40,8 +40,21 @@ def _check_cron(value: str) -> str:
     return value
 
 
+MAX_DURATION = timedelta(days=366)  # longer windows or staleness limits are typos
+
+
+def _check_duration(value: str) -> str:
+    if int(value[:-1]) * _UNITS[value[-1]] > MAX_DURATION.total_seconds():
+        raise ValueError(f"{value} is longer than the largest duration allowed, 366d")
+    return value
+
+
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
-Duration = Annotated[str, Field(pattern=DURATION_PATTERN, examples=["30m", "6h", "1d"])]
+Duration = Annotated[
+    str,
+    Field(pattern=DURATION_PATTERN, max_length=12, examples=["30m", "6h", "1d"]),
+    AfterValidator(_check_duration),
+]
 Cron = Annotated[str, Field(examples=["0 5 * * 1"]), AfterValidator(_check_cron)]
 
 
@@ -169,7 +182,9 @@ class EvaluationConfig(_Strict):
 
 
 class DataArrivalPolicy(_Strict):
-    min_new_rows: int = Field(default=1, ge=1, description="Rows accumulated before a run.")
+    min_new_rows: int = Field(
+        default=1, ge=1, le=10**12, description="Rows accumulated before a run."
+    )
     debounce: Duration = Field(default="1h", description="At most one run per window.")
     max_concurrent_runs: int = Field(default=1, ge=1, le=100)
     when_busy: Literal["wait", "skip"] = Field(
@@ -186,6 +201,10 @@ class Triggers(_Strict):
     data_arrival: DataArrivalPolicy | None = None
     drift: DriftPolicy = Field(default_factory=DriftPolicy)
     schedule: Cron | None = None
+    max_staleness: Duration | None = Field(
+        default=None,
+        description="Open a notice when no run has succeeded for this long, e.g. 30d.",
+    )
 
 
 class Resources(_Strict):
@@ -208,6 +227,7 @@ NOT_IDENTITY: dict[str, Any] = {
     "owner": True,
     "description": True,
     "promotion": {"alias": True, "version": True},
+    "triggers": {"max_staleness": True},  # only says when to warn: it changes no run
 }
 
 

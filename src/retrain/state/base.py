@@ -1,26 +1,73 @@
-"""The state port: one atomic read-modify-write per (spec, event).
+"""The state port: atomic read-modify-writes of one spec's state.
 
-The store reads the spec's state and this event's earlier record (if the event was seen),
-calls a pure `step`, and writes what it returns, all in one transaction. A store may call
-`step` more than once (Firestore retries on contention), so steps must be pure.
+`transact` reads the spec's state and one event's earlier record (if the event was seen),
+calls a pure `step`, and writes what it returns, all in one transaction; `update` does the
+same without an event record (run starts, completions, wake-ups). A store may call a step
+more than once (Firestore retries on contention), so steps must be pure.
+
+Rows are never dropped by bookkeeping: they are either pending, or held by a `Claim` (a run
+being started or running), and leave the state only when the run holding them was accepted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+MAX_COUNT = 2**63 - 1  # Firestore integers are int64; counts saturate here
+
+
+def add_counts(a: int, b: int) -> int:
+    return min(a + b, MAX_COUNT)
+
+
+class Claim(BaseModel):
+    """A data-arrival run taken inside the transaction, before it is submitted.
+
+    It holds the pending rows it takes and counts against the concurrency limit from that
+    moment, on every instance. `accepted` once the backend took the job (or said it exists);
+    a refused submit gives the rows back; a claim whose submit was interrupted is submitted
+    again (same job id) by a redelivery or the next wake-up.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    job_id: str
+    rows: int
+    events: int
+    unknown: bool = False
+    window: int
+    version: str
+    event_id: str = ""
+    data_window: str = ""
+    claimed_at: datetime
+    accepted: bool = False
+    accepted_at: datetime | None = None
+
 
 class SpecState(BaseModel):
-    """Per spec: rows counted since the last run, and the debounce window of that run."""
+    """Per spec: rows waiting for a run, the runs holding rows, and what notices know."""
 
     model_config = ConfigDict(frozen=True)
 
     pending_rows: int = 0
-    last_window: int | None = None
+    pending_events: int = 0  # arrivals counted in pending_rows (0: nothing waits)
+    pending_unknown: bool = False  # a waiting arrival did not say how many rows (v1 loads)
+    last_window: int | None = None  # the latest window a run was started (or refused) in
     last_job_id: str = ""
+    claims: tuple[Claim, ...] = ()
+    watched_since: datetime | None = None  # first time the service looked at this spec
+    last_success: datetime | None = None
+    stale_noticed: bool = False
+
+    def claim(self, job_id: str) -> Claim | None:
+        return next((c for c in self.claims if c.job_id == job_id), None)
+
+    def without(self, job_id: str) -> tuple[Claim, ...]:
+        return tuple(c for c in self.claims if c.job_id != job_id)
 
 
 class EventRecord(BaseModel):
@@ -44,9 +91,14 @@ class Transition(BaseModel):
 
 
 Step = Callable[[SpecState, EventRecord | None], Transition]
+Update = Callable[[SpecState], Transition]
 
 
 class StateStore(Protocol):
     def transact(self, spec: str, event_key: str, step: Step) -> Transition:
         """Apply `step` atomically; write the record unless `redelivered`, and the state if set."""
+        ...
+
+    def update(self, spec: str, step: Update) -> Transition:
+        """Apply `step` to the spec's state atomically; write the state if set (no record)."""
         ...

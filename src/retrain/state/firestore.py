@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from retrain.errors import RetrainError, TransientError
-from retrain.state.base import EventRecord, SpecState, Step, Transition
+from retrain.state.base import EventRecord, SpecState, Step, Transition, Update
 from retrain.vendor_errors import Backoff, translated
 
 EVENT_TTL = timedelta(days=30)
@@ -92,10 +93,43 @@ class FirestoreStore:
                 transaction.set(spec_ref, transition.state.model_dump())
             return transition
 
+        def first(db: Any) -> Transition | None:
+            return self._seen_before(db, spec_ref, event_ref, step)
+
+        return self._retried(spec, apply, first)
+
+    def update(self, spec: str, step: Update) -> Transition:
+        """The spec's state alone, in a transaction retried like `transact`'s; a state that
+        did not change is not written (the wake-up reads every spec every minute)."""
+        from google.cloud import firestore
+
+        spec_ref = self._client().collection(f"{self._prefix}-specs").document(spec)
+
+        @firestore.transactional
+        def apply(transaction: Any) -> Transition:
+            snap = spec_ref.get(transaction=transaction)
+            state = SpecState.model_validate(snap.to_dict() or {})
+            transition = step(state)
+            if transition.state is not None and transition.state != state:
+                transaction.set(spec_ref, transition.state.model_dump())
+            return transition
+
+        return self._retried(spec, apply, lambda db: None)
+
+    def _retried(
+        self,
+        spec: str,
+        apply: Callable[[Any], Transition],
+        first: Callable[[Any], Transition | None],
+    ) -> Transition:
+        """One transaction per spec at a time in this process; contention with other
+        instances is retried with jittered backoff, then TransientError."""
+        db = self._client()
+
         def attempt(_: int) -> Transition:
             try:
                 with translated(f"firestore {spec}"):
-                    seen = self._seen_before(db, spec_ref, event_ref, step)
+                    seen = first(db)
                     if seen is not None:
                         return seen
                     with self._lock_for(spec):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from retrain.state.base import EventRecord, SpecState, Step, Transition
+from retrain.state.base import EventRecord, SpecState, Step, Transition, Update
 
 
 class MemoryStore:
@@ -18,6 +18,13 @@ class MemoryStore:
             transition = step(self.specs.get(spec, SpecState()), self.events.get((spec, event_key)))
             if not transition.redelivered:
                 self.events[(spec, event_key)] = transition.record
+            if transition.state is not None:
+                self.specs[spec] = transition.state
+            return transition
+
+    def update(self, spec: str, step: Update) -> Transition:
+        with self._lock:
+            transition = step(self.specs.get(spec, SpecState()))
             if transition.state is not None:
                 self.specs[spec] = transition.state
             return transition
