@@ -71,9 +71,11 @@ def build_codehost(settings: Settings) -> CodeHost:
     return GitHubCodeHost(build_client(github), github.repo, github.bot_login)
 
 
-def build_completion(settings: Settings, notices: Notices) -> CompletionHandler:
+def build_completion(settings: Settings, notices: Notices | None = None) -> CompletionHandler:
     """The completion sink: comments, promotion PRs and failure notices. Builds clients but
     sends nothing yet."""
+    if notices is None:
+        notices = build_notices(settings, functools.cache(lambda: load_index(settings.specs_dir)))
     return CompletionHandler(
         host=notices.host,
         history_root=settings.history_uri,

@@ -76,12 +76,11 @@ def timestamp(obj: Any, *keys: str) -> datetime:
         cleaned = f"{head}.{digits[:6]}{rest[len(digits) :]}"
     try:
         parsed = datetime.fromisoformat(cleaned)
-        parsed = (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).astimezone(
-            timezone.utc
-        )
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        utc = parsed.astimezone(timezone.utc)  # overflows at the calendar's edges
     except (ValueError, OverflowError) as exc:
         raise EventError(f"field {'.'.join(keys)} is not a timestamp: {value!r:.60}") from exc
-    if not EARLIEST <= parsed < LATEST:
+    if not EARLIEST <= utc < LATEST:
         raise EventError(
             f"field {'.'.join(keys)} is outside the years {EARLIEST.year}-{LATEST.year - 1}: "
             f"{value!r:.60}"
