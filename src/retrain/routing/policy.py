@@ -173,8 +173,8 @@ def data_step(
     window = window_of(event.time, policy.debounce)
 
     def step(state: SpecState, prior: EventRecord | None) -> Transition:
-        if prior is not None:
-            return Transition(record=prior, redelivered=True)
+        if prior is not None:  # with the claim it made, if its start is still unsettled
+            return Transition(record=prior, redelivered=True, claim=state.claim(prior.job_id))
         state = settle(_watched(state, now), running, now)
         busy = in_progress(state, running)
         if policy.when_busy == "skip" and len(busy) >= policy.max_concurrent_runs:

@@ -205,20 +205,27 @@ class Service:
             )
         if record.decision != "run":
             return delivery.decide(record.decision, record.reason, spec=spec.name)
+        if transition.redelivered:
+            return self._resume(spec, transition.claim, record, delivery)
         claim = transition.state.claim(record.job_id) if transition.state else None
-        if claim is None:  # a redelivery of the event that claimed: the same request again
-            window = window_of(event.time, policy.debounce)
-            claim = Claim(
-                job_id=record.job_id,
-                rows=0,
-                events=0,
-                window=window,
-                version=version,
-                event_id=delivery.event_id,
-                data_window=window_bounds(window, policy.debounce),
-                claimed_at=self.clock(),
-            )
+        assert claim is not None, "a run record comes with its claim"
         return self._start(spec, claim, record.reason, delivery, resumed=transition.redelivered)
+
+    def _resume(
+        self, spec: Spec, claim: Claim | None, record: EventRecord, delivery: Delivery
+    ) -> Decision:
+        """A redelivery of the event that claimed a run: submit it again only while the claim
+        is unsettled (an interrupted start). Once accepted, or refused and its rows given
+        back, there is nothing to start: a fresh submit would be a run without rows."""
+        if claim is None or claim.accepted:
+            what = "already exists" if claim else "was settled (run accepted, or refused)"
+            return delivery.decide(
+                "deduplicated",
+                f"job {record.job_id} {what} ({spec.name})",
+                spec=spec.name,
+                job_id=record.job_id,
+            )
+        return self._start(spec, claim, record.reason, delivery, resumed=True)
 
     def _start(
         self, spec: Spec, claim: Claim, reason: str, delivery: Delivery, *, resumed: bool

@@ -88,6 +88,7 @@ class Transition(BaseModel):
     record: EventRecord
     state: SpecState | None = None
     redelivered: bool = False
+    claim: Claim | None = None  # a redelivery's run, if it still holds rows (not written)
 
 
 Step = Callable[[SpecState, EventRecord | None], Transition]
