@@ -194,6 +194,22 @@ resource "google_service_account_iam_member" "act_as" {
   member             = "serviceAccount:${google_service_account.accounts[each.value.who].email}"
 }
 
+# The wake-up: every minute a tick on the schedule topic makes `on_schedule` start the
+# data-arrival runs that became due with no further event (a debounce window closed, a busy
+# spec freed, an interrupted start to resubmit) and check `max_staleness`. Per-spec cron jobs
+# are synced by `retrain deploy` under their own prefix; this one is not theirs to delete.
+resource "google_cloud_scheduler_job" "flush" {
+  name      = "retrain-flush"
+  region    = var.region
+  schedule  = var.flush_schedule
+  time_zone = "Etc/UTC"
+  pubsub_target {
+    topic_name = google_pubsub_topic.events["schedule"].id
+    data       = base64encode(jsonencode({ flush = "due" }))
+  }
+  depends_on = [google_project_service.apis]
+}
+
 # Pipelines publish their TFDV anomalies to the drift topic. (Cloud Scheduler publishes its
 # ticks as its own service agent, which holds publisher by default.)
 resource "google_pubsub_topic_iam_member" "pipelines_publish_drift" {

@@ -83,3 +83,8 @@ variable "manage_bigquery_audit_config" {
   default     = true
   description = "Make sure BigQuery DATA_WRITE audit logs are on in every project holding a watched table."
 }
+
+variable "flush_schedule" {
+  description = "Cron of the wake-up tick that starts due data-arrival runs (retrain-flush); its period bounds the wake-up latency."
+  default     = "* * * * *"
+}

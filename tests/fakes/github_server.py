@@ -240,6 +240,46 @@ class FakeGitHub:
             "author_association": "NONE",
         }
 
+    def _issue_json(self, number: int) -> Json:
+        """The issue resource ("Get an issue", REST reference, Issues): pull requests are
+        issues too, and carry a `pull_request` object in this shape."""
+        issue = self.state.issues[number]
+        pull = self.state.pulls.get(number)
+        state = pull["state"] if pull else issue.get("state", "open")
+        found: Json = {
+            "id": 700000 + number,
+            "node_id": f"I_{number}",
+            "number": number,
+            "url": f"{self._repo_api}/issues/{number}",
+            "html_url": f"{self._repo_html}/{'pull' if pull else 'issues'}/{number}",
+            "comments_url": f"{self._repo_api}/issues/{number}/comments",
+            "title": issue["title"],
+            "body": issue["body"],
+            "state": state,
+            "state_reason": issue.get("state_reason"),
+            "labels": [self._label_json(n) for n in issue["labels"]],
+            "user": self._user(issue["user"]),
+            "comments": sum(1 for c in self.state.comments.values() if c["issue"] == number),
+            "created_at": NOW,
+            "updated_at": NOW,
+            "closed_at": None if state == "open" else NOW,
+        }
+        if pull:
+            found["pull_request"] = {
+                "url": f"{self._repo_api}/pulls/{number}",
+                "html_url": f"{self._repo_html}/pull/{number}",
+            }
+        return found
+
+    def issues_titled(self, title: str) -> list[dict[str, Json]]:
+        """Issues (not PRs) with this title, as GitHub would list them, oldest first."""
+        with self._lock:
+            return [
+                self._issue_json(n)
+                for n, i in self.state.issues.items()
+                if n not in self.state.pulls and i["title"] == title
+            ]
+
     def _label_json(self, name: str) -> Json:
         return {
             "id": abs(hash(name)) % 100000,
@@ -311,6 +351,10 @@ class FakeGitHub:
         repo = rf"/repos/{re.escape(self.state.owner)}/{re.escape(self.state.name)}"
         table: list[tuple[str, str, Callable[..., tuple[int, Json]]]] = [
             ("POST", r"/app/installations/(\d+)/access_tokens", self._access_token),
+            ("GET", repo + r"/issues", self._list_issues),
+            ("POST", repo + r"/issues", self._create_issue),
+            ("GET", repo + r"/issues/(\d+)", self._get_issue),
+            ("PATCH", repo + r"/issues/(\d+)", self._edit_issue),
             ("GET", repo + r"/issues/(\d+)/comments", self._list_comments),
             ("POST", repo + r"/issues/(\d+)/comments", self._create_comment),
             ("PATCH", repo + r"/issues/comments/(\d+)", self._edit_comment),
@@ -407,6 +451,64 @@ class FakeGitHub:
         if n not in self.state.issues:
             raise HttpError(404, "Not Found")
         return n
+
+    def _list_issues(self, query: dict[str, str], **_: Any) -> tuple[int, Json]:
+        """ "List repository issues": `state` open (default), closed or all; `labels` a
+        comma-separated list that every issue must carry; pull requests are listed too."""
+        state = query.get("state", "open")
+        if state not in ("open", "closed", "all"):
+            raise HttpError(422, "Validation Failed: state")
+        wanted = [name for name in query.get("labels", "").split(",") if name]
+        found = []
+        for n in sorted(self.state.issues):
+            item = self._issue_json(n)
+            if state != "all" and item["state"] != state:
+                continue
+            if any(name not in self.state.issues[n]["labels"] for name in wanted):
+                continue
+            found.append(item)
+        return 200, found
+
+    def _create_issue(self, body: Json, auth: str, **_: Any) -> tuple[int, Json]:
+        """ "Create an issue": `title` is required (422 otherwise); labels are created on
+        the fly for a caller with push access."""
+        if (
+            not isinstance(body, dict)
+            or not isinstance(body.get("title"), str)
+            or not body["title"]
+        ):
+            raise HttpError(422, "Validation Failed: title is missing")
+        text = body.get("body") or ""
+        if len(text) > 65536:
+            raise HttpError(
+                422, "Validation Failed: body is too long (maximum is 65536 characters)"
+            )
+        n = self._new_issue(body["title"], text, self._login(auth))
+        self.state.issues[n]["labels"] = [str(name) for name in body.get("labels") or []]
+        self.state.issues[n]["state"] = "open"
+        return 201, self._issue_json(n)
+
+    def _get_issue(self, number: str, **_: Any) -> tuple[int, Json]:
+        return 200, self._issue_json(self._issue(number))
+
+    def _edit_issue(self, number: str, body: Json, **_: Any) -> tuple[int, Json]:
+        """ "Update an issue": title, body, labels; `state` open or closed, `state_reason`
+        completed, not_planned or reopened."""
+        n = self._issue(number)
+        issue = self.state.issues[n]
+        if body.get("state") not in (None, "open", "closed"):
+            raise HttpError(422, "Validation Failed: state")
+        if body.get("state_reason") not in (None, "completed", "not_planned", "reopened"):
+            raise HttpError(422, "Validation Failed: state_reason")
+        for key in ("title", "body", "labels", "state_reason"):
+            if key in body:
+                issue[key] = body[key]
+        if "state" in body:
+            if n in self.state.pulls:
+                self.state.pulls[n]["state"] = body["state"]
+            else:
+                issue["state"] = body["state"]
+        return 200, self._issue_json(n)
 
     def _list_comments(self, number: str, query: dict[str, str], **_: Any) -> tuple[int, Json]:
         n = self._issue(number)

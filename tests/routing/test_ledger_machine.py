@@ -197,9 +197,9 @@ class LedgerMachine(RuleBasedStateMachine):
             self.clock.advance(LEASE + SETTLE + timedelta(hours=2))
             assert self.deliver(1, "schedule", tick_flush(self.clock.now))
             state = self.store.specs.get(SPEC, SpecState())
-            if not self.backend.active and all(c.accepted for c in state.claims):
-                if state.pending_rows < MIN_ROWS or state.pending_events == 0:
-                    break
+            settled = not self.backend.active and all(c.accepted for c in state.claims)
+            if settled and (state.pending_rows < MIN_ROWS or state.pending_events == 0):
+                break
         state = self.store.specs.get(SPEC, SpecState())
         trained = sum(self.store.claimed.get(j, 0) for j in self.backend.jobs)
         assert all(c.accepted for c in state.claims), state.claims
@@ -211,7 +211,9 @@ LedgerMachine.TestCase.settings = settings(
     max_examples=EXAMPLES,
     stateful_step_count=STEPS,
     deadline=None,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate] if os.environ.get("NOSHRINK") else list(Phase),
+    phases=[Phase.explicit, Phase.reuse, Phase.generate]
+    if os.environ.get("NOSHRINK")
+    else list(Phase),
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 TestLedger = LedgerMachine.TestCase

@@ -13,6 +13,7 @@ from typing import Any
 
 from retrain.errors import RetrainError
 from retrain.localstack.procs import Proc, free_port, start
+from retrain.localstack.ticker import Ticker
 
 FUNCTIONS_SOURCE = Path(__file__).resolve().parents[3] / "functions" / "main.py"
 DEAD_LETTER_TOPIC = "retrain-dead-letter"
@@ -35,6 +36,7 @@ class StackConfig:
     functions: tuple[str, ...] = tuple(TOPICS)
     env: dict[str, str] = field(default_factory=dict)  # extra RETRAIN_* for the functions
     max_delivery_attempts: int = 5
+    flush_every: float = 5.0  # seconds between wake-up ticks (the cloud: every minute); 0: none
 
 
 def _gcloud() -> str:
@@ -120,6 +122,7 @@ class LocalStack:
         self.config = config
         self.procs: dict[str, Proc] = {}
         self.env: dict[str, str] = {}
+        self.ticker: Ticker | None = None
 
     def __enter__(self) -> LocalStack:
         return self.start()
@@ -155,12 +158,17 @@ class LocalStack:
                 {t: self.procs[t].url for t in cfg.functions},
                 cfg.max_delivery_attempts,
             )
+            if cfg.flush_every > 0 and "on_schedule" in cfg.functions:
+                self.ticker = Ticker(cfg.project, TOPICS["on_schedule"], cfg.flush_every).start()
         except BaseException:
             self.stop()
             raise
         return self
 
     def stop(self) -> None:
+        if self.ticker is not None:
+            self.ticker.stop()
+            self.ticker = None
         errors = []
         for name in reversed(list(self.procs)):
             try:
@@ -175,6 +183,8 @@ class LocalStack:
     def describe(self) -> list[str]:
         lines = [f"{name:<20} {proc.url:<28} log {proc.log}" for name, proc in self.procs.items()]
         lines += [f"topic {topic} -> {target}" for target, topic in TOPICS.items()]
+        if self.ticker is not None:
+            lines.append(f"wake-up tick every {self.config.flush_every:g} s -> on_schedule")
         lines.append(
             f"topic {DEAD_LETTER_TOPIC} (after {self.config.max_delivery_attempts} attempts)"
         )

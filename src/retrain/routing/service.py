@@ -38,8 +38,6 @@ from retrain.routing.policy import (
     schedule_decision,
     stale_step,
     stalled,
-    window_bounds,
-    window_of,
 )
 from retrain.routing.run_complete import RunCompletion
 from retrain.runs import RunOutcome, RunRequest, Trigger
@@ -158,6 +156,17 @@ class Service:
             try:
                 decisions.append(decide(spec, index.version(spec.name)))
             except BackendError as exc:
+                self._notify(
+                    Problem(
+                        spec=spec.name,
+                        kind="refused",
+                        summary=f"the backend refused to start a {delivery.event} run",
+                        component="submit",
+                        error=str(exc),
+                        trigger=delivery.event,
+                        event_id=delivery.event_id,
+                    )
+                )
                 decisions.append(_refused(delivery, spec, exc))
         return Answer(decisions)
 
@@ -208,7 +217,8 @@ class Service:
         if transition.redelivered:
             return self._resume(spec, transition.claim, record, delivery)
         claim = transition.state.claim(record.job_id) if transition.state else None
-        assert claim is not None, "a run record comes with its claim"
+        if claim is None:  # cannot happen: the step that decides `run` writes the claim
+            raise RetrainError(f"run {record.job_id} was decided without its claim")
         return self._start(spec, claim, record.reason, delivery, resumed=transition.redelivered)
 
     def _resume(

@@ -1,0 +1,98 @@
+"""Failure notices: one issue per spec, found by its marker, updated in place, closed by the
+next successful run. Real PyGithub against the fake GitHub, and the local code host."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from retrain.codehost import LocalCodeHost
+from retrain.codehost.github import GitHubCodeHost, build_client
+from retrain.completion import CompletionHandler
+from retrain.completion.notices import Notices
+from retrain.report.notice import NOTICE_LABELS, notice_marker
+from retrain.runs import RunOutcome, Trigger
+from tests.codehost.test_completion import _write
+from tests.fakes.github_client import settings_for
+from tests.fakes.github_server import FakeGitHub
+from tests.fakes.summaries import load
+
+TOKEN_SHAPED = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"  # not a real token
+TITLE = "retrain: churn: retraining failed"
+
+
+def _failed(root: Path, job_id: str, trigger: Trigger = "data_arrival") -> RunOutcome:
+    return RunOutcome(
+        job_id=job_id,
+        spec="churn",
+        state="failed",
+        trigger=trigger,
+        pipeline_root=str(root),
+        failed_task="Trainer",
+        error=f"Trainer: permission denied; header Authorization: token {TOKEN_SHAPED}",
+        event_id="m-42",
+    )
+
+
+def _handler(host: Any) -> CompletionHandler:
+    owners = {"churn": "@acme/retention-ml"}
+    return CompletionHandler(host=host, notices=Notices(host, lambda spec: owners.get(spec, "")))
+
+
+def test_failed_runs_keep_one_issue_per_spec_and_a_success_closes_it(
+    fake: FakeGitHub, tmp_path: Path
+) -> None:
+    handler = _handler(GitHubCodeHost(build_client(settings_for(fake)), "acme/models"))
+    first = handler.process(_failed(tmp_path, "churn-data-1"))
+    handler.process(_failed(tmp_path, "churn-drift-2", trigger="drift"))
+    assert first.action == "noticed"
+    (issue,) = fake.issues_titled(TITLE)
+    body = issue["body"]
+    assert body.startswith(notice_marker("churn"))
+    assert "@acme/retention-ml" in body and "`Trainer`" in body and "`drift`" in body
+    assert "churn-drift-2" in body and "churn-data-1" not in body  # updated in place
+    assert TOKEN_SHAPED not in body and "[redacted]" in body
+    assert [label["name"] for label in issue["labels"]] == list(NOTICE_LABELS)
+    assert fake.calls("POST", r"/issues$") and len(fake.calls("POST", r"/issues$")) == 1
+
+    _write(tmp_path, load("churn_pass"), "churn-data-3", 0.84)
+    ok = RunOutcome(
+        job_id="churn-data-3", spec="churn", state="succeeded", trigger="data_arrival",
+        pipeline_root=str(tmp_path),
+    )  # fmt: skip
+    handler.process(ok)
+    (closed,) = fake.issues_titled(TITLE)
+    assert closed["state"] == "closed" and closed["state_reason"] == "completed"
+    (comment,) = fake.comments_on(closed["number"])
+    assert "churn-data-3" in comment["body"]
+
+    handler.process(_failed(tmp_path, "churn-data-4"))  # a new failure: a new issue
+    assert [i["state"] for i in fake.issues_titled(TITLE)] == ["closed", "open"]
+
+
+def test_a_failed_pull_request_run_comments_on_its_pr_not_an_issue(
+    fake: FakeGitHub, tmp_path: Path
+) -> None:
+    handler = _handler(GitHubCodeHost(build_client(settings_for(fake)), "acme/models"))
+    pr = fake.open_pr()
+    outcome = _failed(tmp_path, "churn-pr-1", trigger="pull_request").model_copy(
+        update={"pr_number": pr}
+    )
+    handler.process(outcome)
+    assert fake.issues_titled(TITLE) == [] and len(fake.comments_on(pr)) == 1
+
+
+def test_the_local_code_host_shows_the_notice(tmp_path: Path) -> None:
+    out = io.StringIO()
+    host = LocalCodeHost(tmp_path / "work", tmp_path, out)
+    handler = _handler(host)
+    handler.process(_failed(tmp_path, "churn-data-1"))
+    handler.process(_failed(tmp_path, "churn-data-2"))
+    (issue,) = host.issues()
+    assert issue.state == "open" and "churn-data-2" in issue.body
+    assert TOKEN_SHAPED not in out.getvalue() and "== issue #1 (open)" in out.getvalue()
+    notices = Notices(host, lambda spec: "")
+    notices.resolve("churn", "churn-data-5")
+    (issue,) = host.issues()
+    assert issue.state == "closed" and "churn-data-5" in issue.comments[0]
