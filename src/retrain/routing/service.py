@@ -165,7 +165,8 @@ class Service:
                         error=str(exc),
                         trigger=delivery.event,
                         event_id=delivery.event_id,
-                    )
+                    ),
+                    delivery,
                 )
                 decisions.append(_refused(delivery, spec, exc))
         return Answer(decisions)
@@ -265,7 +266,8 @@ class Service:
                     job_id=claim.job_id,
                     trigger="data_arrival",
                     event_id=delivery.event_id,
-                )
+                ),
+                delivery,
             )
             return _refused(delivery, spec, exc)
         if created or resumed:  # an existing job is ours when we are resuming our own claim
@@ -282,7 +284,7 @@ class Service:
             job_id=claim.job_id,
         )
 
-    def _notify(self, problem: Problem) -> None:
+    def _notify(self, problem: Problem, delivery: Delivery) -> None:
         """A notice is best effort beside the decision: a code host refusing it is logged,
         a transient failure redelivers the event (posting it is idempotent)."""
         try:
@@ -291,9 +293,7 @@ class Service:
             raise
         except RetrainError as exc:
             self.log.record(
-                Delivery("data_arrival", problem.event_id).decide(
-                    "rejected", f"failure notice not posted: {exc}", spec=problem.spec
-                )
+                delivery.decide("rejected", f"failure notice not posted: {exc}", spec=problem.spec)
             )
 
     # -- wake-up --------------------------------------------------------------------------------
@@ -341,9 +341,8 @@ class Service:
         stale = self.store.update(spec.name, stale_step(limit, now)).record.reason
         if not stale:
             return []
-        self._notify(
-            Problem(spec=spec.name, kind="stale", summary=stale, event_id=delivery.event_id)
-        )
+        problem = Problem(spec=spec.name, kind="stale", summary=stale, event_id=delivery.event_id)
+        self._notify(problem, delivery)
         return [delivery.decide("ignored", f"stale: {stale}", spec=spec.name, alert=True)]
 
     # -- finished runs --------------------------------------------------------------------------

@@ -1,0 +1,73 @@
+"""What the routing service tells the spec's notice: a refused start, and staleness."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import yaml
+
+from retrain.report.notice import Problem
+from retrain.routing.index import SpecIndex
+from retrain.spec.load import parse_spec
+from tests.functions.test_nothing_lost import RefusingBackend
+from tests.routing.helpers import (
+    SPECS,
+    T0,
+    FakeClock,
+    arrival,
+    completion,
+    make_service,
+    tick_flush,
+)
+
+
+class RecordingNotices:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.resolved: list[tuple[str, str]] = []
+
+    def report(self, problem: Problem) -> None:
+        self.problems.append(problem)
+
+    def resolve(self, spec: str, job_id: str) -> None:
+        self.resolved.append((spec, job_id))
+
+
+def _index(max_staleness: str) -> SpecIndex:
+    raw = yaml.safe_load((SPECS / "churn.yaml").read_text())
+    raw["triggers"]["max_staleness"] = max_staleness
+    return SpecIndex([parse_spec(yaml.safe_dump(raw), "churn.yaml")])
+
+
+def test_a_refused_start_raises_the_notice() -> None:
+    notices = RecordingNotices()
+    service, _, log, _ = make_service(backend=RefusingBackend(refusals=1))
+    service.notices = lambda: notices
+    service.handle("data_arrival", arrival(600, "j1"))
+    (problem,) = notices.problems
+    assert problem.kind == "refused" and "403" in problem.error and problem.spec == "churn"
+    assert [d.decision for d in log.decisions] == ["rejected"]
+
+
+def test_no_success_for_max_staleness_says_so_once_until_the_next_success() -> None:
+    notices = RecordingNotices()
+    clock = FakeClock(T0)
+    service, backend, log, _ = make_service(index=_index("2d"), clock=clock)
+    service.notices = lambda: notices
+    service.handle("schedule", tick_flush(clock.now))  # the clock starts: first look
+    clock.advance(timedelta(days=2))
+    service.handle("schedule", tick_flush(clock.now))
+    service.handle("schedule", tick_flush(clock.now + timedelta(minutes=1)))
+    (stale,) = notices.problems
+    assert stale.kind == "stale" and "max_staleness 2d" in stale.summary
+    assert [d.reason.startswith("stale:") for d in log.decisions if d.alert] == [True]
+    service.handle("data_arrival", arrival(600, "j1", clock.now))
+    (job_id,) = backend.active
+    backend.finish(job_id)
+    service.handle("run_complete", completion(backend, job_id))
+    clock.advance(timedelta(days=1))
+    service.handle("schedule", tick_flush(clock.now))
+    assert len(notices.problems) == 1  # a success less than 2d ago
+    clock.advance(timedelta(days=1, minutes=1))
+    service.handle("schedule", tick_flush(clock.now))
+    assert [p.kind for p in notices.problems] == ["stale", "stale"]
