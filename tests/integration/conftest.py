@@ -23,6 +23,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         specs_dir=SPECS,
         workdir=work / "work",
         logs_dir=work / "logs",
+        flush_every=0,  # these tests count each delivery's decisions; test_wake_up has its own
         env={
             "RETRAIN_LOCAL_RUN_COMMAND": f"{sys.executable} {HERE / 'fake_run.py'}",
             "RETRAIN_STATE_PREFIX": f"t{uuid.uuid4().hex[:8]}",

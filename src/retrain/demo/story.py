@@ -404,9 +404,13 @@ class Story:
         self.report.decisions = decisions(self.logs_dir)
         self.say("\n[4] summary")
         self.say("    events and decisions:")
+        quiet = [d for d in self.report.decisions if d.event_key == "flush" and not d.spec]
         for d in self.report.decisions:
+            if d in quiet:
+                continue
             what = d.decision + (" (alert)" if d.alert else "")
             self.say(f"      {d.function:<16} {what:<14} {d.spec:<13} {d.job_id or '-'}")
+        self.say(f"      on_schedule      {len(quiet)} wake-up tick(s) with nothing due")
         self.say("    runs:")
         for job_id, state in self.report.runs.items():
             self.say(f"      {job_id:<48} {state}")
