@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from retrain.backends.recording import RecordingBackend
 from retrain.errors import BackendError
 from retrain.events.bigquery import table_data_change_entry
 from retrain.events.envelope import pubsub_body
 from retrain.routing.policy import LEASE
 from retrain.runs import RunRequest
 from retrain.state.memory import MemoryStore
+from tests.fakes.backend import RecordingBackend
 from tests.functions.test_functions import binary, client_for, structured
 from tests.routing.helpers import (
     CHURN_TABLE,

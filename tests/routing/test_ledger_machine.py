@@ -23,13 +23,13 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from retrain.backends.recording import RecordingBackend
 from retrain.errors import BackendError, TransientError
 from retrain.routing.policy import LEASE, SETTLE
 from retrain.routing.service import Service
 from retrain.runs import RunRequest
 from retrain.state.base import SpecState, Step, Transition, Update
 from retrain.state.memory import MemoryStore
+from tests.fakes.backend import RecordingBackend
 from tests.routing.helpers import T0, FakeClock, arrival, completion, make_service, tick_flush
 
 EXAMPLES = int(os.environ.get("RETRAIN_MACHINE_EXAMPLES", "10"))
