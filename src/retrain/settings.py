@@ -269,6 +269,15 @@ class Settings(BaseModel):
             ) from None
 
 
+EMULATOR_VARIABLES = ("PUBSUB_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST")
+
+
+def emulator_hosts() -> dict[str, str]:
+    """The emulator endpoints set in this process's environment (the Google client libraries
+    read these variables themselves); set explicitly, they win over a discovered local stack."""
+    return {name: os.environ[name] for name in EMULATOR_VARIABLES if os.environ.get(name)}
+
+
 def current() -> Settings:
     """The settings of this process, from its environment."""
     return Settings.from_env(os.environ)

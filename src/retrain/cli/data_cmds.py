@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 import uuid
 from datetime import datetime, timezone
@@ -38,11 +37,16 @@ def register(subparsers: Any) -> None:
         "append",
         "append rows to a spec's local table and publish the BigQuery audit-log entry",
         "retrain data append specs/churn.yaml --rows 600 --drift 0.3",
+        description="Publishes to the stack `retrain up --workdir WORKDIR` runs, found in "
+        "WORKDIR/stack.json; PUBSUB_EMULATOR_HOST, when set, wins.",
     )
     append.add_argument("spec", type=Path, help="spec file")
     append.add_argument("--rows", type=int, required=True)
     append.add_argument("--drift", type=float, default=0.0, help="shift the distributions")
-    append.add_argument("--project", default="retrain-local", help="Pub/Sub project")
+    append.add_argument(
+        "--workdir", type=Path, default=Path("work"), help="where `retrain up` runs"
+    )
+    append.add_argument("--project", help="Pub/Sub project (default: the running stack's)")
     append.add_argument("--topic", default="retrain-data-arrival")
     append.add_argument("--no-publish", action="store_true", help="print the entry instead")
     append.set_defaults(handler=_append)
@@ -68,8 +72,7 @@ def _append(args: argparse.Namespace) -> int:
 
     if args.rows < 1:
         raise RetrainError("--rows must be at least 1")
-    if not args.no_publish and "PUBSUB_EMULATOR_HOST" not in os.environ:
-        raise RetrainError("PUBSUB_EMULATOR_HOST is not set: run `retrain up` and export it")
+    target = None if args.no_publish else _pubsub_target(args)  # before touching the data
     try:
         spec = parse_spec(args.spec.read_text(encoding="utf-8"), str(args.spec))
     except OSError as exc:
@@ -83,11 +86,30 @@ def _append(args: argparse.Namespace) -> int:
     job_id = f"retrain_append_{uuid.uuid4().hex[:12]}"
     entry = table_data_change_entry(spec.data.table, written, job_id, datetime.now(timezone.utc))
     print(f"appended {written} rows to {path} (table {spec.data.table})")
-    if args.no_publish:
+    if target is None:
         print(json.dumps(entry, indent=2))
         return 0
     from retrain.backends.local import PubSubPublisher
 
-    PubSubPublisher(args.project).publish(args.topic, entry, {})
-    print(f"published the audit entry of {job_id} to {args.topic}")
+    project, host = target
+    PubSubPublisher(project, emulator_host=host).publish(args.topic, entry, {})
+    print(f"published the audit entry of {job_id} to {args.topic} (emulator {host})")
     return 0
+
+
+def _pubsub_target(args: argparse.Namespace) -> tuple[str, str]:
+    """(project, emulator host): PUBSUB_EMULATOR_HOST when set explicitly, else the stack
+    recorded in the work directory."""
+    from retrain.localstack.discovery import find
+    from retrain.settings import emulator_hosts
+
+    explicit = emulator_hosts().get("PUBSUB_EMULATOR_HOST")
+    if explicit:
+        return args.project or "retrain-local", explicit
+    found = find(args.workdir)
+    if found.state != "running" or found.record is None:
+        raise RetrainError(f"{found.explain()}; or set PUBSUB_EMULATOR_HOST")
+    host = found.record.env.get("PUBSUB_EMULATOR_HOST", "")
+    if not host:
+        raise RetrainError(f"{found.path}: no PUBSUB_EMULATOR_HOST recorded")
+    return args.project or found.record.project, host

@@ -12,6 +12,7 @@ from retrain.cli.parsers import add_command
 from retrain.compile_plan import PLACEHOLDER_OPTIONS, compile_specs
 from retrain.demo.observe import DemoError
 from retrain.demo.story import DemoOptions, Story
+from retrain.localstack.signals import Stopped, stop_on_signals
 from retrain.pipeline_env import echo, repo_root
 from retrain.spec import load_specs, spec_paths
 
@@ -34,6 +35,16 @@ def register(subparsers: Any) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    """SIGINT, SIGTERM or SIGHUP at any moment stops whatever has started, then exits 128+N."""
+    try:
+        with stop_on_signals():
+            return _play(args)
+    except Stopped as stop:
+        echo(f"\ndemo stopped on {stop.name}; everything it started was stopped")
+        return stop.code
+
+
+def _play(args: argparse.Namespace) -> int:
     root = repo_root()
     started = time.monotonic()
     echo("[-] validate and compile the specs (what CI does on every PR)")

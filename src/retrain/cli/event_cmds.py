@@ -1,4 +1,5 @@
-"""`retrain route` (dry run of the router) and `retrain up` (the local stack)."""
+"""`retrain route` (dry run of the router), `retrain up` and `retrain status` (the local
+stack)."""
 
 from __future__ import annotations
 
@@ -33,12 +34,27 @@ def register(subparsers: Any) -> None:
         "up",
         "start the local stack: emulators, function servers, topics; Ctrl-C stops it",
         "retrain up --specs specs --workdir work",
+        description="Runs until SIGINT (Ctrl-C), SIGTERM or SIGHUP, then stops every process it "
+        "started (a second signal kills them at once); they also stop if this process is "
+        "killed. The endpoints are recorded in WORKDIR/stack.json while it runs, where "
+        "`retrain data append` and `retrain status` find them.",
     )
     up.add_argument("--specs", type=Path, default=Path("specs"))
-    up.add_argument("--workdir", type=Path, default=Path("work"))
+    up.add_argument("--workdir", type=Path, default=Path("work"), help="one stack per directory")
     up.add_argument("--project", default="retrain-local")
     up.add_argument("--memory-state", action="store_true", help="no Firestore emulator")
     up.set_defaults(handler=_up)
+
+    status = add_command(
+        subparsers,
+        "status",
+        "is a local stack running in the work directory, and where",
+        "retrain status --workdir work",
+        description="Exit 0 with its endpoints when running; 1 when none is, or its record is "
+        "stale (its process is gone).",
+    )
+    status.add_argument("--workdir", type=Path, default=Path("work"))
+    status.set_defaults(handler=_status)
 
 
 def _route(args: argparse.Namespace) -> int:
@@ -79,6 +95,8 @@ def _route(args: argparse.Namespace) -> int:
 
 
 def _up(args: argparse.Namespace) -> int:
+    from retrain.localstack.discovery import Claim, record_for
+    from retrain.localstack.signals import Stopped, stop_on_signals
     from retrain.localstack.stack import LocalStack, StackConfig
 
     config = StackConfig(
@@ -88,19 +106,41 @@ def _up(args: argparse.Namespace) -> int:
         logs_dir=args.workdir / "logs",
         firestore=not args.memory_state,
     )
-    print("starting the local stack...", flush=True)
-    with LocalStack(config) as stack:
-        for line in stack.describe():
-            print(line)
-        print(
-            "ready: `retrain data append SPEC --rows N` publishes to it. Ctrl-C stops.", flush=True
-        )
-        try:
-            while all(proc.popen.poll() is None for proc in stack.procs.values()):
-                time.sleep(0.5)
-            dead = [n for n, p in stack.procs.items() if p.popen.poll() is not None]
-            print(f"stopping: {', '.join(dead)} exited")
-        except KeyboardInterrupt:
-            print("stopping...")
+    try:
+        with stop_on_signals(), Claim(args.workdir) as claim:
+            if claim.replaced is not None:
+                print(f"replacing {claim.replaced.explain()}")
+            print("starting the local stack...", flush=True)
+            with LocalStack(config) as stack:
+                for line in stack.describe():
+                    print(line)
+                endpoints = {name: proc.url for name, proc in stack.procs.items()}
+                groups = [proc.pgid for proc in stack.procs.values()]
+                logs = config.logs_dir.resolve()
+                claim.publish(record_for(config.project, stack.env, endpoints, groups, logs))
+                print(
+                    f"ready (recorded in {claim.path}): `retrain data append SPEC --rows N` "
+                    "publishes to it. Ctrl-C stops.",
+                    flush=True,
+                )
+                while all(proc.popen.poll() is None for proc in stack.procs.values()):
+                    time.sleep(0.5)
+                dead = [n for n, p in stack.procs.items() if p.popen.poll() is not None]
+                print(f"stopping: {', '.join(dead)} exited", flush=True)
+    except Stopped as stop:
+        print(f"stopped on {stop.name}; no process left behind")
+        return 0
     print("stopped; no process left behind")
+    return 1  # a process of the stack died on its own
+
+
+def _status(args: argparse.Namespace) -> int:
+    from retrain.localstack.discovery import find
+
+    found = find(args.workdir)
+    print(found.explain())
+    if found.state != "running" or found.record is None:
+        return 1
+    for line in found.record.describe():
+        print(f"  {line}")
     return 0

@@ -33,6 +33,7 @@ from retrain.demo.observe import (
     wait_for,
 )
 from retrain.events.bigquery import table_data_change_entry
+from retrain.localstack import procs
 from retrain.localstack.stack import TOPICS, LocalStack, StackConfig
 from retrain.pipeline_env import pipelines_python
 from retrain.sample_data import DEFAULT_ROWS, GENERATORS, write_csv
@@ -102,6 +103,7 @@ class Story:
         self.runs_dir = options.workdir / "runs"
         self.logs_dir = options.workdir / "logs"
         self.codehost = self.runs_dir / "codehost"
+        self.own_runs: list[str] = []  # runs this process submitted (the stack owns the rest)
 
     # -- narration ------------------------------------------------------------------------
 
@@ -239,9 +241,12 @@ class Story:
                     if not line.startswith("export"):
                         self.say(f"    {line}")
                 self.timed("stack", started)
-                self.data_arrival()
-                self.pull_request()
-                self.drift_alert()
+                try:
+                    self.data_arrival()
+                    self.pull_request()
+                    self.drift_alert()
+                finally:
+                    self.stop_own_runs()
         finally:
             for key, value in previous.items():
                 if value is None:
@@ -252,6 +257,14 @@ class Story:
         self.report.timings["total"] = time.monotonic() - total
         self.summarise()
         return self.report
+
+    def stop_own_runs(self) -> None:
+        """A candidate run this process submitted is not in the stack's process groups: stop
+        it here if it is still going (each run leads its own group, see LocalBackend)."""
+        for job_id in self.own_runs:
+            pid = int((job_record(self.runs_dir, job_id) or {}).get("pid") or 0)
+            if pid:
+                procs.stop_tree(pid)
 
     def data_arrival(self) -> None:
         spec = self.spec(self.o.spec)
@@ -340,6 +353,7 @@ class Story:
 
         backend = build_backend(Settings.from_env(self.stack_env()))
         laps = self.report.latency["PR candidate submitted -> PR comment"] = Laps()
+        self.own_runs.append(request.job_id)
         self.check(f"candidate run {request.job_id} submitted", backend.submit(request))
         self.check("the candidate run succeeded", self.wait_run(request.job_id) == "succeeded")
         laps.lap("TFX run")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from retrain.errors import RetrainError
+from retrain.localstack import signals
 from retrain.localstack.procs import Proc, free_port, start
 from retrain.localstack.ticker import Ticker
 
@@ -166,15 +167,18 @@ class LocalStack:
         return self
 
     def stop(self) -> None:
+        """Stop the ticker and every group; a signal meanwhile forces the stop instead of
+        interrupting it."""
         if self.ticker is not None:
             self.ticker.stop()
             self.ticker = None
         errors = []
-        for name in reversed(list(self.procs)):
-            try:
-                self.procs.pop(name).stop()
-            except RetrainError as exc:
-                errors.append(str(exc))
+        with signals.stopping():
+            for name in reversed(list(self.procs)):
+                try:
+                    self.procs.pop(name).stop()
+                except RetrainError as exc:
+                    errors.append(str(exc))
         for key in self.env:
             os.environ.pop(key, None)
         if errors:
