@@ -31,6 +31,8 @@ def register(subparsers: Any) -> None:
     demo.add_argument("--spec", default="churn", help="the spec that gets data and a PR")
     demo.add_argument("--drift-spec", default="house-prices", help="the spec that drifts")
     demo.add_argument("--workdir", type=Path, default=Path("work/demo"), help="wiped first")
+    demo.add_argument("--train-steps", type=int, help="fewer steps for a quicker run")
+    demo.add_argument("--rows-scale", type=float, default=1.0, help="less data (e.g. 0.5)")
     demo.set_defaults(handler=_demo)
 
 
@@ -54,7 +56,14 @@ def _play(args: argparse.Namespace) -> int:
     echo(f"    ({time.monotonic() - started:.1f}s)")
 
     story = Story(
-        DemoOptions(repo=root, workdir=args.workdir, spec=args.spec, drift_spec=args.drift_spec),
+        DemoOptions(
+            repo=root,
+            workdir=args.workdir,
+            spec=args.spec,
+            drift_spec=args.drift_spec,
+            train_steps=args.train_steps,
+            rows_scale=args.rows_scale,
+        ),
         sys.stdout,
     )
     try:
