@@ -187,6 +187,14 @@ def test_a_running_stack_is_found_without_exports(up: Up, tmp_path: Path) -> Non
         lambda: log.exists() and '"decision"' in log.read_text(errors="replace"),
         60,
     )
+    # an explicit PUBSUB_EMULATOR_HOST wins: no stack recorded where this one looks
+    explicit = {**stack_env(tmp_path), "PUBSUB_EMULATOR_HOST": record.env["PUBSUB_EMULATOR_HOST"]}
+    append = subprocess.run(
+        [*RETRAIN, "data", "append", str(SPECS / "churn.yaml"), "--rows", "700",
+         "--workdir", str(tmp_path / "elsewhere")],
+        capture_output=True, text=True, env=explicit, timeout=120,
+    )  # fmt: skip
+    assert append.returncode == 0, append.stderr
     assert up.seen - descendants(up.popen.pid) == set()  # nothing of the stack died meanwhile
 
 
