@@ -43,6 +43,7 @@ def port_open(port: int) -> bool:
 
 def stop_groups(groups: set[int], timeout: float = 10.0) -> None:
     """SIGTERM the groups, wait for their members to exit, SIGKILL what remains."""
+    groups = groups - {os.getpgrp()}  # never our own group, whatever a child did
     signal_groups(groups, signal.SIGTERM)
     if _wait_gone(groups, timeout):
         return
