@@ -141,7 +141,7 @@ def test_a_killed_parent_takes_its_stack_with_it(up: Up) -> None:
     found = find(up.workdir)
     assert found.state == "stale"
     status = subprocess.run(
-        [*RETRAIN, "status", "--workdir", str(up.workdir)], capture_output=True, text=True
+        [*RETRAIN, "stack", "--workdir", str(up.workdir)], capture_output=True, text=True
     )
     assert status.returncode == 1 and "stale record" in status.stdout
 
@@ -169,7 +169,7 @@ def test_a_running_stack_is_found_without_exports(up: Up, tmp_path: Path) -> Non
     assert record is not None and record.endpoints["pubsub"] in again.stderr
 
     status = subprocess.run(
-        [*RETRAIN, "status", "--workdir", str(up.workdir)], capture_output=True, text=True
+        [*RETRAIN, "stack", "--workdir", str(up.workdir)], capture_output=True, text=True
     )
     assert status.returncode == 0 and record.endpoints["on_data_arrival"] in status.stdout
 

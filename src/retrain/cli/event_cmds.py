@@ -1,4 +1,4 @@
-"""`retrain route` (dry run of the router), `retrain up` and `retrain status` (the local
+"""`retrain route` (dry run of the router), `retrain up` and `retrain stack` (the local
 stack)."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def register(subparsers: Any) -> None:
         description="Runs until SIGINT (Ctrl-C), SIGTERM or SIGHUP, then stops every process it "
         "started (a second signal kills them at once); they also stop if this process is "
         "killed. The endpoints are recorded in WORKDIR/stack.json while it runs, where "
-        "`retrain data append` and `retrain status` find them.",
+        "`retrain data append` and `retrain stack` find them.",
     )
     up.add_argument("--specs", type=Path, default=Path("specs"))
     up.add_argument("--workdir", type=Path, default=Path("work"), help="one stack per directory")
@@ -45,16 +45,16 @@ def register(subparsers: Any) -> None:
     up.add_argument("--memory-state", action="store_true", help="no Firestore emulator")
     up.set_defaults(handler=_up)
 
-    status = add_command(
+    stack = add_command(
         subparsers,
-        "status",
+        "stack",
         "is a local stack running in the work directory, and where",
-        "retrain status --workdir work",
+        "retrain stack --workdir work",
         description="Exit 0 with its endpoints when running; 1 when none is, or its record is "
         "stale (its process is gone).",
     )
-    status.add_argument("--workdir", type=Path, default=Path("work"))
-    status.set_defaults(handler=_status)
+    stack.add_argument("--workdir", type=Path, default=Path("work"))
+    stack.set_defaults(handler=_stack)
 
 
 def _route(args: argparse.Namespace) -> int:
@@ -134,7 +134,7 @@ def _up(args: argparse.Namespace) -> int:
     return 1  # a process of the stack died on its own
 
 
-def _status(args: argparse.Namespace) -> int:
+def _stack(args: argparse.Namespace) -> int:
     from retrain.localstack.discovery import find
 
     found = find(args.workdir)
