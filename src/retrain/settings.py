@@ -41,6 +41,7 @@ FALLBACKS = {
     "github_repo": "GITHUB_REPOSITORY",
     "github_api_url": "GITHUB_API_URL",
     "github_token": "GITHUB_TOKEN",
+    "firestore_emulator_host": "FIRESTORE_EMULATOR_HOST",
 }
 GITHUB_API_URL = "https://api.github.com"  # PyGithub's Consts.DEFAULT_BASE_URL
 TRUE = ("1", "true", "yes")
@@ -134,6 +135,9 @@ class Settings(BaseModel):
         default="firestore", description="memory is for a single local process only."
     )
     state_prefix: str = Field(default="retrain", pattern=r"^[a-z][a-z0-9-]{0,40}$")
+    firestore_emulator_host: str = Field(
+        default="", description="Set by `retrain up`; reports read the local stack's state there."
+    )
     completion_topic: str = "retrain-run-complete"
     local_run_command: str = Field(default="", description="Default: this Python's `retrain run`.")
     vertex_endpoint: str = Field(

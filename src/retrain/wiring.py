@@ -13,6 +13,7 @@ import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from retrain.backends.base import RunBackend
 from retrain.codehost.port import CodeHost
@@ -23,6 +24,11 @@ from retrain.routing.index import SpecIndex, load_index
 from retrain.routing.service import Service
 from retrain.settings import Settings
 from retrain.state.base import StateStore
+
+if TYPE_CHECKING:
+    from retrain.backends.local import LocalBackend
+    from retrain.inventory.gather import Sources
+    from retrain.inventory.sources import DecisionReader, PullReader, RunLister, StateReader
 
 
 def build_store(settings: Settings) -> StateStore:
@@ -103,6 +109,78 @@ def _in_repository(specs_dir: Path, repo_root: Path) -> str:
         return str(specs_dir.relative_to(repo_root.resolve()))
     except ValueError:
         return "specs"
+
+
+def build_inventory(settings: Settings, *, cloud: bool, workdir: Path) -> Sources:
+    """The inventory's sources: the cloud project the settings name, or a local work directory
+    (the layout `retrain up` leaves, or the demo's: `runs/`, `logs/`, `repo/`)."""
+    from retrain.blobs import Blobs
+    from retrain.inventory.gather import Sources as InventorySources
+    from retrain.inventory.sources import (
+        GitSpecHistory,
+        LocalPulls,
+        LogFileDecisions,
+        NoState,
+        local_workdir,
+    )
+    from retrain.spec.load import load_specs, spec_paths
+
+    if cloud:
+        from retrain.backends.vertex import VertexBackend
+        from retrain.delivery.runner import SubprocessRunner
+        from retrain.inventory.cloud import CloudLoggingDecisions, GitHubPulls
+
+        repo = settings.repo_root or Path(".")
+        specs_dir = settings.specs_dir
+        runs: RunLister = VertexBackend(
+            project=settings.project,
+            region=settings.region,
+            template_uri="",
+            pipeline_root=settings.pipeline_root,
+            api_endpoint=settings.vertex_endpoint,
+        )
+        state: StateReader = build_store(settings)
+        pulls: PullReader = LocalPulls(settings.workdir / "codehost")
+        if settings.codehost_kind == "github":
+            from retrain.codehost.github import build_client
+
+            github = settings.github()
+            pulls = GitHubPulls(build_client(github), github.repo)
+        decisions: DecisionReader = CloudLoggingDecisions(
+            SubprocessRunner(echo=None, timeout=120), settings.project
+        )
+        place = f"project {settings.project} ({settings.region})"
+        notes: list[str] = []
+    else:
+        workdir, notes = local_workdir(workdir)
+        demo = (workdir / "runs" / "_jobs").is_dir()
+        runs_dir = workdir / "runs" if demo else workdir
+        repo = workdir / "repo" if demo else (settings.repo_root or Path("."))
+        specs_dir = repo / "specs" if demo else settings.specs_dir
+        local = settings.model_copy(update={"workdir": runs_dir, "backend": "local"})
+        runs = cast("LocalBackend", build_backend(local))
+        state = NoState(
+            "the local stack is not running (its Firestore emulator kept the counters in memory);"
+            " start `retrain up` and export what it prints to read them"
+        )
+        if settings.state == "firestore" and settings.firestore_emulator_host:
+            state = build_store(settings)
+        pulls = LocalPulls(runs_dir / "codehost")
+        decisions = LogFileDecisions(workdir / "logs")
+        place = f"the local stack's work directory {workdir}"
+    return InventorySources(
+        specs=load_specs(spec_paths([specs_dir])),
+        specs_dir_in_repo=_in_repository(specs_dir, repo),
+        runs=runs,
+        blobs=Blobs(),
+        pulls=pulls,
+        decisions=decisions,
+        git=GitSpecHistory(repo),
+        state=state,
+        history_uri=settings.history_uri if cloud else "",
+        place=place,
+        notes=notes,
+    )
 
 
 def build_service(settings: Settings, *, log: DecisionLog | None = None) -> Service:

@@ -202,6 +202,19 @@ class LocalBackend:
                     found.append(job_dir.name)
         return found
 
+    def jobs(self, spec: str) -> list[JobInfo]:
+        """Every job of the spec this work directory holds, any state (for reports). A record
+        that cannot be read is an error naming it, not a job silently left out."""
+        jobs = self._workdir / "_jobs"
+        found = []
+        for job_dir in sorted(jobs.iterdir()) if jobs.is_dir() else []:
+            info = self.describe(job_dir.name)
+            if info is None:
+                raise BackendError(f"{job_dir / 'job.json'}: not a readable job record")
+            if info.labels.get("retrain-spec") == spec:
+                found.append(info)
+        return found
+
     def describe(self, job_id: str) -> JobInfo | None:
         record = self._read(job_id)
         if record is None:

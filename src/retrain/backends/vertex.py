@@ -120,19 +120,39 @@ class VertexBackend:
 
         return self._call(f"create {request.job_id}", create)
 
-    def running(self, spec: str) -> list[str]:
-        states = " OR ".join(f'state="{s}"' for s in ACTIVE_STATES)
-        query = f'labels.retrain-spec="{label_value(spec)}" AND ({states})'
+    def _list(self, spec: str, states: tuple[str, ...] = ()) -> list[JobInfo]:
+        query = f'labels.retrain-spec="{label_value(spec)}"'
+        if states:
+            query += " AND (" + " OR ".join(f'state="{s}"' for s in states) + ")"
+        request = {"parent": self.parent, "filter": query, "order_by": "create_time desc"}
         client = self._client()
         jobs = self._call(
             f"list for {spec}",
+            lambda _: list(client.list_pipeline_jobs(request=request, timeout=self._timeout)),
+        )
+        return [_info(job) for job in jobs]
+
+    def running(self, spec: str) -> list[str]:
+        return [job.job_id for job in self._list(spec, ACTIVE_STATES)]
+
+    def jobs(self, spec: str) -> list[JobInfo]:
+        """The spec's jobs Vertex still lists, any state, newest first (for reports)."""
+        query = f'labels.retrain-spec="{label_value(spec)}"'
+        client = self._client()
+        jobs = self._call(
+            f"list all for {spec}",
             lambda _: list(
                 client.list_pipeline_jobs(
-                    request={"parent": self.parent, "filter": query}, timeout=self._timeout
+                    request={
+                        "parent": self.parent,
+                        "filter": query,
+                        "order_by": "create_time desc",
+                    },
+                    timeout=self._timeout,
                 )
             ),
         )
-        return [str(job.name).rsplit("/", 1)[-1] for job in jobs]
+        return [_info(job) for job in jobs]
 
     def describe(self, job_id: str) -> JobInfo | None:
         client = self._client()
@@ -143,10 +163,14 @@ class VertexBackend:
             )
         except NotFound:
             return None
-        return JobInfo(
-            job_id=job_id,
-            state=job.state.name,
-            labels=dict(job.labels),
-            pipeline_root=job.runtime_config.gcs_output_directory,
-            error=job.error.message,
-        )
+        return _info(job)
+
+
+def _info(job: Any) -> JobInfo:
+    return JobInfo(
+        job_id=str(job.name).rsplit("/", 1)[-1],
+        state=job.state.name,
+        labels=dict(job.labels),
+        pipeline_root=job.runtime_config.gcs_output_directory,
+        error=job.error.message,
+    )

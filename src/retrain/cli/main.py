@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "retrain.cli.demo_cmds",
     "retrain.cli.compare_cmds",
     "retrain.cli.deliver_cmds",
+    "retrain.cli.inventory_cmds",
 )
 
 

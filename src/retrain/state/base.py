@@ -103,3 +103,7 @@ class StateStore(Protocol):
     def update(self, spec: str, step: Update) -> Transition:
         """Apply `step` to the spec's state atomically; write the state if set (no record)."""
         ...
+
+    def read(self, spec: str) -> SpecState | None:
+        """The spec's state as last written (None: never), for reports; no transaction."""
+        ...

@@ -142,6 +142,12 @@ class FirestoreStore:
 
         return BACKOFF.run(attempt, _contended)
 
+    def read(self, spec: str) -> SpecState | None:
+        with translated(f"firestore read {spec}"):
+            snap = self._client().collection(f"{self._prefix}-specs").document(spec).get()
+            data = snap.to_dict() if snap.exists else None
+        return None if data is None else SpecState.model_validate(data)
+
     @staticmethod
     def _seen_before(db: Any, spec_ref: Any, event_ref: Any, step: Step) -> Transition | None:
         """A redelivery, answered without a transaction. An event's record is written once and

@@ -13,6 +13,10 @@ class MemoryStore:
         self.specs: dict[str, SpecState] = {}
         self.events: dict[tuple[str, str], EventRecord] = {}
 
+    def read(self, spec: str) -> SpecState | None:
+        with self._lock:
+            return self.specs.get(spec)
+
     def transact(self, spec: str, event_key: str, step: Step) -> Transition:
         with self._lock:
             transition = step(self.specs.get(spec, SpecState()), self.events.get((spec, event_key)))

@@ -1,0 +1,98 @@
+"""The inventory's cloud readers: pull requests on GitHub, decisions in Cloud Logging.
+
+Decisions reach Cloud Logging as the functions' structured stdout lines; this reads them back
+with `gcloud logging read` and the query below (also usable by hand in the Logs Explorer).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from retrain.delivery.runner import Runner
+from retrain.errors import BackendError
+from retrain.inventory.model import Decided, Pull
+from retrain.inventory.sources import decided_from
+from retrain.vendor_errors import translated
+
+# Cloud Logging lifts "logging.googleapis.com/labels" of a structured line into the entry's
+# labels (Cloud Logging: structured logging, special JSON fields).
+DECISIONS_QUERY = 'labels."retrain-decision":*'
+PULLS_READ = 100
+
+
+def decisions_query(event_id: str = "") -> str:
+    if not event_id:
+        return DECISIONS_QUERY
+    return f"{DECISIONS_QUERY} AND jsonPayload.event_id={json.dumps(event_id)}"
+
+
+class CloudLoggingDecisions:
+    """Decisions logged in the last `freshness` (gcloud's duration syntax), oldest first."""
+
+    def __init__(self, runner: Runner, project: str, freshness: str = "30d", limit: int = 5000):
+        self._runner = runner
+        self._project = project
+        self._freshness = freshness
+        self._limit = limit
+
+    def decisions(self) -> list[Decided]:
+        out = self._runner.run(
+            ["gcloud", "logging", "read", DECISIONS_QUERY, f"--project={self._project}",
+             f"--freshness={self._freshness}", f"--limit={self._limit}", "--format=json"],
+            reads=True,
+        )  # fmt: skip
+        try:
+            entries = json.loads(out or "[]")
+        except json.JSONDecodeError as exc:
+            raise BackendError(f"gcloud logging read: not JSON: {exc}") from exc
+        if not isinstance(entries, list):
+            raise BackendError("gcloud logging read: expected a JSON list of entries")
+        found = [_from_entry(entry, n) for n, entry in enumerate(entries)]
+        return sorted(found, key=lambda d: d.time)
+
+
+def _from_entry(entry: Any, number: int) -> Decided:
+    """A LogEntry (`jsonPayload`, `timestamp`, `insertId`) holding a decision's log record."""
+    where = f"Cloud Logging entry #{number}"
+    if not isinstance(entry, dict) or not isinstance(entry.get("jsonPayload"), dict):
+        raise BackendError(f"{where}: no jsonPayload object")
+    where = f"Cloud Logging entry {entry.get('insertId', f'#{number}')}"
+    return decided_from(entry["jsonPayload"], where, str(entry.get("timestamp", "")))
+
+
+class GitHubPulls:
+    """The service's pull requests on GitHub: branches `retrain/...` or the `retrain` label,
+    the newest `PULLS_READ` of them (PyGithub pages through the list)."""
+
+    def __init__(self, client: Any, repo: str) -> None:
+        self._client = client
+        self._repo = repo
+
+    def pulls(self) -> list[Pull]:
+        found = []
+        with translated(f"github {self._repo} pulls"):
+            repo = self._client.get_repo(self._repo)
+            listed = repo.get_pulls(state="all", sort="created", direction="desc")
+            for pull in listed[:PULLS_READ]:
+                labels = [label.name for label in pull.labels]
+                if not (pull.head.ref.startswith("retrain/") or "retrain" in labels):
+                    continue
+                merged = pull.merged_at is not None
+                found.append(
+                    Pull(
+                        number=pull.number,
+                        title=pull.title,
+                        state="merged"
+                        if merged
+                        else ("open" if pull.state == "open" else "closed"),
+                        head=pull.head.ref,
+                        url=pull.html_url,
+                        labels=labels,
+                        author=pull.user.login if pull.user else "",
+                        merged_by=pull.merged_by.login if merged and pull.merged_by else "",
+                        merged_at=pull.merged_at.isoformat() if merged else "",
+                        created_at=pull.created_at.isoformat() if pull.created_at else "",
+                    )
+                )
+        return found

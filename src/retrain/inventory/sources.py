@@ -1,0 +1,208 @@
+"""The read ports the inventory uses beside the service's own, and their local adapters.
+
+The service's ports (run backend, state store, blob store, code host) answer what the service
+needs to act; reading an inventory needs a few lists on top: a spec's runs, its pull requests,
+the decisions logged for it, and its file's history in git. Each is a small Protocol here; the
+cloud adapters are in `retrain.inventory.cloud`, and `retrain.wiring` picks one of each.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from retrain.backends.base import JobInfo
+from retrain.codehost.local import LocalPull
+from retrain.errors import BackendError, ConfigError, SpecError
+from retrain.inventory.model import Decided, Pull, PullState, SpecCommit
+from retrain.routing.decision import Decision
+from retrain.spec.load import parse_spec
+from retrain.state.base import SpecState
+
+GIT_TIMEOUT = 60
+PULL_STATES: dict[str, PullState] = {"open": "open", "closed": "closed", "merged": "merged"}
+
+
+class RunLister(Protocol):
+    def jobs(self, spec: str) -> list[JobInfo]:
+        """The spec's pipeline jobs the backend still knows, any state."""
+        ...
+
+
+class PullReader(Protocol):
+    def pulls(self) -> list[Pull]:
+        """Pull requests the service opened or commented on (open, closed and merged)."""
+        ...
+
+
+class DecisionReader(Protocol):
+    def decisions(self) -> list[Decided]:
+        """Every decision still recorded, oldest first."""
+        ...
+
+
+class SpecHistory(Protocol):
+    def commits(self, path: str) -> list[SpecCommit]:
+        """Commits that changed `path` (inside the repository), newest first."""
+        ...
+
+    def where(self) -> str:
+        """The revision read, for the reader ("git HEAD of DIR")."""
+        ...
+
+
+class StateReader(Protocol):
+    def read(self, spec: str) -> SpecState | None:
+        """The spec's counters; None when it has none yet (the state store port's read)."""
+        ...
+
+
+# -- local adapters ---------------------------------------------------------------------------
+
+
+def local_workdir(workdir: Path) -> tuple[Path, list[str]]:
+    """The work directory to read, and a note when it is not the one asked for: the default
+    `work/` holds nothing but `make demo` left its facts in `work/demo`."""
+    demo = workdir / "demo"
+    if not (workdir / "_jobs").is_dir() and (demo / "runs" / "_jobs").is_dir():
+        return demo, [f"{workdir} has no runs; reading the demo's facts in {demo}"]
+    return workdir, []
+
+
+class LocalPulls:
+    """The local code host's files: `<workdir>/codehost/pr-<n>/pull.json`."""
+
+    def __init__(self, codehost_dir: Path) -> None:
+        self.root = codehost_dir
+
+    def pulls(self) -> list[Pull]:
+        found = []
+        for path in sorted(self.root.glob("pr-*/pull.json")):
+            try:
+                pull = LocalPull.model_validate_json(path.read_bytes())
+            except (OSError, ValidationError) as exc:
+                raise BackendError(f"{path}: not a pull request record: {exc}") from exc
+            state = PULL_STATES.get(pull.state)
+            if state is None:
+                raise BackendError(
+                    f"{path}: state: {pull.state!r} is not one of {list(PULL_STATES)}"
+                )
+            found.append(
+                Pull(
+                    number=pull.number,
+                    title=pull.title,
+                    state=state,
+                    head=pull.head,
+                    url=path.parent.as_uri(),
+                    labels=pull.labels,
+                )
+            )
+        return found
+
+
+class LogFileDecisions:
+    """Decisions the local function servers logged: `<logs>/on_*.log`, one JSON object a line
+    (the same lines Cloud Logging ingests from a deployed function's stdout)."""
+
+    def __init__(self, logs_dir: Path) -> None:
+        self.logs_dir = logs_dir
+
+    def decisions(self) -> list[Decided]:
+        return list(self._read())
+
+    def _read(self) -> Iterator[Decided]:
+        for log in sorted(self.logs_dir.glob("on_*.log")):
+            text = log.read_text(encoding="utf-8", errors="replace")
+            for number, line in enumerate(text.splitlines(), 1):
+                record = _json_object(line)
+                if record is not None and "decision" in record:
+                    yield decided_from(record, f"{log}:{number}")
+
+
+def _json_object(line: str) -> dict[str, Any] | None:
+    if not line.startswith("{"):
+        return None
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def decided_from(record: dict[str, Any], source: str, time: str = "") -> Decided:
+    """A decision from its log record (`log_record`'s fields beside the Decision's); an error
+    naming `source` when the record is not one."""
+    fields = {k: record[k] for k in Decision.model_fields if k in record}
+    try:
+        return Decided(record=Decision.model_validate(fields), time=time, source=source)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise BackendError(f"{source}: not a decision record: {where}: {first['msg']}") from exc
+
+
+class NoState:
+    """No state store to read (the local stack is not running); says why when asked."""
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+    def read(self, spec: str) -> SpecState | None:
+        raise BackendError(self.why)
+
+
+class GitSpecHistory:
+    """`git log` and `git show` in a checkout; a directory that is not one is said to be so."""
+
+    def __init__(self, repo: Path, rev: str = "HEAD") -> None:
+        self.repo = repo
+        self.rev = rev
+
+    def _git(self, *args: str) -> str:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(self.repo), *args],
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=GIT_TIMEOUT,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise ConfigError(f"git: {exc}") from exc
+        if done.returncode != 0:
+            raise ConfigError(f"git {args[0]} in {self.repo}: {done.stderr.strip()}")
+        return done.stdout
+
+    def where(self) -> str:
+        return f"git {self.rev} of {self.repo}"
+
+    def commits(self, path: str) -> list[SpecCommit]:
+        log = self._git("log", "--format=%H%x1f%aI%x1f%an%x1f%s", self.rev, "--", path)
+        found = []
+        for line in log.splitlines():
+            sha, when, author, subject = [*line.split("\x1f"), "", "", ""][:4]
+            found.append(
+                SpecCommit(
+                    sha=sha,
+                    committed_at=when,
+                    author=author,
+                    subject=subject,
+                    version=self._version_at(sha, path),
+                )
+            )
+        return found
+
+    def _version_at(self, sha: str, path: str) -> str | None:
+        try:
+            text = self._git("show", f"{sha}:{path}")
+        except ConfigError:
+            return None  # deleted in this commit
+        try:
+            return parse_spec(text, f"{path}@{sha[:12]}").promotion.version
+        except SpecError:
+            return None  # an invalid spec at that commit named no version anyone deployed

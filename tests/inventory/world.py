@@ -1,0 +1,166 @@
+"""A local work directory in the demo's layout, written by the producers the service uses
+(job labels from RunRequest, decisions through StdoutLog, the promotion PR through the local
+code host, the history through BlobHistory, the spec edit through set_promotion_version), and
+a git repository whose history promotes one run by a merged PR."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from retrain.blobs import Blobs
+from retrain.codehost.local import LocalCodeHost, LocalPull
+from retrain.codehost.port import PromotionRequest
+from retrain.completion.history import BlobHistory
+from retrain.report.history import point_from
+from retrain.routing.decision import Decision, StdoutLog
+from retrain.runs import LocalLayout, RunRequest
+from retrain.summary import EvaluationSummary, ModelRef, dump_summary, summary_path
+from tests.fakes.summaries import load
+
+REPO_SPECS = Path(__file__).resolve().parents[2] / "specs"
+BASELINE_JOB = "churn-c35a1e040dfd-data-1763600000"
+PROMOTED_JOB = "churn-c35a1e040dfd-data-1763686400"
+PR_JOB = "churn-9d1e2f3a4b5c-pr-41-de70c0ffee5e"
+EVENT = "1812000000000001"
+HELD_EVENT = "1812000000000002"
+SHA = "de70c0ffee5eed0000000000000000000000beef"
+HOSTILE_TITLE = 'churn: <script>alert("x")</script> & friends'
+
+
+@dataclass
+class World:
+    root: Path
+    runs: Path = field(init=False)
+    logs: Path = field(init=False)
+    repo: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.runs = self.root / "runs"
+        self.logs = self.root / "logs"
+        self.repo = self.root / "repo"
+
+
+def git(repo: Path, *args: str, author: str = "Ada Reviewer") -> None:
+    env = {
+        "GIT_AUTHOR_NAME": author,
+        "GIT_AUTHOR_EMAIL": "ada@example.com",
+        "GIT_COMMITTER_NAME": author,
+        "GIT_COMMITTER_EMAIL": "ada@example.com",
+        "GIT_AUTHOR_DATE": "2026-11-21T09:30:00Z",
+        "GIT_COMMITTER_DATE": "2026-11-21T09:30:00Z",
+        "PATH": "/usr/bin:/bin",
+    }
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)
+
+
+def _job(world: World, request: RunRequest, state: str, error: str = "") -> str:
+    root = str(LocalLayout(workdir=world.runs, spec=request.spec).pipeline_root)
+    job_dir = world.runs / "_jobs" / request.job_id
+    job_dir.mkdir(parents=True)
+    # the fields LocalBackend.submit and its watcher write
+    record = {
+        "job_id": request.job_id,
+        "spec": request.spec,
+        "state": state,
+        "labels": request.labels(),
+        "pipeline_root": root,
+        "pid": 0,
+        "error": error,
+    }
+    (job_dir / "job.json").write_text(json.dumps(record))
+    return root
+
+
+def _summary(base: EvaluationSummary, job_id: str, root: str, finished: str) -> EvaluationSummary:
+    run = base.run.model_copy(
+        update={
+            "run_id": job_id,
+            "pipeline_root": root,
+            "finished_at": finished,
+            "orchestrator": "local",
+        }
+    )
+    return base.model_copy(update={"run": run})
+
+
+def build(root: Path) -> World:
+    world = World(root)
+    blobs = Blobs()
+    # the runs: the first (later the baseline), the promoted one, a failed PR run
+    first = RunRequest(job_id=BASELINE_JOB, spec="churn", spec_version="c35a1e040dfd",
+                       trigger="data_arrival", git_sha=SHA, event_id="1811")  # fmt: skip
+    promoted = RunRequest(job_id=PROMOTED_JOB, spec="churn", spec_version="c35a1e040dfd",
+                          trigger="data_arrival", git_sha=SHA, event_id=EVENT,
+                          data_window="2026-11-21T00:00:00Z/2026-11-21T01:00:00Z")  # fmt: skip
+    pr_run = RunRequest(job_id=PR_JOB, spec="churn", spec_version="9d1e2f3a4b5c",
+                        trigger="pull_request", git_sha=SHA, pr_number=41)  # fmt: skip
+    root_dir = _job(world, first, "PIPELINE_STATE_SUCCEEDED")
+    _job(world, promoted, "PIPELINE_STATE_SUCCEEDED")
+    _job(world, pr_run, "PIPELINE_STATE_FAILED", "exit 1: Trainer failed")
+    base = _summary(load("churn_first_run"), BASELINE_JOB, root_dir, "2026-11-20T01:10:00Z")
+    base = base.model_copy(update={"candidate": ModelRef(uri=f"{root_dir}/Trainer/model/6")})
+    passing = _summary(load("churn_pass"), PROMOTED_JOB, root_dir, "2026-11-21T01:12:00Z")
+    passing = passing.model_copy(
+        update={
+            "run": passing.run.model_copy(update={"data_window": promoted.data_window}),
+            "baseline": ModelRef(uri=f"{root_dir}/Trainer/model/6"),
+        }
+    )
+    history = BlobHistory(blobs, f"{root_dir}/history")
+    for summary in (base, passing):
+        blobs.write_bytes(
+            summary_path(root_dir, summary.run.run_id), dump_summary(summary).encode()
+        )
+        history.record("churn", point_from(summary))
+
+    # the repository: specs committed, then the promotion PR merged
+    specs = world.repo / "specs"
+    specs.mkdir(parents=True)
+    for name in ("churn.yaml", "house-prices.yaml"):
+        shutil.copy(REPO_SPECS / name, specs / name)
+    git(world.repo, "init", "-q", "-b", "main")
+    git(world.repo, "add", "specs")
+    git(world.repo, "commit", "-q", "-m", "Add the churn and house-prices specs")
+    host = LocalCodeHost(world.runs, world.repo, out=io.StringIO())
+    opened = host.open_or_update_promotion(
+        PromotionRequest(
+            spec="churn",
+            spec_path="specs/churn.yaml",
+            version=PROMOTED_JOB,
+            title=f"Promote churn to {PROMOTED_JOB}",
+            body="comparison below",
+        )
+    )
+    assert opened is not None
+    pr_dir = world.runs / "codehost" / f"pr-{opened.number}"
+    shutil.copy(pr_dir / "files" / "specs" / "churn.yaml", specs / "churn.yaml")
+    git(world.repo, "commit", "-q", "-am",
+        f"Merge pull request #{opened.number} from acme/retrain/promote-churn")  # fmt: skip
+    pull = LocalPull.model_validate_json((pr_dir / "pull.json").read_text())
+    (pr_dir / "pull.json").write_text(pull.model_copy(update={"state": "merged"}).model_dump_json())
+    hostile = LocalPull(number=41, title=HOSTILE_TITLE, body="", head="tune/churn-hidden-units",
+                        base="main", labels=["retrain"])  # fmt: skip
+    (world.runs / "codehost" / "pr-41").mkdir(parents=True)
+    (world.runs / "codehost" / "pr-41" / "pull.json").write_text(hostile.model_dump_json())
+
+    # the decisions the functions logged
+    world.logs.mkdir()
+    with (world.logs / "on_data_arrival.log").open("w") as stream:
+        stream.write("INFO starting functions framework\n")
+        log = StdoutLog(stream)
+        for decision in (
+            Decision(decision="run", event="data_arrival", event_id=EVENT, spec="churn",
+                     job_id=PROMOTED_JOB, reason="612 new rows >= 500", event_key="job-1"),
+            Decision(decision="deduplicated", event="data_arrival", event_id=EVENT, spec="churn",
+                     job_id=PROMOTED_JOB, reason=f"job {PROMOTED_JOB} already exists (churn)",
+                     event_key="job-1"),
+            Decision(decision="debounced", event="data_arrival", event_id=HELD_EVENT, spec="churn",
+                     reason="120 new rows, 120 pending < min_new_rows 500", event_key="job-2"),
+        ):  # fmt: skip
+            log.record(decision)
+    return world
