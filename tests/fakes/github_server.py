@@ -163,6 +163,11 @@ class FakeGitHub:
             }
             return number
 
+    def merge_pr(self, number: int, by: str = "ada") -> None:
+        """What merging on GitHub leaves: the PR closed, with merged_at and merged_by."""
+        with self._lock:
+            self.state.pulls[number].update(state="closed", merged_at=NOW, merged_by=by)
+
     def add_comment(self, number: int, body: str, user: str = "alice") -> int:
         with self._lock:
             return self._new_comment(number, body, user)
@@ -296,8 +301,15 @@ class FakeGitHub:
             "sha": self.state.refs.get(branch, ""),
         }
 
-    def _pull_json(self, number: int) -> Json:
+    def _pull_json(self, number: int, full: bool = False) -> Json:
+        """A list item, or with `full` the single-PR answer, which alone carries `merged` and
+        `merged_by` (GitHub REST: "List pull requests" and "Get a pull request" schemas)."""
         issue, pull = self.state.issues[number], self.state.pulls[number]
+        merged_by = pull.get("merged_by")
+        detail: dict[str, Json] = {
+            "merged": merged_by is not None,
+            "merged_by": self._user(merged_by) if merged_by else None,
+        }
         return {
             "id": 500000 + number,
             "number": number,
@@ -313,7 +325,8 @@ class FakeGitHub:
             "user": self._user(issue["user"]),
             "head": self._branch_side(pull["head"]),
             "base": self._branch_side(pull["base"]),
-            "merged": False,
+            "merged_at": pull.get("merged_at"),
+            **(detail if full else {}),
             "created_at": NOW,
             "updated_at": NOW,
         }
@@ -367,6 +380,7 @@ class FakeGitHub:
             ("PATCH", repo + r"/git/refs/heads/(.+)", self._update_ref),
             ("POST", repo + r"/git/refs", self._create_ref),
             ("GET", repo + r"/pulls", self._list_pulls),
+            ("GET", repo + r"/pulls/(\d+)", self._get_pull),
             ("POST", repo + r"/pulls", self._create_pull),
             ("PATCH", repo + r"/pulls/(\d+)", self._edit_pull),
         ]
@@ -646,6 +660,12 @@ class FakeGitHub:
                 continue
             found.append(self._pull_json(n))
         return 200, found
+
+    def _get_pull(self, number: str, **_: Any) -> tuple[int, Json]:
+        n = int(number)
+        if n not in self.state.pulls:
+            raise HttpError(404, "Not Found")
+        return 200, self._pull_json(n, full=True)
 
     def _create_pull(self, body: Json, auth: str, **_: Any) -> tuple[int, Json]:
         head, base = body.get("head", ""), body.get("base", "")

@@ -1,0 +1,162 @@
+"""The cloud readers against wire-level fakes: GitHub (fake server, real PyGithub), Vertex
+(fake REST server, real aiplatform_v1 client), Cloud Logging (gcloud's JSON output), and the
+Firestore emulator for the state store's read."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator, Sequence
+
+import pytest
+
+from retrain.backends.vertex import VertexBackend
+from retrain.codehost.github import GitHubCodeHost, build_client
+from retrain.codehost.port import PromotionRequest
+from retrain.errors import BackendError
+from retrain.inventory.cloud import CloudLoggingDecisions, GitHubPulls, decisions_query
+from retrain.localstack.fake_vertex import FakeVertex
+from retrain.localstack.procs import port_open
+from retrain.localstack.stack import start_firestore_emulator
+from retrain.routing.decision import Decision, log_record
+from retrain.runs import RunRequest
+from retrain.state.base import EventRecord, SpecState, Transition
+from retrain.state.firestore import FirestoreStore
+from tests.fakes.github_client import settings_for, spec_files
+from tests.fakes.github_server import FakeGitHub
+
+
+def test_github_pulls_reads_the_services_prs_and_who_merged_them() -> None:
+    with FakeGitHub(files=spec_files()) as gh:
+        client = build_client(settings_for(gh))
+        host = GitHubCodeHost(client, "acme/models")
+        promoted = host.open_or_update_promotion(
+            PromotionRequest(
+                spec="churn",
+                spec_path="specs/churn.yaml",
+                version="churn-job-1",
+                title="Promote churn to churn-job-1",
+                body="b",
+            )
+        )
+        assert promoted is not None
+        gh.merge_pr(promoted.number, by="ada")
+        human = gh.open_pr(title="Unrelated docs change", head="docs")
+        pulls = GitHubPulls(client, "acme/models").pulls()
+    assert [p.number for p in pulls] == [promoted.number]  # not the unrelated one
+    assert human != promoted.number
+    pull = pulls[0]
+    assert (pull.state, pull.kind, pull.merged_by) == ("merged", "promotion", "ada")
+    assert pull.merged_at.startswith("2026-11-26T12:00:00")
+    assert pull.url.endswith(f"/pull/{promoted.number}")
+
+
+class GcloudOutput:
+    """Answers `gcloud logging read` as gcloud does with --format=json: a JSON list of
+    LogEntry objects (fields per the Cloud Logging LogEntry reference: insertId, timestamp,
+    jsonPayload, labels). Refuses any other command, and a filter it was not told about."""
+
+    dry_run = False
+
+    def __init__(self, entries: object) -> None:
+        self.entries = entries
+        self.calls: list[list[str]] = []
+
+    def run(self, argv: Sequence[str], *, reads: bool = False) -> str:
+        assert reads, "reading logs changes nothing"
+        assert list(argv[:4]) == ["gcloud", "logging", "read", decisions_query()], argv
+        assert "--format=json" in argv and any(a.startswith("--project=") for a in argv)
+        self.calls.append(list(argv))
+        return json.dumps(self.entries)
+
+
+def _entry(decision: Decision, insert_id: str, timestamp: str) -> dict[str, object]:
+    record = log_record(decision)
+    return {
+        "insertId": insert_id,
+        "timestamp": timestamp,
+        "labels": record.pop("logging.googleapis.com/labels"),
+        "jsonPayload": record,
+    }
+
+
+def test_cloud_logging_decisions_oldest_first_with_their_time() -> None:
+    later = Decision(decision="debounced", event="data_arrival", event_id="2", reason="held",
+                     spec="churn")  # fmt: skip
+    earlier = Decision(decision="run", event="data_arrival", event_id="1", reason="go",
+                       spec="churn", job_id="churn-job-1")  # fmt: skip
+    runner = GcloudOutput(
+        [_entry(later, "b", "2026-11-21T10:00:00Z"), _entry(earlier, "a", "2026-11-21T09:00:00Z")]
+    )
+    found = CloudLoggingDecisions(runner, "acme-ml").decisions()
+    assert [(d.record, d.time) for d in found] == [
+        (earlier, "2026-11-21T09:00:00Z"),
+        (later, "2026-11-21T10:00:00Z"),
+    ]
+    assert found[0].source == "Cloud Logging entry a"
+    assert "--project=acme-ml" in runner.calls[0]
+
+
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        ([{"insertId": "x", "textPayload": "hello"}], "entry #0: no jsonPayload object"),
+        ([{"insertId": "y", "jsonPayload": {"decision": "maybe", "event": "drift"}}], "entry y"),
+        ({"not": "a list"}, "expected a JSON list"),
+    ],
+)
+def test_cloud_logging_refuses_what_is_not_a_decision(entries: object, message: str) -> None:
+    runner = GcloudOutput(entries)
+    with pytest.raises(BackendError, match=message):
+        CloudLoggingDecisions(runner, "acme-ml").decisions()
+
+
+def test_vertex_jobs_lists_every_state_of_one_spec() -> None:
+    fake = FakeVertex().start()
+    try:
+        backend = VertexBackend(
+            project="acme-ml",
+            region="us-central1",
+            template_uri="t",
+            pipeline_root="gs://b/root",
+            api_endpoint=fake.endpoint,
+        )
+        for job_id, spec in (("churn-a", "churn"), ("churn-b", "churn"), ("hp-a", "house-prices")):
+            request = RunRequest(job_id=job_id, spec=spec, spec_version="v1", trigger="manual")
+            assert backend.submit(request)
+        fake.set_state("churn-a", "PIPELINE_STATE_SUCCEEDED")
+        jobs = backend.jobs("churn")
+    finally:
+        fake.stop()
+    assert sorted((j.job_id, j.state) for j in jobs) == [
+        ("churn-a", "PIPELINE_STATE_SUCCEEDED"),
+        ("churn-b", "PIPELINE_STATE_RUNNING"),
+    ]
+    assert all(j.pipeline_root == "gs://b/root/churn" for j in jobs)
+    assert jobs[0].labels["retrain-spec"] == "churn"
+
+
+@pytest.fixture(scope="module")
+def firestore(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    proc = start_firestore_emulator(tmp_path_factory.mktemp("firestore-logs"))
+    try:
+        yield f"127.0.0.1:{proc.port}"
+    finally:
+        proc.stop()
+    assert not port_open(proc.port)
+
+
+@pytest.mark.emulator
+def test_firestore_read_returns_what_transact_wrote(
+    firestore: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", firestore)
+    store = FirestoreStore(project="retrain-inventory", prefix=f"inv{uuid.uuid4().hex[:6]}")
+    assert store.read("churn") is None
+    state = SpecState(pending_rows=120, last_window=490000, last_job_id="churn-job-1")
+    store.transact(
+        "churn",
+        "evt-1",
+        lambda _s, _r: Transition(record=EventRecord(decision="debounced"), state=state),
+    )
+    assert store.read("churn") == state
