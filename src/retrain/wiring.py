@@ -19,6 +19,7 @@ from retrain.backends.base import RunBackend
 from retrain.codehost.port import CodeHost
 from retrain.completion import CompletionHandler
 from retrain.completion.notices import Notices
+from retrain.errors import ConfigError
 from retrain.routing.decision import DecisionLog, StdoutLog
 from retrain.routing.index import SpecIndex, load_index
 from retrain.routing.service import Service
@@ -120,7 +121,7 @@ def build_inventory(settings: Settings, *, cloud: bool, workdir: Path) -> Source
         GitSpecHistory,
         LocalPulls,
         LogFileDecisions,
-        NoState,
+        Unavailable,
         local_workdir,
     )
     from retrain.spec.load import load_specs, spec_paths
@@ -144,8 +145,11 @@ def build_inventory(settings: Settings, *, cloud: bool, workdir: Path) -> Source
         if settings.codehost_kind == "github":
             from retrain.codehost.github import build_client
 
-            github = settings.github()
-            pulls = GitHubPulls(build_client(github), github.repo)
+            try:
+                github = settings.github()
+                pulls = GitHubPulls(build_client(github), github.repo)
+            except ConfigError as exc:
+                pulls = Unavailable(f"GitHub: {exc}")
         decisions: DecisionReader = CloudLoggingDecisions(
             SubprocessRunner(echo=None, timeout=120), settings.project
         )
@@ -159,7 +163,7 @@ def build_inventory(settings: Settings, *, cloud: bool, workdir: Path) -> Source
         specs_dir = repo / "specs" if demo else settings.specs_dir
         local = settings.model_copy(update={"workdir": runs_dir, "backend": "local"})
         runs = cast("LocalBackend", build_backend(local))
-        state = NoState(
+        state = Unavailable(
             "the local stack is not running (its Firestore emulator kept the counters in memory);"
             " start `retrain up` and export what it prints to read them"
         )

@@ -14,16 +14,21 @@ from retrain.backends.vertex import VertexBackend
 from retrain.codehost.github import GitHubCodeHost, build_client
 from retrain.codehost.port import PromotionRequest
 from retrain.errors import BackendError
+from retrain.inventory import status
 from retrain.inventory.cloud import CloudLoggingDecisions, GitHubPulls, decisions_query
+from retrain.inventory.gather import gather
 from retrain.localstack.fake_vertex import FakeVertex
 from retrain.localstack.procs import port_open
 from retrain.localstack.stack import start_firestore_emulator
 from retrain.routing.decision import Decision, log_record
 from retrain.runs import RunRequest
+from retrain.settings import Settings
 from retrain.state.base import EventRecord, SpecState, Transition
 from retrain.state.firestore import FirestoreStore
+from retrain.wiring import build_inventory
 from tests.fakes.github_client import settings_for, spec_files
 from tests.fakes.github_server import FakeGitHub
+from tests.inventory.world import World
 
 
 def test_github_pulls_reads_the_services_prs_and_who_merged_them() -> None:
@@ -147,11 +152,12 @@ def firestore(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.mark.emulator
-def test_firestore_read_returns_what_transact_wrote(
-    firestore: str, monkeypatch: pytest.MonkeyPatch
+def test_firestore_read_returns_what_transact_wrote_and_status_shows_it(
+    firestore: str, monkeypatch: pytest.MonkeyPatch, world: World
 ) -> None:
     monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", firestore)
-    store = FirestoreStore(project="retrain-inventory", prefix=f"inv{uuid.uuid4().hex[:6]}")
+    prefix = f"inv{uuid.uuid4().hex[:6]}"
+    store = FirestoreStore(project="retrain-inventory", prefix=prefix)
     assert store.read("churn") is None
     state = SpecState(pending_rows=120, last_window=490000, last_job_id="churn-job-1")
     store.transact(
@@ -160,3 +166,16 @@ def test_firestore_read_returns_what_transact_wrote(
         lambda _s, _r: Transition(record=EventRecord(decision="debounced"), state=state),
     )
     assert store.read("churn") == state
+
+    settings = Settings.from_env(
+        {
+            "RETRAIN_PROJECT": "retrain-inventory",
+            "RETRAIN_STATE_PREFIX": prefix,
+            "FIRESTORE_EMULATOR_HOST": firestore,
+        }
+    )
+    found = gather(build_inventory(settings, cloud=False, workdir=world.root), "churn")
+    assert found.models[0].pending == state
+    assert "pending     120 of 500 rows; debounce 1h, last window 2025-11-24T16:00:00Z/" in (
+        status.render(found)
+    )

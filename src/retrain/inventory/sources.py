@@ -146,13 +146,17 @@ def decided_from(record: dict[str, Any], source: str, time: str = "") -> Decided
         raise BackendError(f"{source}: not a decision record: {where}: {first['msg']}") from exc
 
 
-class NoState:
-    """No state store to read (the local stack is not running); says why when asked."""
+class Unavailable:
+    """A source that cannot be read here (the local stack is not running, no credentials):
+    every read says why, and the reports print it where the facts would be."""
 
     def __init__(self, why: str) -> None:
         self.why = why
 
     def read(self, spec: str) -> SpecState | None:
+        raise BackendError(self.why)
+
+    def pulls(self) -> list[Pull]:
         raise BackendError(self.why)
 
 
