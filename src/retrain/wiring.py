@@ -156,7 +156,7 @@ def build_inventory(settings: Settings, *, cloud: bool, workdir: Path) -> Source
         place = f"project {settings.project} ({settings.region})"
         notes: list[str] = []
     else:
-        workdir, notes = local_workdir(workdir)
+        workdir, notes = local_workdir(workdir.resolve())
         demo = (workdir / "runs" / "_jobs").is_dir()
         runs_dir = workdir / "runs" if demo else workdir
         repo = workdir / "repo" if demo else (settings.repo_root or Path("."))

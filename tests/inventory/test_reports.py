@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from tests.inventory.world import (
     HELD_EVENT,
     PR_JOB,
     PROMOTED_JOB,
+    REPO_SPECS,
     SHA,
     World,
 )
@@ -141,9 +143,8 @@ def test_cli_defaults_to_the_demo_dir_and_prints_json(
     world: World, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cli_env(monkeypatch, world.root.parent.parent)
-    (world.root.parent.parent / "work").mkdir(exist_ok=True)
     workdir = world.root.parent  # <tmp>/work holding demo/
-    assert main(["status", "churn", "--workdir", str(workdir), "--json"]) == 0
+    assert main(["status", "churn", "--workdir", workdir.name, "--json"]) == 0  # relative
     doc = json.loads(capsys.readouterr().out)
     assert doc["notes"] == [f"{workdir} has no runs; reading the demo's facts in {world.root}"]
     assert [m["spec"]["name"] for m in doc["models"]] == ["churn"]
@@ -153,3 +154,42 @@ def test_cli_defaults_to_the_demo_dir_and_prints_json(
     assert main(["explain", EVENT, "--workdir", str(world.root), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["event_id"] == EVENT
     assert main(["status", "nosuch", "--workdir", str(world.root)]) == 2
+
+
+def test_a_directory_inside_another_checkout_is_not_its_history(world: World) -> None:
+    """The demo's sandbox lies inside this repository's work/: git would answer from here."""
+    from retrain.inventory.sources import GitSpecHistory
+
+    with pytest.raises(RetrainError, match="not a git checkout"):
+        GitSpecHistory(world.repo / "specs").commits("churn.yaml")
+
+
+def test_without_a_recorded_version_the_open_promotion_is_shown_as_proposed(
+    world: World, tmp_path: Path
+) -> None:
+    """What `make demo` leaves: a promotion PR opened, not merged, and no git history."""
+    import shutil
+
+    from retrain.codehost.local import LocalPull
+    from retrain.inventory.site import model_row
+
+    copy = tmp_path / "demo"
+    shutil.copytree(world.root, copy)
+    shutil.rmtree(copy / "repo" / ".git")
+    shutil.copy(REPO_SPECS / "churn.yaml", copy / "repo" / "specs" / "churn.yaml")
+    pull_file = copy / "runs" / "codehost" / "pr-1" / "pull.json"
+    pull = LocalPull.model_validate_json(pull_file.read_text())
+    pull_file.write_text(pull.model_copy(update={"state": "open"}).model_dump_json())
+    found = gather(build_inventory(Settings(), cloud=False, workdir=copy))
+    chain = lineage.lineage(found, "churn@champion")
+    assert chain.version is None and chain.proposed_by is not None
+    assert chain.model is not None and chain.model.job_id == PROMOTED_JOB
+    text = lineage.render(chain)
+    assert "registry    churn@champion: no version recorded" in text
+    assert f"proposed by PR #1 Promote churn to {PROMOTED_JOB} (open)" in text
+    assert "window 2026-11-21T00:00:00Z/2026-11-21T01:00:00Z" in text
+    churn = found.model("churn")
+    assert churn is not None
+    assert model_row(churn, datetime.now(timezone.utc))["production"] == (
+        f"none recorded; PR #1 proposes {PROMOTED_JOB}"
+    )

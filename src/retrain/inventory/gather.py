@@ -199,6 +199,14 @@ def promotion_pull(facts: ModelFacts) -> Pull | None:
     )
 
 
+def open_promotion(facts: ModelFacts) -> tuple[Pull, str] | None:
+    """The open promotion PR and the version it proposes (its title: "Promote SPEC to V")."""
+    pull = next((p for p in facts.pulls if p.kind == "promotion" and p.state == "open"), None)
+    if pull is None:
+        return None
+    return pull, pull.title.rsplit(" ", 1)[-1]
+
+
 def _run(spec: str, job: JobInfo, blobs: BlobStore) -> Run:
     labels = job.labels
     pr = labels.get("retrain-pr", "")

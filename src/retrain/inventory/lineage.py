@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from retrain.compare import compare
 from retrain.errors import RetrainError
-from retrain.inventory.gather import Inventory, ModelFacts, promotion_pull
+from retrain.inventory.gather import Inventory, ModelFacts, open_promotion, promotion_pull
 from retrain.inventory.model import Production, Pull, Run
 from retrain.report.numbers import fmt
 
@@ -79,16 +79,13 @@ def _of_alias(facts: ModelFacts, target: str, alias: str) -> Lineage:
         raise RetrainError(
             f"{target}: {facts.spec.name}'s spec promotes to alias {prod.alias!r}, not {alias!r}"
         )
-    missing = [*facts.problems]
+    missing = [p for p in facts.problems if not p.startswith("state store")]
     if not prod.version:
-        missing.append(f"{facts.spec.name}@{prod.alias}: no version recorded ({prod.source})")
-        proposal = next(
-            (p for p in facts.pulls if p.kind == "promotion" and p.state == "open"), None
-        )
-        if proposal is None:
+        found = open_promotion(facts)
+        if found is None:
             return Lineage(spec=facts.spec.name, asked=target, production=prod, version=None,
                            missing=missing)  # fmt: skip
-        proposed = proposal.title.rsplit(" ", 1)[-1]
+        proposal, proposed = found
         return Lineage(
             spec=facts.spec.name,
             asked=target,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from retrain.inventory import lineage as lineage_mod
 from retrain.inventory.charts import Series, series, svg
-from retrain.inventory.gather import Inventory, ModelFacts, promotion_pull
+from retrain.inventory.gather import Inventory, ModelFacts, open_promotion, promotion_pull
 from retrain.inventory.status import pending_line
 from retrain.report.numbers import fmt
 
@@ -65,13 +65,17 @@ def _verdict(text: str) -> str:
 def model_row(facts: ModelFacts, now: datetime) -> dict[str, str]:
     """The index row, as text (the page escapes it): also what the browser test reads."""
     prod = facts.production
+    production = prod.version or "none recorded"
+    proposal = open_promotion(facts) if not prod.version else None
+    if proposal is not None:
+        production += f"; PR #{proposal[0].number} proposes {proposal[1]}"
     last = facts.runs[0] if facts.runs else None
     finished = next((r for r in facts.runs if r.summary is not None), None)
     return {
         "model": facts.spec.name,
         "owner": facts.spec.owner,
         "task": facts.spec.task,
-        "production": prod.version or "none recorded",
+        "production": production,
         "age": _days(prod.commit.committed_at, now) if prod.commit else "unknown",
         "last run": f"{last.job_id} ({last.state})" if last else "none",
         "verdict": last.verdict if last else "",

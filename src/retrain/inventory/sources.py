@@ -185,7 +185,15 @@ class GitSpecHistory:
     def where(self) -> str:
         return f"git {self.rev} of {self.repo}"
 
+    def _check_top(self) -> None:
+        """`git -C DIR` also answers inside a checkout that merely contains DIR (the demo's
+        sandbox sits in this repository's work/): only a checkout's top is its history."""
+        top = Path(self._git("rev-parse", "--show-toplevel").strip()).resolve()
+        if top != self.repo.resolve():
+            raise ConfigError(f"{self.repo} is not a git checkout (it lies inside {top})")
+
     def commits(self, path: str) -> list[SpecCommit]:
+        self._check_top()
         log = self._git("log", "--format=%H%x1f%aI%x1f%an%x1f%s", self.rev, "--", path)
         found = []
         for line in log.splitlines():

@@ -43,7 +43,7 @@ def render_model(facts: ModelFacts) -> list[str]:
     lines += [run_line(r) for r in facts.runs[:RUNS_SHOWN]] or ["  none"]
     lines.append(pending_line(facts))
     open_pulls = [p for p in facts.pulls if p.state == "open"]
-    lines.append("open PRs    " + ("none" if not open_pulls else ""))
+    lines.append("open PRs    " + ("none" if not open_pulls else f"{len(open_pulls)}:"))
     lines += [f"  #{p.number} {p.kind:<9} {p.title}  {p.url}" for p in open_pulls]
     lines.append("decisions   " + ("none recorded" if not facts.decisions else "newest first:"))
     lines += [
