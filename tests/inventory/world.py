@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
-import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from retrain.blobs import Blobs
 from retrain.codehost.local import LocalCodeHost, LocalPull
 from retrain.codehost.port import PromotionRequest
 from retrain.completion.history import BlobHistory
+from retrain.demo.review import init_repository, merge_promotion
 from retrain.report.history import point_from
 from retrain.routing.decision import Decision, StdoutLog
 from retrain.runs import LocalLayout, RunRequest
@@ -45,17 +48,20 @@ class World:
         self.repo = self.root / "repo"
 
 
-def git(repo: Path, *args: str, author: str = "Ada Reviewer") -> None:
-    env = {
-        "GIT_AUTHOR_NAME": author,
-        "GIT_AUTHOR_EMAIL": "ada@example.com",
-        "GIT_COMMITTER_NAME": author,
-        "GIT_COMMITTER_EMAIL": "ada@example.com",
-        "GIT_AUTHOR_DATE": "2026-11-21T09:30:00Z",
-        "GIT_COMMITTER_DATE": "2026-11-21T09:30:00Z",
-        "PATH": "/usr/bin:/bin",
-    }
-    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)
+@contextmanager
+def _commit_date(when: str) -> Iterator[None]:
+    """Git reads its dates from the environment: commits made inside get this one."""
+    names = ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE")
+    before = {n: os.environ.get(n) for n in names}
+    os.environ.update(dict.fromkeys(names, when))
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _job(world: World, request: RunRequest, state: str, error: str = "") -> str:
@@ -123,26 +129,20 @@ def build(root: Path) -> World:
     specs.mkdir(parents=True)
     for name in ("churn.yaml", "house-prices.yaml"):
         shutil.copy(REPO_SPECS / name, specs / name)
-    git(world.repo, "init", "-q", "-b", "main")
-    git(world.repo, "add", "specs")
-    git(world.repo, "commit", "-q", "-m", "Add the churn and house-prices specs")
-    host = LocalCodeHost(world.runs, world.repo, out=io.StringIO())
-    opened = host.open_or_update_promotion(
-        PromotionRequest(
-            spec="churn",
-            spec_path="specs/churn.yaml",
-            version=PROMOTED_JOB,
-            title=f"Promote churn to {PROMOTED_JOB}",
-            body="comparison below",
+    with _commit_date("2026-11-21T09:30:00Z"):
+        init_repository(world.repo)
+        host = LocalCodeHost(world.runs, world.repo, out=io.StringIO())
+        opened = host.open_or_update_promotion(
+            PromotionRequest(
+                spec="churn",
+                spec_path="specs/churn.yaml",
+                version=PROMOTED_JOB,
+                title=f"Promote churn to {PROMOTED_JOB}",
+                body="comparison below",
+            )
         )
-    )
-    assert opened is not None
-    pr_dir = world.runs / "codehost" / f"pr-{opened.number}"
-    shutil.copy(pr_dir / "files" / "specs" / "churn.yaml", specs / "churn.yaml")
-    git(world.repo, "commit", "-q", "-am",
-        f"Merge pull request #{opened.number} from acme/retrain/promote-churn")  # fmt: skip
-    pull = LocalPull.model_validate_json((pr_dir / "pull.json").read_text())
-    (pr_dir / "pull.json").write_text(pull.model_copy(update={"state": "merged"}).model_dump_json())
+        assert opened is not None
+        merge_promotion(world.repo, world.runs / "codehost" / f"pr-{opened.number}")
     hostile = LocalPull(number=41, title=HOSTILE_TITLE, body="", head="tune/churn-hidden-units",
                         base="main", labels=["retrain"])  # fmt: skip
     (world.runs / "codehost" / "pr-41").mkdir(parents=True)

@@ -37,6 +37,8 @@ class LocalPull(BaseModel):
     base: str
     labels: list[str]
     state: str = "open"
+    merged_by: str = ""  # set when merged (the demo's reviewer merges its promotion PR)
+    merged_at: str = ""
 
 
 class LocalIssue(BaseModel):

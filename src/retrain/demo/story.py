@@ -32,6 +32,7 @@ from retrain.demo.observe import (
     promotion_pulls,
     wait_for,
 )
+from retrain.demo.review import init_repository, merge_promotion
 from retrain.events.bigquery import table_data_change_entry
 from retrain.localstack import procs
 from retrain.localstack.stack import TOPICS, LocalStack, StackConfig
@@ -128,6 +129,7 @@ class Story:
             if self.o.train_steps is not None:
                 text = re.sub(r"train_steps: \d+", f"train_steps: {self.o.train_steps}", text)
             (specs / source.name).write_text(text)
+        init_repository(self.sandbox)
         for name, generator in GENERATORS.items():
             spec = self.spec(name)
             rows = max(200, int(DEFAULT_ROWS[name] * self.o.rows_scale))
@@ -320,6 +322,12 @@ class Story:
         self.check(
             f"promotion PR #{number} carries the comparison",
             "<!-- retrain:comparison" in comments[0].read_text(),
+        )
+        commit = merge_promotion(self.sandbox, self.codehost / f"pr-{number}")
+        self.say(f"    the reviewer merges PR #{number}: {spec.name}@champion is {run.job_id}")
+        self.check(
+            f"main ({commit[:12]}) records {run.job_id} as {spec.name}'s production version",
+            self.spec(spec.name).promotion.version == run.job_id,
         )
         self.timed("data_arrival", started)
 

@@ -100,6 +100,8 @@ class LocalPulls:
                     head=pull.head,
                     url=path.parent.as_uri(),
                     labels=pull.labels,
+                    merged_by=pull.merged_by,
+                    merged_at=pull.merged_at,
                 )
             )
         return found

@@ -1,0 +1,54 @@
+"""The demo's reviewer: the sandbox is a git repository, and merging a promotion PR commits its
+edited spec there, as a merge on GitHub would on main. Only the demo's sandbox is touched; the
+local code host itself never writes to a checkout."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
+from retrain.codehost.local import LocalPull
+from retrain.demo.observe import DemoError
+
+REVIEWER = "demo-reviewer"
+
+
+def _git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(repo), "-c", f"user.name={REVIEWER}",
+         "-c", f"user.email={REVIEWER}@localhost", *args],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise DemoError(f"git {args[0]} in {repo}: {done.stderr.strip()}")
+    return done.stdout
+
+
+def init_repository(sandbox: Path) -> None:
+    """The sandbox's specs as the first commit on main."""
+    _git(sandbox, "init", "-q", "-b", "main")
+    _git(sandbox, "add", "specs")
+    _git(sandbox, "commit", "-q", "-m", "Specs of the demo")
+
+
+def merge_promotion(sandbox: Path, pr_dir: Path) -> str:
+    """Commit the PR's files onto main and mark the PR merged; return the merge commit."""
+    pull_file = pr_dir / "pull.json"
+    pull = LocalPull.model_validate_json(pull_file.read_text(encoding="utf-8"))
+    files = pr_dir / "files"
+    for path in sorted(p for p in files.rglob("*") if p.is_file()):
+        shutil.copy(path, sandbox / path.relative_to(files))
+        _git(sandbox, "add", str(path.relative_to(files)))
+    _git(sandbox, "commit", "-q", "-m", f"Merge pull request #{pull.number} from {pull.head}",
+         "-m", pull.title)  # fmt: skip
+    merged = pull.model_copy(
+        update={
+            "state": "merged",
+            "merged_by": REVIEWER,
+            "merged_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+    )
+    pull_file.write_text(merged.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    return _git(sandbox, "rev-parse", "HEAD").strip()
