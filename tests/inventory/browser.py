@@ -83,3 +83,21 @@ def visit(
         page.screenshot(path=str(screenshot), full_page=True)
     page.close()
     return seen
+
+
+def main(argv: list[str]) -> int:
+    """`python -m tests.inventory.browser SITE_DIR OUT.png [PAGE]`: the screenshot in the README
+    (docs/img/inventory.png), taken the way the test takes its own."""
+    site, out = Path(argv[0]), Path(argv[1])
+    page = argv[2] if len(argv) > 2 else "index.html"
+    with serve(site) as base, browser() as launched:
+        seen = visit(launched, base + page, out)
+    assert not seen.console_errors, seen.console_errors
+    print(f"{out}: {out.stat().st_size} bytes")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))
