@@ -141,7 +141,7 @@ def build_inventory(settings: Settings, *, cloud: bool, workdir: Path) -> Source
             api_endpoint=settings.vertex_endpoint,
         )
         state: StateReader = build_store(settings)
-        pulls: PullReader = LocalPulls(settings.workdir / "codehost")
+        pulls: PullReader = Unavailable("no GitHub repository is set (RETRAIN_GITHUB_REPO)")
         if settings.codehost_kind == "github":
             from retrain.codehost.github import build_client
 
@@ -151,7 +151,7 @@ def build_inventory(settings: Settings, *, cloud: bool, workdir: Path) -> Source
             except ConfigError as exc:
                 pulls = Unavailable(f"GitHub: {exc}")
         decisions: DecisionReader = CloudLoggingDecisions(
-            SubprocessRunner(echo=None, timeout=120), settings.project
+            SubprocessRunner(timeout=120), settings.project
         )
         place = f"project {settings.project} ({settings.region})"
         notes: list[str] = []

@@ -61,14 +61,11 @@ class GcloudOutput:
     LogEntry objects (fields per the Cloud Logging LogEntry reference: insertId, timestamp,
     jsonPayload, labels). Refuses any other command, and a filter it was not told about."""
 
-    dry_run = False
-
     def __init__(self, entries: object) -> None:
         self.entries = entries
         self.calls: list[list[str]] = []
 
-    def run(self, argv: Sequence[str], *, reads: bool = False) -> str:
-        assert reads, "reading logs changes nothing"
+    def run(self, argv: Sequence[str]) -> str:
         assert list(argv[:4]) == ["gcloud", "logging", "read", decisions_query()], argv
         assert "--format=json" in argv and any(a.startswith("--project=") for a in argv)
         self.calls.append(list(argv))

@@ -125,10 +125,11 @@ class VertexBackend:
         if states:
             query += " AND (" + " OR ".join(f'state="{s}"' for s in states) + ")"
         request = {"parent": self.parent, "filter": query, "order_by": "create_time desc"}
-        client = self._client()
-        jobs = self._call(
+        jobs = self._call(  # the client inside: building it reads credentials, and may fail
             f"list for {spec}",
-            lambda _: list(client.list_pipeline_jobs(request=request, timeout=self._timeout)),
+            lambda _: list(
+                self._client().list_pipeline_jobs(request=request, timeout=self._timeout)
+            ),
         )
         return [_info(job) for job in jobs]
 
@@ -137,22 +138,7 @@ class VertexBackend:
 
     def jobs(self, spec: str) -> list[JobInfo]:
         """The spec's jobs Vertex still lists, any state, newest first (for reports)."""
-        query = f'labels.retrain-spec="{label_value(spec)}"'
-        client = self._client()
-        jobs = self._call(
-            f"list all for {spec}",
-            lambda _: list(
-                client.list_pipeline_jobs(
-                    request={
-                        "parent": self.parent,
-                        "filter": query,
-                        "order_by": "create_time desc",
-                    },
-                    timeout=self._timeout,
-                )
-            ),
-        )
-        return [_info(job) for job in jobs]
+        return self._list(spec)
 
     def describe(self, job_id: str) -> JobInfo | None:
         client = self._client()

@@ -39,8 +39,7 @@ class CloudLoggingDecisions:
     def decisions(self) -> list[Decided]:
         out = self._runner.run(
             ["gcloud", "logging", "read", DECISIONS_QUERY, f"--project={self._project}",
-             f"--freshness={self._freshness}", f"--limit={self._limit}", "--format=json"],
-            reads=True,
+             f"--freshness={self._freshness}", f"--limit={self._limit}", "--format=json"]
         )  # fmt: skip
         try:
             entries = json.loads(out or "[]")
