@@ -164,7 +164,7 @@ def model_html(
         f"<p>{escape(facts.spec.task)}, owner {escape(facts.spec.owner)}. Production: "
         f"{escape(facts.production.version or 'none recorded')}"
         + (f" (promoted by PR #{pull.number})" if pull else "")
-        + f". {escape(pending_line(facts).removeprefix('pending').strip())}.</p>"
+        + f". Pending rows: {escape(pending_line(facts).removeprefix('pending').strip())}.</p>"
         + (f'<ul class="missing">{missing}</ul>' if missing else "")
         + "<h2>Metric history</h2>"
         + (charts or '<p class="missing">No run with an evaluation summary yet.</p>')
