@@ -15,7 +15,16 @@ RetrainError
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+# Line breaks and other control characters in a key or value would start a new output line
+# (in a workflow log, one starting with `::error`): shown escaped instead.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def _one_line(text: str) -> str:
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 class RetrainError(Exception):
@@ -32,7 +41,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.field or '<root>'}: {self.message}"
+        field = self.field or "<root>"
+        return _one_line(f"{self.file}:{self.line}: {field}: {self.message}")
 
 
 class SpecError(RetrainError):

@@ -2,51 +2,61 @@
 
 A local run should train on what a cloud run would select, so the spec's BigQuery SQL is
 translated with sqlglot and executed against the local file, which plays the watched table.
-The result is what the local pipeline's ExampleGen reads. Queries that name other tables
-cannot run here and say so.
+The result is what the local pipeline's ExampleGen reads. The query is untrusted: it must pass
+`retrain.spec.sql` (one SELECT over the watched table), and DuckDB runs it on a read-only
+database with file and network access disabled, so even a query the check missed can neither
+read another file nor write one. The CSV must lie inside the repository.
 """
 
 from __future__ import annotations
 
+import csv
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from retrain.datacheck import TableProfile, kept_rows_filter, problems
 from retrain.errors import PipelineError
 from retrain.spec.model import Spec
+from retrain.spec.sql import QueryProblem, duckdb_query
 
 SOURCE_VIEW = "retrain_source"
+# DuckDB settings for the untrusted query: no file system or network, and no way to turn it back.
+LOCKED: dict[str, str | bool | int | float | list[str]] = {
+    "enable_external_access": False,
+    "lock_configuration": True,
+}
 
 
 def local_query(spec: Spec) -> str:
-    """The spec's training query in DuckDB's dialect, reading the view of the local file."""
-    import sqlglot
-    from sqlglot import exp
-    from sqlglot.errors import ParseError
-
+    """The spec's training query in DuckDB's dialect, reading the table of the local file."""
     try:
-        tree = sqlglot.parse_one(spec.training_query(), read="bigquery")
-    except ParseError as exc:
-        first = exc.errors[0] if exc.errors else {}
-        where = f" (line {first.get('line')}, column {first.get('col')})" if first else ""
-        reason = first.get("description") or str(exc).splitlines()[0]
+        return duckdb_query(spec.training_query(), spec.data.table, SOURCE_VIEW)
+    except QueryProblem as exc:
+        raise PipelineError(f"{spec.name}: data.query {exc}") from exc
+
+
+def local_source(spec: Spec, repo_root: Path) -> Path:
+    """The spec's CSV, refused when it resolves (through `..` or a link) outside the repository."""
+    root = repo_root.resolve()
+    source = (root / spec.data.local.path).resolve()
+    if not source.is_relative_to(root):
         raise PipelineError(
-            f"{spec.name}: data.query is not valid BigQuery SQL: {reason}{where}"
-        ) from exc
+            f"{spec.name}: data.local.path {spec.data.local.path!r} is outside the repository"
+        )
+    if not source.is_file():
+        raise PipelineError(f"{spec.name}: local data {source} does not exist")
+    return source
 
-    def to_view(node: Any) -> Any:
-        if isinstance(node, exp.Table) and node.name:
-            name = ".".join(p for p in (node.catalog, node.db, node.name) if p)
-            if name != spec.data.table:
-                raise PipelineError(
-                    f"{spec.name}: data.query reads {name}, but local runs only have the "
-                    f"watched table {spec.data.table} (data.local.path)"
-                )
-            return exp.to_table(SOURCE_VIEW)
-        return node
 
-    return str(tree.transform(to_view).sql(dialect="duckdb"))
+def _cell(value: Any) -> Any:
+    """As DuckDB's CSV writer spells it: booleans lowercase, NULL empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
 
 
 def facts_path(csv: Path) -> Path:
@@ -121,30 +131,42 @@ def check(spec: Spec, repo_root: Path, out: Path | None = None) -> TableProfile:
     """
     import duckdb
 
-    source = repo_root / spec.data.local.path
-    if not source.is_file():
-        raise PipelineError(f"{spec.name}: local data {source} does not exist")
+    source = local_source(spec, repo_root)
     query = local_query(spec)
-    with duckdb.connect() as db:
-        # DDL takes no prepared parameters: quote the path as a SQL string literal.
-        literal = "'" + str(source).replace("'", "''") + "'"
-        db.execute(
-            f"CREATE VIEW {SOURCE_VIEW} AS SELECT * FROM read_csv_auto({literal}, header = true)"
-        )
-        try:
-            profile = _profile(db, spec, query)
-        except duckdb.Error as exc:
-            raise PipelineError(f"{spec.name}: data.query failed on {source}: {exc}") from exc
-        found = problems(spec, profile)
-        if found:
-            raise PipelineError("\n".join(str(p) for p in found))
-        if out is not None:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            keep = " AND ".join(f"NOT ({cond})" for _, cond in kept_rows_filter(spec))
-            db.sql(f"SELECT * FROM retrain_selected WHERE {keep}").write_csv(str(out), header=True)
-            facts = {"rows_read": profile.rows_read, "rows_dropped": profile.dropped}
-            facts_path(out).write_text(json.dumps(facts, sort_keys=True) + "\n")
+    with tempfile.TemporaryDirectory(prefix="retrain-local-") as scratch:
+        database = str(Path(scratch) / "source.duckdb")
+        with duckdb.connect(database) as db:
+            # Trusted step: load the file. DDL takes no prepared parameters: quote the path.
+            literal = "'" + str(source).replace("'", "''") + "'"
+            db.execute(
+                f"CREATE TABLE {SOURCE_VIEW} AS "
+                f"SELECT * FROM read_csv_auto({literal}, header = true)"
+            )
+        # The untrusted query, and our profiling over it, see only that table (temp views work
+        # on a read-only database); the rows leave through Python, since DuckDB may not write.
+        with duckdb.connect(database, read_only=True, config=LOCKED) as db:
+            try:
+                profile = _profile(db, spec, query)
+            except duckdb.Error as exc:
+                raise PipelineError(f"{spec.name}: data.query failed on {source}: {exc}") from exc
+            found = problems(spec, profile)
+            if found:
+                raise PipelineError("\n".join(str(p) for p in found))
+            if out is not None:
+                keep = " AND ".join(f"NOT ({cond})" for _, cond in kept_rows_filter(spec))
+                kept = db.sql(f"SELECT * FROM retrain_selected WHERE {keep}")
+                _write_csv(out, [str(c) for c in kept.columns], kept.fetchall())
+                facts = {"rows_read": profile.rows_read, "rows_dropped": profile.dropped}
+                facts_path(out).write_text(json.dumps(facts, sort_keys=True) + "\n")
     return profile
+
+
+def _write_csv(out: Path, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        writer.writerows([_cell(v) for v in row] for row in rows)
 
 
 def materialize(spec: Spec, repo_root: Path, out: Path) -> int:

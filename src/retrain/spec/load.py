@@ -118,16 +118,15 @@ def _module_exists(module: str) -> bool:
 
 
 def _query_problem(spec: Spec) -> str | None:
-    """Parse the training query as BigQuery SQL where sqlglot is installed (the service env)."""
+    """Check the training query where sqlglot is installed (the service env, where CI runs)."""
     if spec.data.query is None or importlib.util.find_spec("sqlglot") is None:
         return None
-    from retrain.errors import PipelineError
-    from retrain.localdata import local_query
+    from retrain.spec.sql import QueryProblem, checked_query
 
     try:
-        local_query(spec)
-    except PipelineError as exc:
-        return str(exc).removeprefix(f"{spec.name}: data.query ")
+        checked_query(spec.data.query, spec.data.table)
+    except QueryProblem as exc:
+        return str(exc)
     return None
 
 
@@ -193,9 +192,8 @@ def load_specs(paths: Iterable[str | Path], check_code: bool = True) -> list[Spe
     found and the query is BigQuery SQL. The Cloud Functions turn it off: they do not ship
     the pipeline package, and CI has checked the specs before they were deployed.
     """
-    specs: list[Spec] = []
+    parsed: list[tuple[Spec, str, _Lines]] = []
     problems: list[Problem] = []
-    first_seen: dict[str, Path] = {}
     for path in (Path(p) for p in paths):
         file = str(path)
         try:
@@ -213,18 +211,33 @@ def load_specs(paths: Iterable[str | Path], check_code: bool = True) -> list[Spe
             problems.append(name_problem)
         if check_code:
             problems.extend(_code_checks(spec, path, lines))
-        if spec.name in first_seen:
-            problems.append(
-                Problem(
-                    file,
-                    line_of(lines, ("name",)),
-                    "name",
-                    f"name {spec.name!r} is already used by {first_seen[spec.name]}",
-                )
-            )
-        else:
-            first_seen[spec.name] = path
-        specs.append(spec)
+        parsed.append((spec, file, lines))
+    problems.extend(clash_problems(parsed))
     if problems:
         raise SpecError(problems)
-    return specs
+    return [spec for spec, _, _ in parsed]
+
+
+def clash_problems(parsed: Iterable[tuple[Spec, str, _Lines]]) -> list[Problem]:
+    """Specs that would fight over one name or one registry model (whose alias one promotion
+    moves, and which one drift alert would retrain twice). One problem per file: a second
+    copy of a spec is reported by its name alone."""
+    problems: list[Problem] = []
+    owners: dict[tuple[str, str], str] = {}
+    for spec, file, lines in parsed:
+        for field, what, value in (
+            ("name", "name", spec.name),
+            ("promotion.registry_model", "registry model", spec.promotion.registry_model),
+        ):
+            first = owners.setdefault((field, value), file)
+            if first != file:
+                problems.append(
+                    Problem(
+                        file,
+                        line_of(lines, tuple(field.split("."))),
+                        field,
+                        f"{what} {value!r} is already used by {first}",
+                    )
+                )
+                break
+    return problems

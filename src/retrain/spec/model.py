@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from retrain.metrics import METRICS, Task
-from retrain.spec.cron import cron_problem
+from retrain.spec.cron import cron_problem, more_often_than_hourly
 
 SPEC_NAME_PATTERN = r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$"
 IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
@@ -23,6 +23,7 @@ TABLE_PATTERN = r"^[a-z][a-z0-9-]{4,28}[a-z0-9]\.[A-Za-z0-9_]{1,1024}\.[A-Za-z0-
 DURATION_PATTERN = r"^[1-9][0-9]*(s|m|h|d)$"
 MODULE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+MAX_LOCAL_PATH = 1024
 
 
 class FieldProblem(ValueError):
@@ -49,6 +50,14 @@ def _check_duration(value: str) -> str:
     return value
 
 
+def _check_local_path(value: str) -> str:
+    """Relative, inside the repository: local runs read it with the developer's rights."""
+    parts = value.replace("\\", "/").split("/")
+    if value.startswith(("/", "~")) or ":" in parts[0] or ".." in parts:
+        raise ValueError(f"{value!r} must be a path inside the repository (no '..', not absolute)")
+    return value
+
+
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
 Duration = Annotated[
     str,
@@ -70,7 +79,11 @@ class _Strict(BaseModel):
 class LocalData(_Strict):
     """Where local runs read the data: a CSV file relative to the repository root."""
 
-    path: str = Field(min_length=1, description="CSV file, relative to the repository root.")
+    path: Annotated[str, AfterValidator(_check_local_path)] = Field(
+        min_length=1,
+        max_length=MAX_LOCAL_PATH,
+        description="CSV file, relative to the repository root.",
+    )
 
 
 class DataConfig(_Strict):
@@ -205,6 +218,20 @@ class Triggers(_Strict):
         default=None,
         description="Open a notice when no run has succeeded for this long, e.g. 30d.",
     )
+    frequent_schedule: bool = Field(
+        default=False,
+        description="Allow a schedule that runs more often than hourly (each run costs).",
+    )
+
+    @model_validator(mode="after")
+    def _affordable(self) -> Triggers:
+        if self.schedule and not self.frequent_schedule and more_often_than_hourly(self.schedule):
+            raise FieldProblem(
+                ("schedule",),
+                f"{self.schedule!r} runs more often than hourly; set "
+                "triggers.frequent_schedule: true if that is intended",
+            )
+        return self
 
 
 class Resources(_Strict):
@@ -227,7 +254,8 @@ NOT_IDENTITY: dict[str, Any] = {
     "owner": True,
     "description": True,
     "promotion": {"alias": True, "version": True},
-    "triggers": {"max_staleness": True},  # only says when to warn: it changes no run
+    # only say when to warn, or acknowledge a cost: they change no run
+    "triggers": {"max_staleness": True, "frequent_schedule": True},
 }
 
 

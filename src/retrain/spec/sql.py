@@ -1,0 +1,104 @@
+"""What a spec's training query may be: exactly one SELECT that reads only the watched table.
+
+The query comes from a pull request and runs with the pipeline's BigQuery rights (and locally,
+through DuckDB, with the developer's), so everything else is refused before it runs: DML and
+DDL, several statements, scripting and what sqlglot can only keep as an opaque command
+(EXECUTE IMMEDIATE, CALL, BEGIN...END), EXPORT DATA, SELECT INTO, and table functions
+(EXTERNAL_QUERY, ML.PREDICT, read_text, ...), which read data that is not the watched table.
+Common table expressions are fine: a name a WITH clause defines is not another table.
+sqlglot is imported here only, lazily: it is installed in the service environment.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from retrain.errors import RetrainError
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+
+class QueryProblem(RetrainError):
+    """The training query is not one SELECT over the watched table; the message says why."""
+
+
+def _parse(sql: str) -> list[Any]:
+    import sqlglot
+    from sqlglot.errors import ParseError
+
+    try:
+        return [tree for tree in sqlglot.parse(sql, read="bigquery") if tree is not None]
+    except ParseError as exc:
+        first = exc.errors[0] if exc.errors else {}
+        where = f" (line {first.get('line')}, column {first.get('col')})" if first else ""
+        reason = first.get("description") or str(exc).splitlines()[0]
+        raise QueryProblem(f"is not valid BigQuery SQL: {reason}{where}") from exc
+
+
+def _forbidden() -> tuple[type[Any], ...]:
+    from sqlglot import exp
+
+    return (
+        exp.Command,
+        exp.Into,
+        exp.Insert,
+        exp.Update,
+        exp.Delete,
+        exp.Merge,
+        exp.Create,
+        exp.Drop,
+        exp.Copy,
+        exp.Export,
+        exp.TruncateTable,
+    )
+
+
+def table_name(table: exp.Table) -> str:
+    return ".".join(p for p in (table.catalog, table.db, table.name) if p)
+
+
+def checked_query(sql: str, watched: str) -> exp.Query:
+    """The parsed query when it is one SELECT (or set operation of SELECTs) reading only
+    `watched` and its own common table expressions; QueryProblem otherwise."""
+    from sqlglot import exp
+
+    trees = _parse(sql)
+    if len(trees) != 1:
+        raise QueryProblem(f"must be exactly one SELECT statement, found {len(trees)} statements")
+    (tree,) = trees
+    if not isinstance(tree, exp.Select | exp.SetOperation):
+        kind = "an opaque command" if isinstance(tree, exp.Command) else tree.key.upper()
+        raise QueryProblem(f"must be a SELECT statement, not {kind}")
+    forbidden = _forbidden()
+    for node in tree.walk():
+        if isinstance(node, forbidden):
+            raise QueryProblem(f"may only select rows; it contains {node.key.upper()}")
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    for table in tree.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier):
+            raise QueryProblem(
+                f"reads from {table.this.sql(dialect='bigquery')[:80]!r}: table functions "
+                f"are not allowed; select from {watched}"
+            )
+        name = table_name(table)
+        if name == watched or (not table.db and name in ctes):
+            continue
+        raise QueryProblem(
+            f"reads {name}, but local runs only have the watched table {watched} (data.local.path)"
+        )
+    return tree
+
+
+def duckdb_query(sql: str, watched: str, view: str) -> str:
+    """The checked query in DuckDB's dialect, with the watched table replaced by `view`."""
+    from sqlglot import exp
+
+    tree = checked_query(sql, watched)
+
+    def to_view(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Table) and table_name(node) == watched:
+            return exp.to_table(view)
+        return node
+
+    return str(tree.transform(to_view).sql(dialect="duckdb"))
