@@ -65,3 +65,19 @@ class Blobs:
             path.write_bytes(data)
             return
         self._storage().write_bytes(uri, data)
+
+
+def is_under(uri: str, root: str) -> bool:
+    """Whether `uri` lies inside `root` (both gs:// or both local paths): what an untrusted
+    event names may only be read or proposed from where our runs write."""
+    if not uri or not root:
+        return False
+    if root.startswith("gs://") or uri.startswith("gs://"):
+        if not (uri.startswith("gs://") and root.startswith("gs://")):
+            return False
+        parts = uri.removeprefix("gs://").split("/")
+        if any(part in ("", ".", "..") for part in parts[:-1]) or parts[-1] in (".", ".."):
+            return False
+        prefix = root.rstrip("/") + "/"
+        return uri == root.rstrip("/") or uri.startswith(prefix)
+    return Path(uri).resolve().is_relative_to(Path(root).resolve())

@@ -89,6 +89,7 @@ def build_completion(settings: Settings, notices: Notices | None = None) -> Comp
         specs_dir=_in_repository(settings.specs_dir, settings.repo_root or Path(".")),
         base_branch=settings.base_branch,
         notices=notices,
+        serving_root=settings.serving_root or str(settings.workdir.resolve()),
     )
 
 
@@ -201,4 +202,5 @@ def build_service(settings: Settings, *, log: DecisionLog | None = None) -> Serv
         log=log or StdoutLog(),
         git_sha=settings.git_sha,
         notices=notices,
+        runs_root=settings.pipeline_root or str(settings.workdir.resolve()),
     )

@@ -19,7 +19,7 @@ from retrain.errors import ConfigError
 from retrain.settings import Settings
 from retrain.wiring import build_service
 from tests.fakes.backend import RecordingBackend
-from tests.routing.helpers import RecordingSink, arrival, make_service, tick
+from tests.routing.helpers import RecordingSink, arrival, backend_that_ran, make_service, tick
 
 SOURCE = Path(__file__).parents[2] / "functions" / "main.py"
 GOLDEN = Path(__file__).parents[1] / "golden" / "events"
@@ -115,7 +115,8 @@ def test_drift_alert(client_for: Any, mode: Any) -> None:
 def test_run_complete_hands_the_outcome_to_the_sink(client_for: Any, mode: Any) -> None:
     client, module = client_for("on_run_complete")
     sink = RecordingSink()
-    service, _, log, _ = make_service(sink=sink)
+    ran = backend_that_ran(GOLDEN / "pipeline_succeeded.json")
+    service, _, log, _ = make_service(sink=sink, backend=ran)
     module.use_service(service)
     body = json.loads((GOLDEN / "pipeline_succeeded.json").read_text())
     assert client.post("/", **mode(body)).status_code == 200
@@ -161,6 +162,7 @@ def test_run_complete_fills_missing_labels_from_the_backend() -> None:
     service, _, _, sink = make_service(backend=backend)
     service.handle("data_arrival", arrival(600, "j1"))
     (job_id,) = backend.jobs
+    backend.finish(job_id)  # the backend's state is the truth: the job must have ended
     entry = json.loads((GOLDEN / "pipeline_foreign.json").read_text())
     entry["resource"]["labels"]["pipeline_job_id"] = job_id
     entry["jsonPayload"]["labels"] = {}

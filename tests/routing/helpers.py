@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from retrain.backends.base import JobInfo
+from retrain.errors import EventError
 from retrain.events.bigquery import table_data_change_entry
-from retrain.events.envelope import pubsub_body
-from retrain.events.pipeline_job import state_change_entry
+from retrain.events.envelope import pubsub_body, unwrap
+from retrain.events.pipeline_job import decode_state_change, state_change_entry
 from retrain.events.schedule import FLUSH_BODY
+from retrain.events.types import RunStateChange
 from retrain.routing.decision import Decision, MemoryLog
 from retrain.routing.index import SpecIndex, load_index
 from retrain.routing.policy import SETTLE
@@ -22,6 +26,45 @@ from tests.fakes.backend import RecordingBackend
 SPECS = Path(__file__).parents[1] / "golden" / "events" / "specs"
 CHURN_TABLE = "acme-analytics.crm.customers"
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
+
+
+class KnownJobsBackend(RecordingBackend):
+    """A RecordingBackend that also knows jobs started before the test (by earlier deliveries):
+    `describe` answers for them as Vertex would, from the job itself."""
+
+    def __init__(self, known: dict[str, JobInfo]) -> None:
+        super().__init__()
+        self.known = known
+
+    def describe(self, job_id: str) -> JobInfo | None:
+        return self.known.get(job_id) or super().describe(job_id)
+
+
+def job_of(entry: dict[str, Any]) -> JobInfo:
+    """The backend's record of the job a genuine state-change entry reports."""
+    change = decode_state_change(entry)
+    assert isinstance(change, RunStateChange)
+    return JobInfo(
+        job_id=change.job_id,
+        state=change.state,
+        labels=change.labels,
+        pipeline_root=change.pipeline_root,
+        error=change.error,
+    )
+
+
+def backend_that_ran(*deliveries: Path) -> KnownJobsBackend:
+    """A backend that ran the jobs these golden run_complete deliveries report (the others,
+    malformed or unfinished, name no job)."""
+    known = {}
+    for path in deliveries:
+        try:
+            job = job_of(unwrap(json.loads(path.read_text())).payload)
+        except (AssertionError, EventError):
+            continue
+        if "retrain-spec" in job.labels:
+            known[job.job_id] = job
+    return KnownJobsBackend(known)
 
 
 class RecordingSink:

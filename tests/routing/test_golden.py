@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.routing.helpers import make_service
+from tests.routing.helpers import backend_that_ran, make_service
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "events"
 EXPECTED = json.loads((GOLDEN / "expected.json").read_text())
@@ -15,7 +15,11 @@ EXPECTED = json.loads((GOLDEN / "expected.json").read_text())
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_golden_event(name: str) -> None:
-    service, backend, log, sink = make_service()
+    service, backend, log, sink = make_service(
+        backend=backend_that_ran(
+            *(GOLDEN / n for n, c in EXPECTED.items() if c["function"] == "run_complete")
+        )
+    )
     decisions = service.handle(EXPECTED[name]["function"], (GOLDEN / name).read_bytes(), name)
     assert [d.summary() for d in decisions] == EXPECTED[name]["decisions"]
     assert log.decisions == decisions  # every decision is recorded

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from retrain.blobs import Blobs, BlobStore
+from retrain.blobs import Blobs, BlobStore, is_under
 from retrain.codehost.port import CodeHost
 from retrain.compare import Comparison, compare
 from retrain.completion.decide import (
@@ -65,6 +65,7 @@ class CompletionHandler:
     specs_dir: str = "specs"
     base_branch: str = "main"
     notices: NoticeSink = field(default_factory=NoNotices)
+    serving_root: str = ""  # a promoted model must be under it ("" in tests: anywhere)
 
     def handle(self, outcome: RunOutcome) -> None:
         result = self.process(outcome)
@@ -131,6 +132,12 @@ class CompletionHandler:
     ) -> CompletionResult:
         pr, reason = plan.pr, plan.reason
         if plan.promotion is not None:
+            model = summary.candidate.pushed_uri or summary.candidate.uri
+            if self.serving_root and not is_under(model, self.serving_root):
+                raise SummaryError(
+                    f"{location}: candidate model {model[:200]!r} is not under the serving root"
+                    f" {self.serving_root}; no promotion is proposed"
+                )
             opened = self.host.open_or_update_promotion(plan.promotion)
             if opened is None:
                 version = plan.promotion.version

@@ -93,6 +93,7 @@ def function_env(config: DeployConfig) -> dict[str, str]:
         "RETRAIN_SPECS_DIR": "specs",
         "RETRAIN_TEMPLATE_URI": config.template_uri_pattern,
         "RETRAIN_PIPELINE_ROOT": config.pipeline_root,
+        "RETRAIN_SERVING_ROOT": config.serving_root,
         "RETRAIN_SERVICE_ACCOUNT": names.sa_email(names.PIPELINES_SA, config.project),
         "RETRAIN_COMPLETION_TOPIC": names.TOPICS["on_run_complete"],
         "RETRAIN_HISTORY_URI": config.history_root,

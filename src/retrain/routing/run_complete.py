@@ -1,27 +1,38 @@
 """Finished-run events: a PipelineJob state change becomes a RunOutcome for the completion sink.
 
-It shares nothing with the triggering handlers but the answer: no spec index, no state, no
-submit; only the backend's `describe`, for what the log entry does not carry.
+The log entry only says which job to look at: anyone who can publish to the topic can forge
+one. The backend's own job is the truth: its labels, state and output location win over the
+entry's; the job must exist, belong to the spec it is labelled with (job ids start with the
+spec's name), and that spec must be in the index; a PR label must be ASCII digits; the run's
+output must lie under the configured runs root, where the summary will be read.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import get_args
 
-from retrain.backends.base import RunBackend
+from retrain.backends.base import JobInfo, RunBackend
+from retrain.blobs import is_under
 from retrain.errors import EventError
 from retrain.events.envelope import Envelope
 from retrain.events.pipeline_job import decode_state_change
 from retrain.events.types import TERMINAL_STATES, Dismissed, RunStateChange
 from retrain.routing.answer import Answer
 from retrain.routing.decision import Delivery
+from retrain.routing.index import SpecIndex
 from retrain.runs import RunOutcome, Trigger
+
+PR_NUMBER = re.compile(r"[1-9][0-9]{0,9}", re.ASCII)
 
 
 @dataclass
 class RunCompletion:
     backend: RunBackend
+    index: Callable[[], SpecIndex]
+    runs_root: str = ""  # where runs write; "" only in tests and dry runs
 
     def __call__(self, envelope: Envelope, delivery: Delivery) -> Answer:
         change = decode_state_change(envelope.payload)
@@ -39,31 +50,49 @@ class RunCompletion:
         )
         return Answer([completed], outcome)
 
+    def _job(self, change: RunStateChange) -> JobInfo | None:
+        info = self.backend.describe(change.job_id)
+        if info is None and "retrain-spec" in change.labels:
+            raise EventError(
+                f"run {change.job_id}: the backend has no such job (the entry is not trusted)"
+            )
+        return info
+
     def _outcome(self, change: RunStateChange) -> RunOutcome | None:
-        labels, root, error = change.labels, change.pipeline_root, change.error
-        if "retrain-spec" not in labels or not root:
-            info = self.backend.describe(change.job_id)
-            if info is not None:
-                labels = {**info.labels, **labels}
-                root = root or info.pipeline_root
-                error = error or info.error
+        info = self._job(change)
+        if info is None:
+            return None
+        labels = {**change.labels, **info.labels}
         spec = labels.get("retrain-spec")
         if not spec:
             return None
+        where = f"run {change.job_id}"
+        if self.index().get(spec) is None:
+            raise EventError(f"{where}: spec {spec[:80]!r} is not in the index")
+        if not change.job_id.startswith(f"{spec}-"):
+            raise EventError(f"{where}: the job does not belong to spec {spec!r}")
+        state = info.state or change.state
+        if state not in TERMINAL_STATES:
+            raise EventError(f"{where}: the backend reports {state[:40]!r}, not finished")
+        root = info.pipeline_root or change.pipeline_root
+        if self.runs_root and not is_under(root, self.runs_root):
+            raise EventError(f"{where}: its output {root[:200]!r} is not under the runs root")
         trigger = labels.get("retrain-trigger", "manual")
         pr = labels.get("retrain-pr", "")
+        if pr and not PR_NUMBER.fullmatch(pr):
+            raise EventError(f"{where}: PR label {pr[:20]!r} is not a PR number")
         try:
             return RunOutcome(
                 job_id=change.job_id,
                 spec=spec,
-                state=TERMINAL_STATES[change.state],
+                state=TERMINAL_STATES[state],
                 trigger=trigger if trigger in get_args(Trigger) else "manual",
                 git_sha=labels.get("retrain-git-sha", ""),
-                pr_number=int(pr) if pr.isdigit() else None,
+                pr_number=int(pr) if pr else None,
                 event_id=labels.get("retrain-event", ""),
                 pipeline_root=root,
                 failed_task=change.failed_task,
-                error=error,
+                error=info.error or change.error,
             )
         except ValueError as exc:
-            raise EventError(f"run {change.job_id}: {exc}") from exc
+            raise EventError(f"{where}: {exc}") from exc

@@ -66,6 +66,7 @@ class Service:
     git_sha: str = ""
     notices: Callable[[], NoticeSink] = NoNotices
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
+    runs_root: str = ""  # finished runs must have written under it ("" in tests: anywhere)
     handlers: dict[EventKind, Handler] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -75,7 +76,7 @@ class Service:
             "schedule": self._schedule,
             "run_complete": self._complete,
         }
-        self._completion = RunCompletion(self.backend)
+        self._completion = RunCompletion(self.backend, self.index, self.runs_root)
 
     def handle(self, kind: EventKind, data: Any, event_id: str = "") -> list[Decision]:
         """Answer one delivery of an event of `kind` (raw bytes, a push body or an entry)."""
