@@ -171,7 +171,9 @@ class Settings(BaseModel):
     schedule_time_zone: str = "Etc/UTC"
     serving_image: str = ""
     # -- pipelines (compile and local runs) -----------------------------------------------------
-    serving_root: str = ""
+    serving_root: str = Field(
+        default="", description="Where models are pushed; promotions only propose models there."
+    )
     pipeline_image: str = ""
     pipelines_python: Path | None = Field(
         default=None, description="Python 3.10 with TFX; default .venv-pipelines/bin/python."
@@ -190,7 +192,9 @@ class Settings(BaseModel):
     def _vertex_needs(self) -> Settings:
         if self.backend == "vertex":
             missing = [
-                n for n in ("template_uri", "pipeline_root", "git_sha") if not getattr(self, n)
+                n
+                for n in ("template_uri", "pipeline_root", "git_sha", "serving_root")
+                if not getattr(self, n)
             ]
             if missing:
                 names = ", ".join(variable(n) for n in missing)

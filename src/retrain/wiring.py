@@ -89,7 +89,7 @@ def build_completion(settings: Settings, notices: Notices | None = None) -> Comp
         specs_dir=_in_repository(settings.specs_dir, settings.repo_root or Path(".")),
         base_branch=settings.base_branch,
         notices=notices,
-        serving_root=settings.serving_root or str(settings.workdir.resolve()),
+        serving_root=settings.serving_root,
     )
 
 

@@ -368,6 +368,8 @@ class FakeGitHub:
             ("POST", repo + r"/issues", self._create_issue),
             ("GET", repo + r"/issues/(\d+)", self._get_issue),
             ("PATCH", repo + r"/issues/(\d+)", self._edit_issue),
+            ("GET", r"/user", self._authenticated_user),
+            ("GET", r"/app", self._authenticated_app),
             ("GET", repo + r"/issues/(\d+)/comments", self._list_comments),
             ("POST", repo + r"/issues/(\d+)/comments", self._create_comment),
             ("PATCH", repo + r"/issues/comments/(\d+)", self._edit_comment),
@@ -428,7 +430,8 @@ class FakeGitHub:
 
     def _auth_kind(self, header: str, path: str) -> str:
         scheme, _, value = header.partition(" ")
-        if scheme.lower() == "bearer" and path.startswith("/app/") and self._jwt_ok(value):
+        app_path = path == "/app" or path.startswith("/app/")
+        if scheme.lower() == "bearer" and app_path and self._jwt_ok(value):
             return "app-jwt"
         if value == self.installation_token:
             return "installation"
@@ -450,6 +453,35 @@ class FakeGitHub:
         return "retrain-app[bot]" if auth == "installation" else next(iter(self.tokens.values()))
 
     # handlers ----------------------------------------------------------------------------
+    def _authenticated_user(self, auth: str, **_: Any) -> tuple[int, Json]:
+        # GET /user ("Get the authenticated user", REST users reference): an installation
+        # token is not a user, and GitHub answers 403 "Resource not accessible by integration".
+        if auth != "token":
+            raise HttpError(403, "Resource not accessible by integration")
+        return 200, self._user(self._login(auth))
+
+    def _authenticated_app(self, auth: str, **_: Any) -> tuple[int, Json]:
+        # GET /app ("Get the authenticated app", REST apps reference): only with the App's JWT;
+        # its bot user is "<slug>[bot]" (what `_login` names for installation tokens).
+        if auth != "app-jwt":
+            raise HttpError(401, "A JSON web token could not be decoded")
+        slug = "retrain-app"
+        return 200, {
+            "id": int(self.app_id),
+            "slug": slug,
+            "node_id": f"A_{self.app_id}",
+            "client_id": f"Iv1.{self.app_id}",
+            "owner": self._user(self.state.owner),
+            "name": "retrain app",
+            "description": "",
+            "external_url": "https://retrain.example",
+            "html_url": f"{self.base_url}/apps/{slug}",
+            "created_at": "2026-01-01T00:00:00Z",
+            "updated_at": "2026-01-01T00:00:00Z",
+            "permissions": {"issues": "write", "pull_requests": "write", "contents": "write"},
+            "events": [],
+        }
+
     def _access_token(self, installation: str, **_: Any) -> tuple[int, Json]:
         if int(installation) != self.installation_id:
             raise HttpError(404, "Not Found")

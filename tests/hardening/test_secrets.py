@@ -34,19 +34,6 @@ SECRET_TOKEN = "ghp_S3cretTokenValue0123456789abcdefXYZ"
 JWT_HEADER = "eyJhbGciOi"  # base64 of '{"alg":': the start of every JWT
 
 
-@pytest.fixture(scope="module")
-def private_key() -> str:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-
-
 @pytest.fixture
 def github() -> Iterator[FaultyGitHub]:
     server = FaultyGitHub(files=spec_files())

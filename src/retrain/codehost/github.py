@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from github import Auth, Github, GithubRetry, UnknownObjectException
+from github import Auth, Github, GithubIntegration, GithubRetry, UnknownObjectException
 from github.Issue import Issue
 from github.Repository import Repository
 from urllib3.util.retry import Retry
@@ -101,25 +101,41 @@ def build_client(settings: GitHubSettings) -> Github:
     )
 
 
+def whoami(client: Github) -> str:
+    """The login the client's comments are posted as: for a token, `GET /user`; for an App
+    installation (which is no user), `<slug>[bot]` from `GET /app` with the App's JWT."""
+    auth = client.requester.auth
+    if isinstance(auth, Auth.AppInstallationAuth):
+        app_auth = auth._app_auth  # the AppAuth the installation token is minted with
+        integration = GithubIntegration(**{**client.requester.kwargs, "auth": app_auth})
+        return f"{integration.get_app().slug}[bot]"
+    return str(client.get_user().login)
+
+
 @dataclass
 class GitHubCodeHost:
+    """Finds and edits only comments written by its own identity: anyone can post a comment
+    that starts with our marker, and editing theirs would fail (403) or leave their verdict."""
+
     client: Github
     repo_name: str
-    bot_login: str = ""
+    bot_login: str = ""  # asked from GitHub on first use when empty
 
     def _repo(self) -> Repository:
         return self.client.get_repo(self.repo_name)
+
+    def _me(self) -> str:
+        if not self.bot_login:
+            self.bot_login = whoami(self.client)
+        return self.bot_login
 
     def upsert_comment(self, pr_number: int, marker: str, body: str) -> PostedComment:
         body = with_marker(marker, body)
         with translated(f"GitHub: comment on PR #{pr_number}"):
             issue = self._repo().get_issue(pr_number)
-            ours = [
-                c
-                for c in issue.get_comments()  # PaginatedList: follows every page
-                if has_marker(c.body or "", marker)
-                and (not self.bot_login or c.user.login == self.bot_login)
-            ]
+            marked = [c for c in issue.get_comments() if has_marker(c.body or "", marker)]
+            # Who we are matters only once a marked comment exists (asked then, and once).
+            ours = [c for c in marked if c.user is not None and c.user.login == self._me()]
             if not ours:
                 comment = issue.create_comment(body)
                 log.info("created comment %s on PR #%s", comment.id, pr_number)

@@ -10,16 +10,11 @@ from __future__ import annotations
 
 import re
 
+from retrain.redact import REDACTED, redact
+
+__all__ = ["REDACTED", "code", "fenced", "mermaid_text", "redact"]
+
 _BACKTICKS = re.compile(r"`+")
-# Credentials that a failing run's error text could carry into a public comment: GitHub tokens
-# (classic and fine-grained), PEM private keys, OAuth bearer headers, Google API keys.
-_SECRETS = re.compile(
-    r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|AIza[0-9A-Za-z_-]{30,})"
-    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"
-    r"|(?i:bearer)\s+[A-Za-z0-9._~+/=-]{16,}",
-    re.DOTALL,
-)
-REDACTED = "[redacted]"
 _MERMAID_UNSAFE = re.compile(r"[^A-Za-z0-9 _.:#/+-]")
 MAX_FREE_TEXT = 4000
 
@@ -30,17 +25,12 @@ def _longest_backtick_run(text: str) -> int:
 
 def code(text: str, in_table: bool = False) -> str:
     """An inline code span for one name; in a table cell, `|` must be escaped even here."""
-    flat = " ".join(text.split()) or " "
+    flat = " ".join(redact(text).split()) or " "
     fence = "`" * (_longest_backtick_run(flat) + 1)
     pad = " " if flat.startswith("`") or flat.endswith("`") else ""
     if in_table:
         flat = flat.replace("|", "\\|")
     return f"{fence}{pad}{flat}{pad}{fence}"
-
-
-def redact(text: str) -> str:
-    """Replace anything shaped like a credential, whatever produced the text."""
-    return _SECRETS.sub(REDACTED, text)
 
 
 def fenced(text: str, limit: int = MAX_FREE_TEXT) -> str:

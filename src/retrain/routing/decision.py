@@ -9,6 +9,8 @@ from typing import Any, Literal, Protocol, TextIO
 
 from pydantic import BaseModel, ConfigDict
 
+from retrain.redact import redact_all
+
 DecisionKind = Literal["run", "deduplicated", "debounced", "ignored", "rejected", "completed"]
 EventKind = Literal["data_arrival", "drift", "run_complete", "schedule"]
 
@@ -79,11 +81,12 @@ class Delivery:
 
 
 def log_record(decision: Decision, severity: str | None = None) -> dict[str, Any]:
-    """A structured log line as Cloud Logging reads it from stdout (severity, message, labels)."""
+    """A structured log line as Cloud Logging reads it from stdout (severity, message, labels);
+    every string redacted: reasons carry error texts from runs and vendors."""
     head = " ".join(
         p for p in (decision.event, decision.decision, decision.spec, decision.job_id) if p
     )
-    return {
+    record = {
         "severity": severity or ("WARNING" if decision.alert else _SEVERITY[decision.decision]),
         "message": f"{head}: {decision.reason}",
         "logging.googleapis.com/labels": {
@@ -92,6 +95,7 @@ def log_record(decision: Decision, severity: str | None = None) -> dict[str, Any
         },
         **decision.model_dump(),
     }
+    return dict(redact_all(record))
 
 
 class DecisionLog(Protocol):
