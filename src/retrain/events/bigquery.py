@@ -65,10 +65,14 @@ def _decode_v2(entry: dict[str, Any], payload: dict[str, Any]) -> DataArrival | 
         return Dismissed(reason=f"no tableDataChange (carries {kinds}){_split_note(entry)}")
     if not isinstance(change, dict):
         raise EventError("tableDataChange is not an object")
+    failed = _failed(payload)
+    if failed:
+        return Dismissed(reason=f"job failed: {failed}")
     resource = text(payload, "resourceName", required=True)
     table = table_from_resource(resource)
     if table is None:
         raise EventError(f"resourceName {resource!r} is not a table")
+    _same_dataset(entry, table)
     inserted = count(change, "insertedRowsCount") or 0
     if inserted == 0:
         return Dismissed(reason=f"no rows inserted into {table}")
@@ -87,6 +91,29 @@ def _decode_v2(entry: dict[str, Any], payload: dict[str, Any]) -> DataArrival | 
     )
 
 
+def _failed(payload: dict[str, Any]) -> str:
+    """The error of a failed call (AuditLog `status`, a google.rpc.Status; code 0 is OK)."""
+    status = payload.get("status")
+    if status is None or status == {}:
+        return ""
+    if not isinstance(status, dict):
+        raise EventError("protoPayload.status is not an object")
+    code = count(status, "code") or 0
+    return f"{text(status, 'message') or 'no message'} (code {code})" if code else ""
+
+
+def _same_dataset(entry: dict[str, Any], table: str) -> None:
+    """The entry's monitored resource (bigquery_dataset) must be the table's dataset: a
+    resourceName naming another table than the one the entry is about is refused."""
+    project, dataset, _ = table.split(".")
+    for label, expected in (("project_id", project), ("dataset_id", dataset)):
+        found = text(entry, "resource", "labels", label)
+        if found and found != expected:
+            raise EventError(
+                f"resourceName names {table}, but the entry is about {label} {found[:80]!r}"
+            )
+
+
 _V1_DESTINATIONS = ("load", "query", "tableCopy")
 
 
@@ -94,6 +121,9 @@ def _decode_v1(entry: dict[str, Any], payload: dict[str, Any]) -> DataArrival | 
     method = text(payload, "methodName")
     if method != V1_METHOD:
         return Dismissed(reason=f"v1 audit method {method!r} is not a completed job")
+    failed = _failed(payload)
+    if failed:
+        return Dismissed(reason=f"job failed: {failed}")
     job = dig(payload, "serviceData", "jobCompletedEvent", "job")
     if not isinstance(job, dict):
         raise EventError("jobcompleted entry has no serviceData.jobCompletedEvent.job")

@@ -111,6 +111,9 @@ def unwrap(data: Any) -> Envelope:
         raise EventError("Pub/Sub message attributes are not an object")
     message_id = message.get("messageId") or message.get("message_id") or ""
     publish_time = message.get("publishTime") or message.get("publish_time") or ""
+    for name, value in (("messageId", message_id), ("publishTime", publish_time)):
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            raise EventError(f"Pub/Sub message {name} is a {type(value).__name__}, not a string")
     return Envelope(
         message_id=str(message_id),
         publish_time=str(publish_time),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -34,41 +36,47 @@ def text(obj: Any, *keys: str, required: bool = False) -> str:
     return str(value)
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_ASCII_COUNT = re.compile(r"[0-9]{1,19}", re.ASCII)
+
+
 def count(obj: Any, *keys: str) -> int | None:
-    """An int64 count; JSON carries int64 as a string. None when absent."""
+    """An int64 count; JSON carries int64 as a string of ASCII digits (no sign, separator or
+    other script's digits, which Python's int() would accept). None when absent."""
     value = dig(obj, *keys)
     if value is None:
         return None
+    where = ".".join(keys)
     if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise EventError(f"field {'.'.join(keys)} is not a count: {value!r}")
-    try:
-        number = int(value)
-    except ValueError as exc:
-        raise EventError(f"field {'.'.join(keys)} is not a count: {value!r}") from exc
+        raise EventError(f"field {where} is not a count: {value!r}")
+    if isinstance(value, str) and not _ASCII_COUNT.fullmatch(value):
+        raise EventError(f"field {where} is not a count: {value[:40]!r}")
+    number = int(value)
     if number < 0:
-        raise EventError(f"field {'.'.join(keys)} is negative: {number}")
+        raise EventError(f"field {where} is negative: {number}")
     if number > MAX_INT64:
-        raise EventError(f"field {'.'.join(keys)} is larger than an int64 count: {value!r:.40}")
+        raise EventError(f"field {where} is larger than an int64 count: {str(number)[:40]}")
     return number
 
 
 def number(obj: Any, *keys: str) -> float | None:
+    """A finite JSON number; a string, NaN or infinity where a measurement belongs is refused."""
     value = dig(obj, *keys)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise EventError(f"field {'.'.join(keys)} is not a number: {value!r}")
-    try:
-        return float(value)
-    except ValueError as exc:
-        raise EventError(f"field {'.'.join(keys)} is not a number: {value!r}") from exc
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise EventError(f"field {'.'.join(keys)} is not a number: {value!r:.40}")
+    result = float(value)
+    if not math.isfinite(result):
+        raise EventError(f"field {'.'.join(keys)} is not a finite number: {value!r}")
+    return result
 
 
 def timestamp(obj: Any, *keys: str) -> datetime:
     """An RFC 3339 time (up to nanoseconds); the epoch when absent so keys stay deterministic."""
     value = text(obj, *keys)
     if not value:
-        return datetime(1970, 1, 1, tzinfo=timezone.utc)
+        return EPOCH
     cleaned = value.replace("Z", "+00:00")
     if "." in cleaned:  # Python parses at most 6 fractional digits
         head, _, rest = cleaned.partition(".")

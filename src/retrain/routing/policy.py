@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 
 from retrain.events.types import DataArrival, DriftAlert, ScheduleTick
+from retrain.routing.drift_relevance import described, relevant_features
 from retrain.routing.jobid import derive_job_id
 from retrain.spec.model import DataArrivalPolicy, Spec, duration_of
 from retrain.state.base import (
@@ -317,8 +318,16 @@ def stale_step(limit: str, now: datetime) -> Update:
 def drift_decision(
     spec: Spec, *, version: str, alert: DriftAlert, running: Sequence[str], nonce: str = ""
 ) -> EventRecord:
-    """retrain / notify / ignore, per the spec. Stateless: the job id is the idempotency."""
-    features = ", ".join(sorted({f"{f.feature} ({f.kind})" for f in alert.features}))
+    """retrain / notify / ignore, per the spec. Stateless: the job id is the idempotency, and
+    it names the data-arrival debounce window, so alerts debounce as data arrivals do."""
+    concerned = relevant_features(spec, alert)
+    if not concerned:
+        return EventRecord(
+            decision="ignored",
+            reason=f"no feature of {spec.name} drifted over its threshold: "
+            f"{described(list(alert.features))[:300]}",
+        )
+    features = described(concerned)
     action = spec.triggers.drift.action
     if action == "ignore":
         return EventRecord(decision="ignored", reason=f"drift action is ignore: {features}")
@@ -326,7 +335,9 @@ def drift_decision(
         return EventRecord(
             decision="ignored", reason=f"drift action is notify (no run): {features}"
         )
-    job_id = derive_job_id(spec.name, version, "drift", alert.key, nonce)
+    debounce = (spec.triggers.data_arrival or DataArrivalPolicy()).debounce
+    window = window_of(alert.time, debounce)
+    job_id = derive_job_id(spec.name, version, "drift", f"window:{window}", nonce)
     return _admit_stateless(
         spec, job_id, running, what="alert", detail=features, reason=f"drift: {features}"
     )

@@ -22,6 +22,7 @@ from retrain.errors import BackendError, EventError, RetrainError, TransientErro
 from retrain.events.bigquery import decode_data_arrival
 from retrain.events.drift import decode_drift
 from retrain.events.envelope import Envelope, unwrap
+from retrain.events.fields import EPOCH, timestamp
 from retrain.events.schedule import decode_flush_tick, decode_schedule_tick, is_flush
 from retrain.events.types import DataArrival, Dismissed, DriftAlert, ScheduleTick
 from retrain.report.notice import Problem
@@ -380,6 +381,8 @@ class Service:
         alert = decode_drift(envelope.payload)
         if isinstance(alert, Dismissed):
             return Answer([delivery.decide("ignored", alert.reason)])
+        if alert.time == EPOCH and envelope.publish_time:  # debounced by when it was published
+            alert = alert.model_copy(update={"time": timestamp({"t": envelope.publish_time}, "t")})
         nonce = envelope.attributes.get(NONCE_ATTRIBUTE, "")
         delivery = delivery.keyed(alert.key)
         return self._for_each_spec(

@@ -96,8 +96,9 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path_, int]]:
         raise YamlProblem(
             1, f"spec is {len(text)} characters; the limit is {MAX_SPEC_CHARS} characters"
         )
-    loader = _SpecLoader(text)
+    loader: _SpecLoader | None = None
     try:
+        loader = _SpecLoader(text)  # its reader refuses control characters already
         node = loader.get_single_node()
         data = None if node is None else loader.construct_document(node)
     except YamlProblem:
@@ -109,7 +110,8 @@ def load_with_lines(text: str) -> tuple[Any, dict[Path_, int]]:
     except yaml.YAMLError as exc:
         raise YamlProblem(1, f"YAML error: {exc}") from exc
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     lines: dict[Path_, int] = {}
     if node is not None:
         _index_lines(node, (), lines)
