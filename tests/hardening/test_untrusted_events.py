@@ -114,7 +114,7 @@ def test_drift_runs_are_debounced_like_data_arrivals() -> None:
     start = T0 + timedelta(hours=20)
     times = [start, start + timedelta(minutes=20), start + timedelta(minutes=40)]
     times.append(start + timedelta(hours=2))
-    answers = []
+    answers: list[str] = []
     for n, when in enumerate(times):
         entry = alert(drifting, time=when.isoformat().replace("+00:00", "Z"))
         entry["insertId"] = f"mm-{n}"
