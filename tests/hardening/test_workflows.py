@@ -1,0 +1,65 @@
+"""The workflows as an attacker reads them: a fork's code never runs where a write token is,
+candidate runs use the reviewed commit, and every third-party action is pinned to a commit."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+WORKFLOWS = Path(__file__).resolve().parents[2] / ".github" / "workflows"
+PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+WRITES = re.compile(r"write")
+
+
+def load(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((WORKFLOWS / name).read_text())
+    return data
+
+
+def test_every_third_party_action_is_pinned_to_a_commit_sha() -> None:
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        for line_no, line in enumerate(path.read_text().splitlines(), 1):
+            match = re.search(r"uses:\s*(\S+)", line)
+            if match is None or match.group(1).startswith("./"):
+                continue
+            assert PINNED.match(match.group(1)), f"{path.name}:{line_no}: {match.group(1)}"
+            assert "#" in line, f"{path.name}:{line_no}: say which release the sha is"
+
+
+def test_no_fork_code_is_checked_out_where_a_token_can_write() -> None:
+    fork = load("candidate-fork.yml")
+    for name, job in fork["jobs"].items():
+        if "uses" in job:  # the reusable candidate run: gated by the environment's reviewers
+            continue
+        permissions = job.get("permissions", fork.get("permissions", {}))
+        writes = [scope for scope, level in permissions.items() if WRITES.search(str(level))]
+        checkouts = [s for s in job.get("steps", []) if "actions/checkout" in s.get("uses", "")]
+        assert not (writes and checkouts), f"job {name} checks out code and may write {writes}"
+
+
+def test_the_gate_runs_base_code_over_the_forks_files() -> None:
+    gate = load("candidate-fork.yml")["jobs"]["gate"]
+    assert gate["permissions"] == {"contents": "read"}
+    steps = gate["steps"]
+    refs = {s["with"]["path"]: s["with"]["ref"] for s in steps if "checkout" in s.get("uses", "")}
+    assert refs == {
+        "base": "${{ github.event.pull_request.base.sha }}",
+        "pr": "${{ github.event.pull_request.head.sha }}",
+    }
+    for step in steps:
+        run = step.get("run", "")
+        if "uv sync" in run or "pip install" in run or "make" in run.split():
+            assert step.get("working-directory") == "base", step
+        if "retrain" in run:
+            assert run.lstrip().startswith("base/.venv/bin/retrain"), step
+
+
+def test_runs_use_the_reviewed_sha_never_a_branch() -> None:
+    for name in ("candidate-fork.yml", "pr.yml"):
+        text = (WORKFLOWS / name).read_text()
+        assert "head.ref" not in text and "head_ref" not in text, name
+    candidate = load("candidate-fork.yml")["jobs"]["candidate"]
+    assert candidate["with"]["ref"] == "${{ github.event.pull_request.head.sha }}"
