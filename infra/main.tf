@@ -35,8 +35,11 @@ resource "google_artifact_registry_repository" "images" {
   repository_id = "retrain"
   location      = var.region
   format        = "DOCKER"
-  description   = "Pipeline images, tagged by commit."
-  depends_on    = [google_project_service.apis]
+  description   = "Pipeline images, tagged by commit; a tag, once pushed, never moves."
+  docker_config {
+    immutable_tags = true
+  }
+  depends_on = [google_project_service.apis]
 }
 
 resource "google_artifact_registry_repository" "templates" {
@@ -154,20 +157,18 @@ locals {
     deployer_ai        = { sa = "deployer", role = "roles/aiplatform.user" }
     deployer_ar        = { sa = "deployer", role = "roles/artifactregistry.writer" }
     deployer_logs      = { sa = "deployer", role = "roles/logging.logWriter" }
-    # ci (GitHub Actions, candidate runs): push images, submit jobs.
+    # ci (GitHub Actions, candidate runs): submit jobs; its storage, images and the account
+    # its runs use are candidates' only (candidates.tf).
     ci_ai = { sa = "ci", role = "roles/aiplatform.user" }
-    ci_ar = { sa = "ci", role = "roles/artifactregistry.writer" }
   }
   bucket_roles = {
     functions = "roles/storage.objectViewer" # summaries, templates
     pipelines = "roles/storage.objectAdmin"  # pipeline roots, served models
     deployer  = "roles/storage.objectAdmin"  # templates, release indexes
-    ci        = "roles/storage.objectAdmin"  # candidate templates, candidate roots
   }
   # Who may run as whom (iam.serviceAccountUser on the target account).
   act_as = {
     functions_as_pipelines = { who = "functions", as = "pipelines" }
-    ci_as_pipelines        = { who = "ci", as = "pipelines" }
     deployer_as_functions  = { who = "deployer", as = "functions" }
     deployer_as_events     = { who = "deployer", as = "events" }
   }
@@ -243,21 +244,28 @@ resource "google_iam_workload_identity_pool_provider" "github" {
   workload_identity_pool_id          = google_iam_workload_identity_pool.github.workload_identity_pool_id
   workload_identity_pool_provider_id = "github"
   attribute_mapping = {
-    "google.subject"       = "assertion.sub"
-    "attribute.repository" = "assertion.repository"
-    "attribute.event_name" = "assertion.event_name"
+    "google.subject"        = "assertion.sub"
+    "attribute.repository"  = "assertion.repository"
+    "attribute.event_name"  = "assertion.event_name"
+    "attribute.ref"         = "assertion.ref"
+    "attribute.environment" = "assertion.environment"
   }
-  # Only this repository's workflows can get a token at all.
-  attribute_condition = "assertion.repository == \"${var.github_repo}\""
+  # Only this repository's workflows, and only jobs in a candidate environment (whose
+  # protection rules gate paid runs), can get a token at all.
+  attribute_condition = join(" && ", [
+    "assertion.repository == \"${var.github_repo}\"",
+    "assertion.environment in [${join(", ", [for e in var.candidate_environments : "\"${e}\""])}]",
+  ])
   oidc {
     issuer_uri = "https://token.actions.githubusercontent.com"
   }
 }
 
 resource "google_service_account_iam_member" "ci_wif" {
+  for_each           = toset(var.candidate_environments)
   service_account_id = google_service_account.accounts["ci"].name
   role               = "roles/iam.workloadIdentityUser"
-  member             = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.github.name}/attribute.repository/${var.github_repo}"
+  member             = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.github.name}/attribute.environment/${each.value}"
 }
 
 # -- Cloud Build trigger on merge -----------------------------------------------------------

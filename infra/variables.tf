@@ -88,3 +88,9 @@ variable "flush_schedule" {
   description = "Cron of the wake-up tick that starts due data-arrival runs (retrain-flush); its period bounds the wake-up latency."
   default     = "* * * * *"
 }
+
+variable "candidate_environments" {
+  description = "GitHub environments whose jobs may act as the CI account (candidate runs only)."
+  type        = list(string)
+  default     = ["candidate-runs", "fork-candidate-runs"]
+}

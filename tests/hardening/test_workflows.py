@@ -63,3 +63,25 @@ def test_runs_use_the_reviewed_sha_never_a_branch() -> None:
         assert "head.ref" not in text and "head_ref" not in text, name
     candidate = load("candidate-fork.yml")["jobs"]["candidate"]
     assert candidate["with"]["ref"] == "${{ github.event.pull_request.head.sha }}"
+
+
+INFRA = WORKFLOWS.parents[1] / "infra"
+
+
+def test_the_ci_identity_is_confined_to_candidates() -> None:
+    main = (INFRA / "main.tf").read_text()
+    candidates = (INFRA / "candidates.tf").read_text()
+    # no bucket-wide object rights, no production images, no acting as the production account
+    assert not re.search(r'^\s*ci\s*=\s*"roles/storage', main, re.M)
+    assert '{ who = "ci", as = "pipelines" }' not in main
+    assert 'sa = "ci", role = "roles/artifactregistry.writer"' not in main
+    assert "immutable_tags = true" in main
+    assert 'resource.name.startsWith(\\"${local.bucket_objects}/${each.value}\\")' in candidates
+    assert (
+        'templates = "candidates/"' in candidates
+        and 'runs      = "pipelines/candidates/"' in candidates
+    )
+    # the federation admits only this repository's jobs in a candidate environment
+    assert "assertion.environment in [" in main
+    assert "attribute.environment/${each.value}" in main
+    assert "attribute.repository/${var.github_repo}" not in main

@@ -416,8 +416,8 @@ def _candidate(args: argparse.Namespace) -> int:
             project=config.project,
             region=config.region,
             template_uri=f"{config.candidates_root}/{{spec}}/{{git_sha}}.json",
-            pipeline_root=config.pipeline_root,
-            service_account=config.pipelines_sa,
+            pipeline_root=config.candidate_pipeline_root,
+            service_account=config.candidate_pipelines_sa,
             api_endpoint=settings.current().vertex_endpoint,
         )
         return Ports(SubprocessRunner(), _storage(config), backend=backend)

@@ -1,6 +1,8 @@
 """A pull request's candidate runs: its compiled templates under `candidates/<spec>/<sha>.json`
 (never where the deployed functions look), then one PipelineJob per changed spec, with a job id
-derived from (spec, version, PR, commit): pushing the same commit twice starts nothing new."""
+derived from (spec, version, PR, commit): pushing the same commit twice starts nothing new.
+A PR's code is not production's: its images come from the candidate repository, and its runs
+write under the candidate root as the candidate pipeline account."""
 
 from __future__ import annotations
 
@@ -42,11 +44,11 @@ def candidate_plan(specs: list[Spec], compiled: Path, config: DeployConfig, pr: 
     uploads: list[Upload] = []
     for spec in specs:
         ir, named = write_ir(compiled / f"{spec.name}.json", out_dir)
-        foreign = foreign_images(named, config)
+        foreign = foreign_images(named, config, config.candidate_docker_repo)
         if foreign:
             raise BackendError(
                 f"{spec.name}: template names {', '.join(foreign)}, "
-                f"not an image of {config.docker_repo}"
+                f"not an image of {config.candidate_docker_repo}"
             )
         images += named
         uri = f"{config.candidates_root}/{spec.name}/{sha}.json"

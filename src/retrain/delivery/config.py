@@ -77,6 +77,20 @@ class DeployConfig(BaseModel):
     def pipelines_sa(self) -> str:
         return f"retrain-pipelines@{self.project}.iam.gserviceaccount.com"
 
+    # Candidate runs (a PR's code) are kept apart from production: their own pipeline account,
+    # their own image repository, and roots the CI identity may write to (infra/candidates.tf).
+    @property
+    def candidate_pipelines_sa(self) -> str:
+        return f"retrain-candidate-runs@{self.project}.iam.gserviceaccount.com"
+
+    @property
+    def candidate_docker_repo(self) -> str:
+        return f"{self.docker_repo}-candidates"
+
+    @property
+    def candidate_pipeline_root(self) -> str:
+        return f"{self.pipeline_root}/candidates"
+
     @property
     def releases_root(self) -> str:
         return f"gs://{self.artifact_bucket}/releases"

@@ -38,9 +38,9 @@ def images_in(template: dict[str, Any]) -> list[str]:
     return sorted(images)
 
 
-def foreign_images(images: Iterable[str], config: DeployConfig) -> list[str]:
+def foreign_images(images: Iterable[str], config: DeployConfig, repo: str = "") -> list[str]:
     """Images outside the configured repository (e.g. the `retrain-pipelines:local` default)."""
-    return [i for i in images if not i.startswith(config.docker_repo + "/")]
+    return [i for i in images if not i.startswith((repo or config.docker_repo) + "/")]
 
 
 def write_ir(template_path: Path, out_dir: Path) -> tuple[Path, list[str]]:
