@@ -257,7 +257,26 @@ PROBLEM = re.compile(r"^specs/churn\.yaml:(\d+): (.+?): (.+)$", re.DOTALL)
 
 @st.composite
 def bad_specs(draw: st.DrawFn) -> str:
-    kind = draw(st.sampled_from(["text", "lines", "chars", "types"]))
+    kind = draw(st.sampled_from(["text", "lines", "chars", "types", "anchors", "keys", "nest"]))
+    if kind in ("anchors", "keys", "nest"):
+        lines = SPEC_TEXT.splitlines()
+        at = draw(st.integers(0, len(lines)))
+        indent = " " * draw(st.sampled_from([0, 2, 4]))
+        name = draw(st.from_regex(r"[a-z]{1,6}", fullmatch=True))
+        if kind == "anchors":
+            shapes = [
+                f"{indent}{name}: &{name} [a, b]",
+                f"{indent}{name}: *{name}",
+                f"{indent}<<: *{name}",
+                f"{indent}- &{name} x",
+            ]
+        elif kind == "keys":
+            shapes = [f"{indent}? [a, b]\n{indent}: 1", f"{indent}? {{a: 1}}\n{indent}: 2"]
+        else:
+            depth = draw(st.integers(20, 400))
+            shapes = [f"{indent}{name}: " + "[" * depth + "]" * depth]
+        lines.insert(at, draw(st.sampled_from(shapes)))
+        return "\n".join(lines)
     if kind == "text":
         return draw(st.text(max_size=200))
     if kind == "lines":
@@ -296,3 +315,64 @@ def test_every_bad_spec_gets_file_line_field_message(text: str) -> None:
             assert match, str(problem)
             assert 1 <= int(match.group(1)) <= lines + 1, (str(problem), lines)
             assert match.group(3).strip()
+
+
+# -- the training query --------------------------------------------------------------------
+
+WATCHED = "acme-analytics.crm.customers"
+STATEMENTS = [
+    "SELECT {cols} FROM `{t}`",
+    "WITH w AS (SELECT {cols} FROM `{t}`) SELECT {cols} FROM w",
+    "SELECT {cols} FROM `{t}` UNION ALL SELECT {cols} FROM `{t}`",
+    "DELETE FROM `{t}` WHERE {cols} IS NULL",
+    "INSERT INTO `{t}` ({cols}) VALUES (1)",
+    "UPDATE `{t}` SET {cols} = 1 WHERE TRUE",
+    "MERGE `{t}` a USING `{t}` b ON TRUE WHEN MATCHED THEN DELETE",
+    "DROP TABLE `{t}`",
+    "TRUNCATE TABLE `{t}`",
+    "EXPORT DATA OPTIONS(uri='gs://x/*.csv', format='CSV') AS SELECT {cols} FROM `{t}`",
+    "EXECUTE IMMEDIATE 'SELECT {cols}'",
+    "CALL `{t}`()",
+    "BEGIN SELECT {cols} FROM `{t}`; END",
+    "DECLARE {cols} INT64",
+    "SELECT {cols} FROM EXTERNAL_QUERY('c', 'SELECT 1')",
+    "SELECT {cols} FROM read_text('/etc/hostname')",
+    "SELECT {cols} FROM read_csv_auto('/etc/passwd')",
+    "COPY (SELECT {cols} FROM `{t}`) TO '/tmp/x'",
+    "SELECT {cols} INTO x FROM `{t}`",
+    "SELECT {cols} FROM `{t}` WHERE {cols} IN (SELECT {cols} FROM `other-proj.d.t`)",
+]
+
+
+@st.composite
+def queries(draw: st.DrawFn) -> str:
+    cols = draw(st.sampled_from(["tenure_months", "*", "churned, country"]))
+    table = draw(st.sampled_from([WATCHED, WATCHED, "other-proj.d.t", "w"]))
+    parts = [
+        draw(st.sampled_from(STATEMENTS)).format(cols=cols, t=table)
+        for _ in range(draw(st.integers(1, 2)))
+    ]
+    glue = draw(st.sampled_from(["; ", ";\n", " "]))
+    return glue.join(parts) + draw(st.sampled_from(["", ";", " -- c", draw(st.text(max_size=8))]))
+
+
+@FUZZ
+@given(sql=queries())
+def test_only_one_select_over_the_watched_table_passes_the_query_check(sql: str) -> None:
+    from sqlglot import exp
+
+    from retrain.spec.sql import QueryProblem, checked_query
+
+    try:
+        tree = checked_query(sql, WATCHED)
+    except QueryProblem as exc:
+        assert str(exc)
+        return
+    assert isinstance(tree, exp.Select | exp.SetOperation), sql
+    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+    for table in tree.find_all(exp.Table):
+        assert isinstance(table.this, exp.Identifier), sql
+        name = ".".join(p for p in (table.catalog, table.db, table.name) if p)
+        assert name == WATCHED or name in ctes, sql
+    for node in tree.walk():
+        assert not isinstance(node, exp.Command | exp.Into | exp.Insert | exp.Delete), sql
