@@ -116,6 +116,7 @@ def write_specs(directory: Path, count: int) -> list[str]:
             **base,
             "name": f"storm-{i:03d}",
             "data": {**base["data"], "table": table, "query": None},
+            "promotion": {**base["promotion"], "registry_model": f"storm-{i:03d}"},
             "triggers": {
                 "data_arrival": {
                     "min_new_rows": 1,

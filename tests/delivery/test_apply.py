@@ -25,7 +25,8 @@ from .helpers import SHA, RecordingRunner, config, retrain
 from .test_promotions import CHURN, _git, _summary
 from .test_release import SPECS, _compiled, _released
 
-CANDIDATE_IMAGE = config().pipeline_image()
+# A PR's image lives in the candidate repository, never production's.
+CANDIDATE_IMAGE = f"{config().candidate_docker_repo}/pipelines:{config().require_sha()}"
 
 
 def test_a_candidate_plan_checks_uploads_then_submits(

@@ -72,7 +72,7 @@ def _decode_v2(entry: dict[str, Any], payload: dict[str, Any]) -> DataArrival | 
     table = table_from_resource(resource)
     if table is None:
         raise EventError(f"resourceName {resource!r} is not a table")
-    _same_dataset(entry, table)
+    _same_dataset(entry, resource, table)
     inserted = count(change, "insertedRowsCount") or 0
     if inserted == 0:
         return Dismissed(reason=f"no rows inserted into {table}")
@@ -102,10 +102,10 @@ def _failed(payload: dict[str, Any]) -> str:
     return f"{text(status, 'message') or 'no message'} (code {code})" if code else ""
 
 
-def _same_dataset(entry: dict[str, Any], table: str) -> None:
+def _same_dataset(entry: dict[str, Any], resource: str, table: str) -> None:
     """The entry's monitored resource (bigquery_dataset) must be the table's dataset: a
     resourceName naming another table than the one the entry is about is refused."""
-    project, dataset, _ = table.split(".")
+    _, project, _, dataset, *_ = resource.split("/")
     for label, expected in (("project_id", project), ("dataset_id", dataset)):
         found = text(entry, "resource", "labels", label)
         if found and found != expected:

@@ -25,7 +25,7 @@ class QueryProblem(RetrainError):
 
 def _parse(sql: str) -> list[Any]:
     import sqlglot
-    from sqlglot.errors import ParseError
+    from sqlglot.errors import ParseError, SqlglotError
 
     try:
         return [tree for tree in sqlglot.parse(sql, read="bigquery") if tree is not None]
@@ -34,6 +34,9 @@ def _parse(sql: str) -> list[Any]:
         where = f" (line {first.get('line')}, column {first.get('col')})" if first else ""
         reason = first.get("description") or str(exc).splitlines()[0]
         raise QueryProblem(f"is not valid BigQuery SQL: {reason}{where}") from exc
+    except SqlglotError as exc:  # the tokenizer's errors (an unclosed quote) are not parse errors
+        reason = str(exc).splitlines()[0][:200]
+        raise QueryProblem(f"is not valid BigQuery SQL: {reason}") from exc
 
 
 def _forbidden() -> tuple[type[Any], ...]:
