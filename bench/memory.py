@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.storm import GIT_SHA, firestore_host, write_specs  # noqa: E402
+from bench.storm import GIT_SHA, firestore_host, template_registry, write_specs  # noqa: E402
 from retrain.localstack.fake_vertex import FakeVertex  # noqa: E402
 
 MIB = 1024 * 1024
@@ -90,14 +90,17 @@ def main() -> None:
         vertex = FakeVertex().start()
         emulator = shutil.which("gcloud") is not None
         try:
-            with firestore_host(work / "logs") if emulator else _no_emulator() as host:
+            with (
+                firestore_host(work / "logs") if emulator else _no_emulator() as host,
+                template_registry() as templates,
+            ):
                 env = {
                     **os.environ,
+                    **templates,
                     "PYTHONPATH": f"{REPO}:{REPO / 'src'}",
                     "RETRAIN_SPECS_DIR": str(work / "specs"),
                     "RETRAIN_BACKEND": "vertex",
                     "RETRAIN_VERTEX_ENDPOINT": vertex.endpoint,
-                    "RETRAIN_TEMPLATE_URI": "https://kfp.example/{spec}/{git_sha}",
                     "RETRAIN_PIPELINE_ROOT": "gs://bench/root",
                     "RETRAIN_GIT_SHA": GIT_SHA,
                     "RETRAIN_STATE": "firestore" if host else "memory",

@@ -38,6 +38,7 @@ import yaml
 from retrain.events.bigquery import decode_data_arrival, table_data_change_entry
 from retrain.events.envelope import pubsub_body, unwrap
 from retrain.events.types import DataArrival
+from retrain.localstack.fake_registry import FakeRegistry
 from retrain.localstack.fake_vertex import FakeVertex
 from retrain.localstack.procs import Proc
 from retrain.localstack.stack import start_firestore_emulator, start_function
@@ -49,6 +50,9 @@ REPO = Path(__file__).resolve().parents[1]
 BASE_SPEC = REPO / "tests" / "golden" / "events" / "specs" / "churn.yaml"
 T0 = datetime(2026, 3, 2, tzinfo=timezone.utc)
 GIT_SHA = "9b241c8d31745115ca281886361fc70f565f071f"
+# Every generated spec runs the checked-in compiled template, read from a registry stand-in.
+TEMPLATE = REPO / "tests" / "delivery" / "fixtures" / "template.json"
+TEMPLATE_URI = "https://us-central1-kfp.pkg.dev/retrain-local/retrain/tabular/{git_sha}"
 MAX_ATTEMPTS = 30  # per delivery, like a subscription's retry budget (bounded)
 
 
@@ -193,6 +197,21 @@ def decisions_in(logs: list[Path]) -> list[dict[str, Any]]:
 
 
 @contextmanager
+def template_registry() -> Iterator[dict[str, str]]:
+    """A registry stand-in holding the template every spec runs: the RETRAIN_* it needs."""
+    registry = FakeRegistry().start()
+    try:
+        spec = json.loads(TEMPLATE.read_text())["pipelineSpec"]
+        registry.publish(TEMPLATE_URI.format(git_sha=GIT_SHA), spec)
+        yield {
+            "RETRAIN_TEMPLATE_URI": TEMPLATE_URI,
+            "RETRAIN_TEMPLATE_REGISTRY_ENDPOINT": registry.endpoint,
+        }
+    finally:
+        registry.stop()
+
+
+@contextmanager
 def firestore_host(logs: Path) -> Iterator[str]:
     """FIRESTORE_EMULATOR_HOST when set, else an emulator started (and stopped) here."""
     if os.environ.get("FIRESTORE_EMULATOR_HOST"):
@@ -225,8 +244,10 @@ def run_storm(
     expected = expected_jobs(specs_dir, bodies)
     vertex = FakeVertex().start()
     procs: list[Proc] = []
+    templates = template_registry()
     try:
         env = {
+            **templates.__enter__(),
             **os.environ,
             "FIRESTORE_EMULATOR_HOST": firestore,
             "RETRAIN_STATE": "firestore",
@@ -235,7 +256,6 @@ def run_storm(
             "RETRAIN_PROJECT": "retrain-local",
             "RETRAIN_BACKEND": "vertex",
             "RETRAIN_VERTEX_ENDPOINT": vertex.endpoint,
-            "RETRAIN_TEMPLATE_URI": "https://kfp.example/{spec}/{git_sha}",
             "RETRAIN_PIPELINE_ROOT": "gs://storm/root",
             "RETRAIN_GIT_SHA": GIT_SHA,
             "PYTHONUNBUFFERED": "1",
@@ -278,6 +298,7 @@ def run_storm(
         for proc in procs:
             proc.stop()
         vertex.stop()
+        templates.__exit__(None, None, None)
     records = decisions_in([p.log for p in procs])
     return StormResult(
         messages=len(bodies),

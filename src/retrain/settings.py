@@ -143,7 +143,14 @@ class Settings(BaseModel):
     vertex_endpoint: str = Field(
         default="", description="api_endpoint override (tests: http://...)."
     )
-    template_uri: str = Field(default="", description="May hold {spec}, {spec_version}, {git_sha}.")
+    template_uri: str = Field(
+        default="",
+        description="gs://... or https://REGION-kfp.pkg.dev/...; may hold {spec}, {spec_version},"
+        " {git_sha}.",
+    )
+    template_registry_endpoint: str = Field(
+        default="", description="Template Registry reads go here instead (tests: http://...)."
+    )
     service_account: str = ""
     # -- completion: where comments and promotion PRs go -----------------------------------------
     codehost: Literal["github", "local", ""] = Field(

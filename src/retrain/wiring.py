@@ -44,6 +44,7 @@ def build_store(settings: Settings) -> StateStore:
 
 def build_backend(settings: Settings) -> RunBackend:
     if settings.backend == "vertex":
+        from retrain.backends.template_source import Templates
         from retrain.backends.vertex import VertexBackend
 
         return VertexBackend(
@@ -53,6 +54,7 @@ def build_backend(settings: Settings) -> RunBackend:
             pipeline_root=settings.pipeline_root,
             service_account=settings.service_account,
             api_endpoint=settings.vertex_endpoint,
+            templates=Templates(registry_endpoint=settings.template_registry_endpoint),
         )
     from retrain.backends.local import LocalBackend, PubSubPublisher
 

@@ -29,11 +29,14 @@ from retrain.routing.index import load_index
 from retrain.routing.service import Service
 from retrain.state.memory import MemoryStore
 from retrain.summary import dump_summary, summary_path
+from tests.fakes.blobs import MemoryBlobs
 from tests.fakes.github_client import settings_for
 from tests.fakes.summaries import load
 from tests.hardening.faulty_github import FaultyGitHub
+from tests.integration.templates import MemoryTemplates, compiled
 from tests.routing.helpers import SPECS, arrival
 
+TEMPLATE_URI = "gs://acme-ml/templates/churn.json"
 DELIVERIES = 5  # a subscription's max_delivery_attempts before the dead-letter topic
 
 
@@ -111,19 +114,21 @@ def test_every_event_ends_with_one_run_and_one_comment_or_a_rejection(
     backend = VertexBackend(
         project="acme-analytics",
         region="europe-west4",
-        template_uri="https://kfp.example/{spec}/{git_sha}",
-        pipeline_root=str(tmp_path / "root"),
+        template_uri=TEMPLATE_URI,
+        templates=MemoryTemplates({TEMPLATE_URI: compiled()}),
+        pipeline_root="gs://acme-ml/root",
         api_endpoint=vertex.endpoint,
         first_delay=0.01,
         timeout=0.5,
     )
     host = GitHubCodeHost(build_client(settings_for(github, timeout=1)), "acme/models")
+    blobs = MemoryBlobs()
     log = MemoryLog()
     service = Service(
         index=lambda: index,
         store=MemoryStore(),
         backend=backend,
-        sink=lambda: CompletionHandler(host=host),
+        sink=lambda: CompletionHandler(host=host, blobs=blobs),
         log=log,
         git_sha="9b241c8d31745115ca281886361fc70f565f071f",
     )
@@ -146,9 +151,9 @@ def test_every_event_ends_with_one_run_and_one_comment_or_a_rejection(
     root = job["runtimeConfig"]["gcsOutputDirectory"]
     summary = load("churn_pass")
     run = summary.run.model_copy(update={"run_id": job_id, "pipeline_root": root})
-    path = Path(summary_path(root, job_id))
-    path.parent.mkdir(parents=True)
-    path.write_text(dump_summary(summary.model_copy(update={"run": run})))
+    blobs.write_bytes(
+        summary_path(root, job_id), dump_summary(summary.model_copy(update={"run": run})).encode()
+    )
     vertex.set_state(job_id, "PIPELINE_STATE_SUCCEEDED")
     entry = state_change_entry(
         project="acme-analytics",

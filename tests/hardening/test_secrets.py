@@ -28,6 +28,7 @@ from retrain.settings import GitHubSettings, Settings
 from retrain.state.memory import MemoryStore
 from tests.fakes.github_client import spec_files
 from tests.hardening.faulty_github import FaultyGitHub
+from tests.integration.templates import MemoryTemplates, compiled
 from tests.routing.helpers import SPECS, arrival
 
 SECRET_TOKEN = "ghp_S3cretTokenValue0123456789abcdefXYZ"
@@ -79,6 +80,8 @@ def _run_complete(service: Service, job_id: str, root: str, pr: int) -> list[str
         return ["".join(traceback.format_exception(exc))]
     return []
 
+
+TEMPLATE_URI = "gs://acme-ml/templates/churn.json"
 
 Fault = Callable[[FaultyGitHub], None]
 
@@ -139,8 +142,9 @@ def test_no_credential_in_any_output_when_github_fails(
     backend = VertexBackend(
         project="acme-analytics",
         region="europe-west4",
-        template_uri="https://kfp.example/{spec}",
-        pipeline_root=str(tmp_path),
+        template_uri=TEMPLATE_URI,
+        templates=MemoryTemplates({TEMPLATE_URI: compiled()}),
+        pipeline_root="gs://acme-ml/root",
         api_endpoint=vertex.endpoint,
         first_delay=0.01,
         timeout=0.5,

@@ -16,6 +16,7 @@ from retrain.routing.service import Service
 from retrain.runs import RunRequest
 from retrain.state.memory import MemoryStore
 from tests.integration.conftest import SPECS
+from tests.integration.templates import MemoryTemplates, compiled
 from tests.routing.helpers import RecordingSink, arrival
 
 REQUEST = RunRequest(
@@ -36,11 +37,22 @@ def fake() -> Iterator[FakeVertex]:
     server.stop()
 
 
-def backend_for(fake: FakeVertex, sleeps: list[float] | None = None) -> VertexBackend:
+REGISTRY = "https://europe-west4-kfp.pkg.dev/acme/pipelines/{spec}/{git_sha}"
+
+
+def backend_for(
+    fake: FakeVertex, sleeps: list[float] | None = None, template_uri: str = REGISTRY
+) -> VertexBackend:
+    uris = {
+        template_uri.format(spec=spec, git_sha=sha): compiled()
+        for spec in ("churn", "house-prices")
+        for sha in (REQUEST.git_sha, "9b241c8")
+    }
     return VertexBackend(
         project="acme-analytics",
         region="europe-west4",
-        template_uri="https://europe-west4-kfp.pkg.dev/acme/pipelines/{spec}/{git_sha}",
+        template_uri=template_uri,
+        templates=MemoryTemplates(uris),
         pipeline_root="gs://acme-ml/root/",
         service_account="runner@acme-analytics.iam.gserviceaccount.com",
         api_endpoint=fake.endpoint,
@@ -60,9 +72,10 @@ def test_create_sends_template_parameters_and_labels(fake: FakeVertex) -> None:
     assert body["templateUri"] == (
         "https://europe-west4-kfp.pkg.dev/acme/pipelines/churn/9b241c8d31745115ca281886361fc70f565f071f"
     )
-    assert body["runtimeConfig"] == {
+    assert body["pipelineSpec"] == compiled()  # always inline, as the SDK sends it
+    assert body["runtimeConfig"] == {  # schema 2.0.0: typed Values under `parameters`
         "gcsOutputDirectory": "gs://acme-ml/root/churn",
-        "parameterValues": REQUEST.parameters(),
+        "parameters": {k: {"stringValue": v} for k, v in REQUEST.parameters().items()},
     }
     assert body["labels"] == REQUEST.labels()
     assert body["serviceAccount"] == "runner@acme-analytics.iam.gserviceaccount.com"

@@ -1,22 +1,34 @@
 """RunBackend on Vertex AI Pipelines through `aiplatform_v1.PipelineServiceClient`.
 
 Not the high-level SDK: it imports in seconds and looks up buckets and projects on submit.
+The request is built as the SDK builds it (`pipeline_template`): the compiled spec inline,
+read from gs:// or Artifact Registry (`template_source`), the registry URL as `templateUri`,
+runtime parameters in the form the template's schema version takes.
 The client is built at first use. `api_endpoint` may be `http://127.0.0.1:PORT`: then the REST
 transport is used with anonymous credentials (the local fake server in the tests).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from retrain.backends.base import JobInfo
+from retrain.backends.pipeline_template import (
+    CompiledTemplate,
+    is_registry_url,
+    parse_template,
+    runtime_config,
+)
+from retrain.backends.template_source import TemplateReader, Templates
 from retrain.errors import AlreadyExists, NotFound, TransientError
 from retrain.runs import RunRequest, label_value
 from retrain.vendor_errors import Backoff, is_transient, status_of, translated
 
 T = TypeVar("T")
+TEMPLATE_CACHE = 32  # parsed templates kept per process; a template URI names one commit
 ACTIVE_STATES = ("PIPELINE_STATE_QUEUED", "PIPELINE_STATE_PENDING", "PIPELINE_STATE_RUNNING")
 
 
@@ -35,10 +47,12 @@ class VertexBackend:
         max_delay: float = 4.0,
         timeout: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
+        templates: TemplateReader | None = None,
     ) -> None:
         """`template_uri` may hold {spec}, {spec_version} and {git_sha}: compiled templates are
         versioned by commit, so a run uses the pipeline of the commit that was deployed.
-        `timeout` bounds each call (seconds), so a hung connection is retried, not waited on."""
+        `timeout` bounds each call (seconds), so a hung connection is retried, not waited on.
+        `templates` reads the compiled templates (default: gs:// and Artifact Registry)."""
         self._project = project
         self._region = region
         self._template_uri = template_uri
@@ -48,6 +62,8 @@ class VertexBackend:
         self._backoff = Backoff(attempts, first_delay, max_delay, sleep=sleep)
         self._timeout = timeout
         self._client_instance: Any = None
+        self._templates = templates or Templates(timeout=timeout)
+        self._parsed: dict[str, CompiledTemplate] = {}
 
     @property
     def parent(self) -> str:
@@ -87,21 +103,38 @@ class VertexBackend:
 
         return self._backoff.run(attempt, is_transient)
 
+    def template(self, request: RunRequest) -> CompiledTemplate:
+        """The compiled template of the request's commit, read once per process."""
+        uri = self._template_uri.format(
+            spec=request.spec, spec_version=request.spec_version, git_sha=request.git_sha
+        )
+        if uri not in self._parsed:
+            if len(self._parsed) >= TEMPLATE_CACHE:
+                self._parsed.pop(next(iter(self._parsed)))
+            self._parsed[uri] = parse_template(self._templates.read(uri), uri)
+        return self._parsed[uri]
+
+    def job_body(self, request: RunRequest) -> dict[str, Any]:
+        """The PipelineJob as REST JSON: what `submit` sends."""
+        template = self.template(request)
+        body: dict[str, Any] = {
+            "displayName": request.job_id,
+            "pipelineSpec": template.pipeline_spec,
+            "labels": request.labels(),
+            "runtimeConfig": runtime_config(
+                template, f"{self._pipeline_root}/{request.spec}", request.parameters()
+            ),
+        }
+        if is_registry_url(template.uri):
+            body["templateUri"] = template.uri
+        if self._service_account:
+            body["serviceAccount"] = self._service_account
+        return body
+
     def submit(self, request: RunRequest) -> bool:
         from google.cloud import aiplatform_v1
 
-        root = f"{self._pipeline_root}/{request.spec}"
-        job = aiplatform_v1.PipelineJob(
-            display_name=request.job_id,
-            template_uri=self._template_uri.format(
-                spec=request.spec, spec_version=request.spec_version, git_sha=request.git_sha
-            ),
-            labels=request.labels(),
-            runtime_config=aiplatform_v1.PipelineJob.RuntimeConfig(
-                gcs_output_directory=root, parameter_values=request.parameters()
-            ),
-            service_account=self._service_account,
-        )
+        job = aiplatform_v1.PipelineJob.from_json(json.dumps(self.job_body(request)))
         client = self._client()
 
         def create(ambiguous: bool) -> bool:

@@ -1,7 +1,10 @@
 """A small stateful fake of the Vertex AI v1 REST API for PipelineJobs (create, get, list).
 
 The real `aiplatform_v1.PipelineServiceClient` (REST transport) talks to it, so requests are
-serialised by the client library itself. Faults can be injected: any error status (503
+serialised by the client library itself. A create is held to the documented rules of
+`projects.locations.pipelineJobs.create` (`refusal`, each rule with its source) and refused
+with 400 INVALID_ARGUMENT as Vertex would; `finish` makes the `pipeline_job_events` log entry
+a log sink delivers when a job ends. Faults can be injected: any error status (503
 UNAVAILABLE, 504 DEADLINE_EXCEEDED, 429 RESOURCE_EXHAUSTED, 403 PERMISSION_DENIED, 500
 INTERNAL), an error returned after the job was created (a lost answer), and slow answers (client
 timeouts). Every request is recorded, without its Authorization header.
@@ -13,6 +16,7 @@ import json
 import re
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -20,10 +24,14 @@ from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel
 
+from retrain.events.pipeline_job import state_change_entry
+from retrain.localstack.httpd import serve, shut
+
 _JOBS = re.compile(r"^/v1/(projects/[^/]+/locations/[^/]+)/pipelineJobs(?:/([^/]+))?$")
 _LABEL = re.compile(r'labels\.([a-z0-9_-]+)\s*=\s*"([^"]*)"')
 _STATE = re.compile(r'state\s*=\s*"([A-Z_]+)"')
 _STATUS = {
+    400: "INVALID_ARGUMENT",
     403: "PERMISSION_DENIED",
     404: "NOT_FOUND",
     409: "ALREADY_EXISTS",
@@ -32,6 +40,9 @@ _STATUS = {
     503: "UNAVAILABLE",
     504: "DEADLINE_EXCEEDED",
 }
+
+# A Template Registry stand-in: the pipeline spec a registry URI holds, None when none.
+Registry = Callable[[str], "dict[str, Any] | None"]
 
 
 class Recorded(BaseModel):
@@ -42,14 +53,13 @@ class Recorded(BaseModel):
     headers: dict[str, str]
 
 
-class _Server(ThreadingHTTPServer):
-    request_queue_size = 128  # many handler processes at once: queue them, never refuse
-
-
 class FakeVertex:
     """Start with `start()`, stop with `stop()`; `endpoint` is what the client points at."""
 
-    def __init__(self) -> None:
+    def __init__(self, registry: Registry | None = None) -> None:
+        """`registry`: the Template Registry stand-in's lookup, for creates that name a
+        templateUri without an inline pipelineSpec."""
+        self.registry = registry
         self.jobs: dict[str, dict[str, Any]] = {}
         self.requests: list[Recorded] = []
         self._failures: list[tuple[int, bool, str]] = []  # (status, after the work, method)
@@ -82,6 +92,26 @@ class FakeVertex:
                 if name.endswith(f"/pipelineJobs/{job_id}"):
                     job["state"] = state
 
+    def finish(self, job_id: str, state: str, error: str = "") -> dict[str, Any]:
+        """End the job in `state` and return the log entry Vertex writes to
+        `pipeline_job_events` for it (the entry a log sink forwards to Pub/Sub)."""
+        with self._lock:
+            name, job = next(
+                (n, j) for n, j in self.jobs.items() if n.endswith(f"/pipelineJobs/{job_id}")
+            )
+            job["state"] = state
+        _, project, _, location, _, _ = name.split("/")
+        return state_change_entry(
+            project=project,
+            location=location,
+            job_id=job_id,
+            state=state,
+            labels=dict(job.get("labels", {})),
+            pipeline_root=job["runtimeConfig"]["gcsOutputDirectory"],
+            time=datetime.now(timezone.utc),
+            error=error,
+        )
+
     def start(self) -> FakeVertex:
         fake = self
 
@@ -95,15 +125,12 @@ class FakeVertex:
             def do_POST(self) -> None:
                 fake._serve(self)
 
-        self._server = _Server(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True, name="fake-vertex").start()
+        self._server = serve(Handler, "fake-vertex")
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        shut(self._server)
+        self._server = None
 
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
         url = urlsplit(handler.path)
@@ -157,6 +184,9 @@ class FakeVertex:
             name = f"{parent}/pipelineJobs/{job_id}"
             if not job_id or not isinstance(body, dict):
                 return _error(400, "pipelineJobId and a body are required")
+            problem = refusal(job_id, body, self.registry)
+            if problem:
+                return _error(400, problem)
             if name in self.jobs:
                 return _error(409, f"{name} already exists")
             now = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
@@ -183,6 +213,125 @@ class FakeVertex:
             ]
             return 200, {"pipelineJobs": found}
         return _error(404, f"no route {method} {path}")
+
+
+# -- the rules of pipelineJobs.create ------------------------------------------------------
+# v1 REST reference: https://cloud.google.com/vertex-ai/docs/reference/rest/v1/projects.locations.pipelineJobs
+# SDK: google/cloud/aiplatform/pipeline_jobs.py (PipelineJob.__init__), constants/pipeline.py,
+# utils/pipeline_utils.py (PipelineRuntimeConfigBuilder), utils/__init__.py.
+
+# constants/pipeline.py `_VALID_NAME_PATTERN` (PipelineJob.__init__ refuses other ids); the REST
+# reference: pipelineJobId "less than 128 characters, and valid characters are /[a-z][0-9]-/".
+JOB_ID = re.compile(r"^[a-z][-a-z0-9]{0,127}$")
+# constants/pipeline.py `_VALID_AR_URL`; REST reference, PipelineJob.templateUri: "Currently,
+# only uri from Vertex Template Registry & Gallery is supported."
+REGISTRY_URL = re.compile(r"^https://([\w-]+)-kfp\.pkg\.dev/.*", re.IGNORECASE)
+# REST reference, PipelineJob.labels: keys and values "no longer than 64 characters (Unicode
+# codepoints), can only contain lowercase letters, numeric characters, underscores and dashes";
+# labels (Resource Manager, "Requirements for labels"): keys start with a lowercase letter, at
+# most 63 characters each, at most 64 labels per resource.
+LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
+MAX_LABELS = 64
+# REST reference, PipelineJob.serviceAccount: "The service account that the pipeline workload
+# runs as" (an account email; IAM service account emails end in .gserviceaccount.com).
+SERVICE_ACCOUNT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9.-]+\.gserviceaccount\.com$")
+# utils/__init__.py `validate_display_name`: at most 128 characters.
+MAX_DISPLAY_NAME = 128
+# utils/pipeline_utils.py `_get_vertex_value`: the Value field per legacy parameter type.
+VALUE_FIELDS = {"INT": "intValue", "DOUBLE": "doubleValue", "STRING": "stringValue"}
+
+
+def _schema(version: Any) -> tuple[int, ...] | None:
+    try:
+        return tuple(int(p) for p in str(version).split("."))
+    except ValueError:
+        return None
+
+
+def _label_problem(labels: Any) -> str:
+    if not isinstance(labels, dict):
+        return "labels must be a map of strings"
+    if len(labels) > MAX_LABELS:
+        return f"at most {MAX_LABELS} labels, got {len(labels)}"
+    for key, value in labels.items():
+        if not LABEL_KEY.match(key):
+            return f"label key {key!r} is invalid"
+        if not isinstance(value, str) or not LABEL_VALUE.match(value):
+            return f"label value {value!r} of {key!r} is invalid"
+    return ""
+
+
+def _parameter_problem(spec: dict[str, Any], runtime: dict[str, Any]) -> str:
+    """Parameters in the field the template's schema version takes, naming root inputs, typed
+    as they are declared (utils/pipeline_utils.py `PipelineRuntimeConfigBuilder.build` and
+    `_get_vertex_value`)."""
+    version = _schema(spec.get("schemaVersion"))
+    if version is None:
+        return f"pipelineSpec.schemaVersion {spec.get('schemaVersion')!r} is not a version"
+    inputs = spec.get("root", {}).get("inputDefinitions", {}).get("parameters", {})
+    types = {n: d.get("parameterType") or d.get("type") for n, d in inputs.items()}
+    typed = version <= (2, 0, 0)
+    wrong, right = ("parameterValues", "parameters") if typed else ("parameters", "parameterValues")
+    if runtime.get(wrong):
+        return (
+            f"runtimeConfig.{wrong} is not supported for pipelineSpec.schemaVersion "
+            f"{spec.get('schemaVersion')}: use runtimeConfig.{right}"
+        )
+    given = runtime.get(right) or {}
+    for name, value in given.items():
+        if name not in types:
+            return f"runtime parameter {name!r} is not an input of the pipeline"
+        if typed:
+            field = VALUE_FIELDS.get(str(types[name]))
+            if not isinstance(value, dict) or list(value) != [field]:
+                return f"runtime parameter {name!r} must be a Value with {field} ({types[name]})"
+        elif types[name] == "STRING" and not isinstance(value, str):
+            return f"runtime parameter {name!r} must be a string"
+    return ""
+
+
+def refusal(job_id: str, body: dict[str, Any], registry: Registry | None = None) -> str:
+    """Why Vertex would refuse to create this PipelineJob; empty when it would accept it.
+    `registry` gives the spec a Template Registry URI holds (None: not there)."""
+    if not JOB_ID.match(job_id):
+        return f"pipelineJobId {job_id!r} must match {JOB_ID.pattern}"
+    if len(str(body.get("displayName", ""))) > MAX_DISPLAY_NAME:
+        return f"displayName is longer than {MAX_DISPLAY_NAME} characters"
+    template_uri = body.get("templateUri", "")
+    if template_uri and not REGISTRY_URL.match(template_uri):
+        return (
+            f"templateUri {template_uri!r} is not a Vertex Template Registry URI "
+            "(https://REGION-kfp.pkg.dev/...); send the compiled spec as pipelineSpec"
+        )
+    spec = body.get("pipelineSpec")
+    if not spec and template_uri:
+        # REST reference, templateUri: "A template uri from where the PipelineJob.pipeline_spec,
+        # if empty, will be downloaded."
+        spec = registry(template_uri) if registry else None
+        if spec is None:
+            return f"templateUri {template_uri!r}: no such template in the registry"
+    if not isinstance(spec, dict) or not spec:
+        # PipelineJob.pipelineSpec is what runs: the SDK always sends it (PipelineJob.__init__);
+        # the service downloads it only from a Template Registry templateUri.
+        return "pipelineSpec is required (templateUri is accepted only from the Template Registry)"
+    if not isinstance(spec.get("root"), dict):
+        return "pipelineSpec.root is required"
+    problem = _label_problem(body.get("labels", {}))
+    if problem:
+        return problem
+    account = body.get("serviceAccount", "")
+    if account and not SERVICE_ACCOUNT.match(account):
+        return f"serviceAccount {account!r} is not a service account email"
+    runtime = body.get("runtimeConfig")
+    if not isinstance(runtime, dict):
+        return "runtimeConfig is required"
+    root = runtime.get("gcsOutputDirectory", "")
+    # REST reference, RuntimeConfig.gcsOutputDirectory: "Required. A path in a Cloud Storage
+    # bucket"; pipeline_utils.py `build`: "Pipeline root must be specified".
+    if not isinstance(root, str) or not root.startswith("gs://") or len(root) <= len("gs://"):
+        return f"runtimeConfig.gcsOutputDirectory {root!r} must be a gs:// path"
+    return _parameter_problem(spec, runtime)
 
 
 def _error(code: int, message: str) -> tuple[int, dict[str, Any]]:

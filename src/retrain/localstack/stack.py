@@ -81,7 +81,7 @@ def wire_pubsub(project: str, endpoints: dict[str, str], max_delivery_attempts: 
     """Topics, a dead-letter topic (with a pull subscription keeping what lands there), and a
     push subscription per function. Idempotent."""
     from google.api_core import exceptions as api
-    from google.cloud import pubsub_v1  # type: ignore[attr-defined]
+    from google.cloud import pubsub_v1  # type: ignore[attr-defined,unused-ignore]
 
     publisher = pubsub_v1.PublisherClient()
     subscriber = pubsub_v1.SubscriberClient()
