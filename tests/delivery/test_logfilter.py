@@ -32,10 +32,11 @@ DECODERS = {
 # Which sink forwards each golden entry. None: no sink (TFDV anomalies are published by the
 # pipeline itself; the others are what the filters exist to keep out).
 EXPECTED_SINK: dict[str, str | None] = {
-    "bigquery_v1_failed.json": "data_arrival",  # the decoder dismisses it (job failed)
-    "bigquery_v1_load.json": "data_arrival",
-    "bigquery_v1_query.json": "data_arrival",
-    "bigquery_v1_temp_result.json": "data_arrival",  # dismissed: temporary dataset
+    # legacy v1 entries: the same writes are counted from their v2 entries
+    "bigquery_v1_failed.json": None,
+    "bigquery_v1_load.json": None,
+    "bigquery_v1_query.json": None,
+    "bigquery_v1_temp_result.json": None,
     "bigquery_v2_below_threshold.json": "data_arrival",
     "bigquery_v2_load.json": "data_arrival",
     "bigquery_v2_split_change.json": "data_arrival",
@@ -43,11 +44,13 @@ EXPECTED_SINK: dict[str, str | None] = {
     "bigquery_v2_truncate.json": None,  # no inserted rows
     "bigquery_v2_unwatched.json": "data_arrival",  # the router ignores the table
     "bigquery_v2_write_api.json": "data_arrival",
+    "bigquery_v2_write_api_second.json": "data_arrival",
     "malformed_bad_rows.json": "data_arrival",  # passes the sink, rejected by the decoder
     "malformed_pipeline_no_state.json": None,
     "malformed_unknown_service.json": None,
     "monitoring_anomaly.json": "drift",
     "monitoring_anomaly_notify.json": "drift",
+    "monitoring_v2_alert.json": "drift",
     "pipeline_failed.json": "run_complete",
     "pipeline_foreign.json": "run_complete",  # the router ignores jobs without our labels
     "pipeline_running.json": None,  # not terminal

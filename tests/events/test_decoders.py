@@ -44,32 +44,45 @@ def test_v2_load_job_keys_on_the_job_name() -> None:
     assert event.time == datetime(2026, 3, 2, 10, 15, 30, 123456, tzinfo=timezone.utc)
 
 
-def test_v2_write_api_strips_the_partition_and_keys_on_the_stream() -> None:
-    event = decode_data_arrival(entry("bigquery_v2_write_api.json"))
-    assert isinstance(event, DataArrival)
-    assert event.table == "acme-analytics.listings.sold_homes"
-    assert event.key.endswith("/streams/_default")
+def test_v2_write_api_strips_the_partition_and_keys_each_append_apart() -> None:
+    first = decode_data_arrival(entry("bigquery_v2_write_api.json"))
+    second = decode_data_arrival(entry("bigquery_v2_write_api_second.json"))
+    assert isinstance(first, DataArrival) and isinstance(second, DataArrival)
+    assert first.table == "acme-analytics.listings.sold_homes"
+    # two appends to the one _default stream are two events, each keyed on its own entry
+    assert (
+        first.key
+        == "projects/acme-analytics/datasets/listings/tables/sold_homes/streams/_default#3x9k"
+    )
+    assert second.key.endswith("/streams/_default#3x9m")
+    redelivered = decode_data_arrival(entry("bigquery_v2_write_api.json"))
+    assert isinstance(redelivered, DataArrival) and redelivered.key == first.key
 
 
 def test_split_record_parts_share_one_key_and_empty_parts_are_dismissed() -> None:
     change = decode_data_arrival(entry("bigquery_v2_split_change.json"))
-    assert isinstance(change, DataArrival) and change.key == "a1b2c3d4e5"
+    assert isinstance(change, DataArrival)
+    assert change.key == "projects/acme-analytics/datasets/crm/tables/customers#a1b2c3d4e5"
     part = decode_data_arrival(entry("bigquery_v2_split_part.json"))
     assert isinstance(part, Dismissed) and "part 2 of 3" in part.reason
 
 
-def test_v1_load_has_no_row_count_and_v1_query_has_one() -> None:
-    load = decode_data_arrival(entry("bigquery_v1_load.json"))
-    assert isinstance(load, DataArrival)
-    assert (load.rows, load.key) == (None, "projects/acme-analytics/jobs/bqjob_v1_load_42")
-    query = decode_data_arrival(entry("bigquery_v1_query.json"))
-    assert isinstance(query, DataArrival) and query.rows == 50
-    assert query.table == "acme-analytics.listings.sold_homes"
-
-
 @pytest.mark.parametrize(
-    "name", ["bigquery_v1_failed.json", "bigquery_v1_temp_result.json", "bigquery_v2_truncate.json"]
+    "name",
+    [
+        "bigquery_v1_load.json",
+        "bigquery_v1_query.json",
+        "bigquery_v1_failed.json",
+        "bigquery_v1_temp_result.json",
+    ],
 )
+def test_legacy_v1_entries_are_dismissed_v2_counts(name: str) -> None:
+    # BigQuery logs every write in both formats; only v2 carries the row count
+    event = decode_data_arrival(entry(name))
+    assert isinstance(event, Dismissed) and "legacy v1" in event.reason
+
+
+@pytest.mark.parametrize("name", ["bigquery_v2_truncate.json", "bigquery_v2_split_part.json"])
 def test_writes_that_add_nothing_are_dismissed(name: str) -> None:
     assert isinstance(decode_data_arrival(entry(name)), Dismissed)
 
@@ -106,8 +119,20 @@ def test_local_append_entry_decodes_to_what_it_says() -> None:
 def test_drift_from_model_monitoring_and_tfdv() -> None:
     monitoring = decode_drift(entry("monitoring_anomaly.json"))
     assert isinstance(monitoring, DriftAlert)
-    assert monitoring.models == ("churn", "churn")
-    assert {f.feature for f in monitoring.features} == {"monthly_charges", "country"}
+    # the documented entry names its monitoring job, no model
+    assert monitoring.models == ("modelDeploymentMonitoringJobs/8812",)
+    assert {(f.feature, f.value, f.threshold) for f in monitoring.features} == {
+        ("monthly_charges", 0.42, 0.3),
+        ("country", 0.35, 0.3),
+    }
+    assert monitoring.key == (
+        "monitoring:modelDeploymentMonitoringJobs/8812:5521:RAW_FEATURE_DRIFT:2026-03-03T06:00:00Z"
+    )
+    v2 = decode_drift(entry("monitoring_v2_alert.json"))
+    assert isinstance(v2, DriftAlert) and v2.models == ("modelMonitors/4417",)
+    assert [(f.feature, f.kind, f.value, f.threshold) for f in v2.features] == [
+        ("tenure_months", "raw-feature-drift", 0.31, 0.2)
+    ]
     tfdv = decode_drift(entry("tfdv_anomalies.json"))
     assert isinstance(tfdv, DriftAlert)
     kinds = {(f.feature, f.kind) for f in tfdv.features}
@@ -218,9 +243,11 @@ def test_decoders_answer_or_raise_event_error_only(payload: dict[str, Any]) -> N
 def test_filters_name_what_the_decoders_accept() -> None:
     data = data_arrival_filter("acme-analytics")
     assert 'logName="projects/acme-analytics/logs/cloudaudit.googleapis.com%2Fdata_access"' in data
-    assert "tableDataChange.insertedRowsCount:*" in data and '"jobservice.jobcompleted"' in data
-    assert data.count("(") == data.count(")") == 1
-    assert drift_alert_filter("p").endswith('aiplatform.googleapis.com%2Fmodel_monitoring_anomaly"')
+    assert "tableDataChange.insertedRowsCount:*" in data and "jobservice.jobcompleted" not in data
+    drift = drift_alert_filter("p")
+    assert 'logName="projects/p/logs/aiplatform.googleapis.com%2Fmodel_monitoring_anomaly"' in drift
+    assert 'jsonPayload.anomaly.modelMonitoringJob:"/modelMonitors/"' in drift
+    assert drift.count("(") == drift.count(")") == 1
     complete = run_complete_filter("p")
     assert 'resource.type="aiplatform.googleapis.com/PipelineJob"' in complete
     assert "PIPELINE_STATE_CANCELLED" in complete and "PIPELINE_STATE_RUNNING" not in complete

@@ -1,12 +1,17 @@
-"""BigQuery audit log entries -> DataArrival. Two formats exist in the wild:
+"""BigQuery audit log entries -> DataArrival.
 
-- v2 `BigQueryAuditMetadata`: `protoPayload.metadata.tableDataChange` (insertedRowsCount,
-  reason, jobName or streamName) with `resourceName` projects/P/datasets/D/tables/T;
-- v1 `AuditData`: methodName `jobservice.jobcompleted`, the table in
-  `serviceData.jobCompletedEvent.job.jobConfiguration.{load,query,tableCopy}.destinationTable`.
+BigQuery logs each write twice: as v2 `BigQueryAuditMetadata`
+(`protoPayload.metadata.tableDataChange`: insertedRowsCount, reason, jobName or streamName, with
+`resourceName` projects/P/datasets/D/tables/T) and as legacy v1 `AuditData` (methodName
+`jobservice.jobcompleted`). Only v2 counts: it carries the row count (`min_new_rows` needs it)
+and covers the Storage Write API and DML, which v1 does not; a v1 entry that reaches us anyway
+is dismissed, so the two never race for the same job's key.
 
-Large audit records are split over several entries (`split.uid/index/totalSplits`); only the
-part carrying the change matters, and the split uid keeps parts of one record under one key.
+Keys: a job's name for job writes; for Storage Write API appends (and anything else without a
+job) the log entry's own `insertId` under its stream, since one stream (`_default` above all)
+carries many appends. Large audit records are split over several entries
+(`split.uid/index/totalSplits`); only the part carrying the change matters, and the split uid
+keeps parts of one record under one key.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from retrain.errors import EventError
-from retrain.events.fields import count, dig, text, timestamp
+from retrain.events.fields import count, text, timestamp
 from retrain.events.types import DataArrival, Dismissed
 
 V1_METHOD = "jobservice.jobcompleted"
@@ -41,7 +46,9 @@ def decode_data_arrival(entry: dict[str, Any]) -> DataArrival | Dismissed:
     if text(payload, "serviceName") != "bigquery.googleapis.com":
         raise EventError(f"not a BigQuery audit entry (service {text(payload, 'serviceName')!r})")
     if text(payload, "methodName") == V1_METHOD or "serviceData" in payload:
-        return _decode_v1(entry, payload)
+        return Dismissed(
+            reason="legacy v1 audit entry: writes are counted from their v2 tableDataChange entry"
+        )
     if isinstance(payload.get("metadata"), dict):
         return _decode_v2(entry, payload)
     raise EventError("BigQuery audit entry in an unknown format (neither metadata nor serviceData)")
@@ -76,11 +83,9 @@ def _decode_v2(entry: dict[str, Any], payload: dict[str, Any]) -> DataArrival | 
     inserted = count(change, "insertedRowsCount") or 0
     if inserted == 0:
         return Dismissed(reason=f"no rows inserted into {table}")
-    key = (
-        text(change, "jobName")
-        or text(change, "streamName")
-        or text(entry, "split", "uid")
-        or text(entry, "insertId", required=True)
+    key = text(change, "jobName") or (
+        f"{text(change, 'streamName') or resource}#"
+        f"{text(entry, 'split', 'uid') or text(entry, 'insertId', required=True)}"
     )
     return DataArrival(
         table=table,
@@ -112,50 +117,6 @@ def _same_dataset(entry: dict[str, Any], resource: str, table: str) -> None:
             raise EventError(
                 f"resourceName names {table}, but the entry is about {label} {found[:80]!r}"
             )
-
-
-_V1_DESTINATIONS = ("load", "query", "tableCopy")
-
-
-def _decode_v1(entry: dict[str, Any], payload: dict[str, Any]) -> DataArrival | Dismissed:
-    method = text(payload, "methodName")
-    if method != V1_METHOD:
-        return Dismissed(reason=f"v1 audit method {method!r} is not a completed job")
-    failed = _failed(payload)
-    if failed:
-        return Dismissed(reason=f"job failed: {failed}")
-    job = dig(payload, "serviceData", "jobCompletedEvent", "job")
-    if not isinstance(job, dict):
-        raise EventError("jobcompleted entry has no serviceData.jobCompletedEvent.job")
-    error = dig(job, "jobStatus", "error")
-    if isinstance(error, dict) and error:
-        return Dismissed(reason=f"job failed: {text(error, 'message') or 'no message'}")
-    config = job.get("jobConfiguration")
-    destination = None
-    kind = ""
-    for kind in _V1_DESTINATIONS:
-        destination = dig(config, kind, "destinationTable")
-        if destination is not None:
-            break
-    if not isinstance(destination, dict):
-        return Dismissed(reason="completed job wrote no destination table")
-    project = text(destination, "projectId", required=True)
-    dataset = text(destination, "datasetId", required=True)
-    table_id = text(destination, "tableId", required=True)
-    if dataset.startswith("_"):
-        return Dismissed(reason=f"query results in temporary dataset {dataset}")
-    rows = count(job, "jobStatistics", "queryOutputRowCount") if kind == "query" else None
-    if rows == 0:
-        return Dismissed(reason=f"no rows written to {project}.{dataset}.{table_id}")
-    job_project = text(job, "jobName", "projectId") or project
-    job_id = text(job, "jobName", "jobId", required=True)
-    return DataArrival(
-        table=f"{project}.{dataset}.{table_id.split('$', 1)[0]}",
-        rows=rows,
-        key=f"projects/{job_project}/jobs/{job_id}",
-        time=timestamp(entry, "timestamp"),
-        source="bigquery-v1",
-    )
 
 
 def table_data_change_entry(table: str, rows: int, job_id: str, time: datetime) -> dict[str, Any]:

@@ -1,8 +1,9 @@
-"""Drift alerts -> DriftAlert. Two sources:
+"""Drift alerts -> DriftAlert. Three sources:
 
-- Vertex Model Monitoring anomaly log entries (`jsonPayload.@type` ending in
+- Vertex Model Monitoring v1 anomaly log entries (`jsonPayload.@type` ending in
   ModelMonitoringAnomaliesLogEntry, or a log name ending in model_monitoring_anomaly), features
   under `featureAnomalies`;
+- Model Monitoring v2 alerts logged as `ModelMonitoringAlert` JSON (`anomaly.modelMonitoringJob`);
 - TFDV `Anomalies` our pipelines publish: `{"spec", "run_id", "anomalies": <Anomalies as JSON>}`,
   bare or as a log entry's jsonPayload. Both `anomalyInfo` (schema: new/missing column...) and
   `driftSkewInfo` (L-infinity, Jensen-Shannon measurements over their threshold) count.
@@ -13,11 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 from retrain.errors import EventError
-from retrain.events.fields import dig, mapping, number, text, timestamp
+from retrain.events.fields import dig, number, text, timestamp
 from retrain.events.types import Dismissed, DriftAlert, FeatureDrift
 
 MONITORING_TYPE_SUFFIX = "ModelMonitoringAnomaliesLogEntry"
 MONITORING_LOG_SUFFIX = "model_monitoring_anomaly"
+MONITOR_KINDS = ("modelDeploymentMonitoringJobs", "modelMonitors")
 
 
 def decode_drift(payload: dict[str, Any]) -> DriftAlert | Dismissed:
@@ -27,6 +29,8 @@ def decode_drift(payload: dict[str, Any]) -> DriftAlert | Dismissed:
     if isinstance(body.get("anomalies"), dict):
         return _decode_tfdv(payload, body)
     log_name = text(payload, "logName")
+    if isinstance(body.get("anomaly"), dict) and "modelMonitoringJob" in body["anomaly"]:
+        return _decode_monitoring_v2(payload, body)
     if text(body, "@type").endswith(MONITORING_TYPE_SUFFIX) or log_name.endswith(
         MONITORING_LOG_SUFFIX
     ):
@@ -88,21 +92,26 @@ def _decode_tfdv(payload: dict[str, Any], body: dict[str, Any]) -> DriftAlert | 
     )
 
 
+def monitor_key(name: str) -> str:
+    """`KIND/ID` of a Model Monitoring resource name (v1 `modelDeploymentMonitoringJobs/ID`,
+    v2 `modelMonitors/ID`), whatever comes before it: log entries may spell the project by
+    number where a spec spells it by id. Empty when `name` names neither."""
+    parts = name.split("/")
+    for kind in MONITOR_KINDS:
+        if kind in parts[:-1]:
+            at = parts.index(kind)
+            return f"{kind}/{parts[at + 1]}" if parts[at + 1] else ""
+    return ""
+
+
 def _decode_monitoring(payload: dict[str, Any], body: dict[str, Any]) -> DriftAlert | Dismissed:
-    labels = mapping(payload, "labels")
-    models = tuple(
-        name
-        for name in (
-            labels.get("retrain-spec", ""),
-            text(body, "modelDisplayName"),
-            text(body, "deployedModelDisplayName"),
-        )
-        if name
-    )
-    if not models:
-        raise EventError(
-            "Model Monitoring anomaly names no model (labels.retrain-spec, modelDisplayName)"
-        )
+    """v1 (ModelDeploymentMonitoringJob): `modelDeploymentMonitoringJob`, `deployedModelId`,
+    `featureAnomalies[{featureDisplayName, deviation, threshold}]`; no model name, so the
+    spec is found by the monitoring job it names (`triggers.drift.monitors`)."""
+    job = text(body, "modelDeploymentMonitoringJob", required=True)
+    monitor = monitor_key(job)
+    if not monitor:
+        raise EventError(f"modelDeploymentMonitoringJob {job!r} is not a monitoring job name")
     objective = text(body, "anomalyObjective") or text(body, "objective") or "DRIFT"
     items = body.get("featureAnomalies", [])
     if not isinstance(items, list):
@@ -111,28 +120,48 @@ def _decode_monitoring(payload: dict[str, Any], body: dict[str, Any]) -> DriftAl
         FeatureDrift(
             feature=text(item, "featureDisplayName", required=True),
             kind=objective,
-            value=number(item, "value"),
+            value=number(item, "deviation"),
             threshold=number(item, "threshold"),
         )
         for item in items
     )
     if not features:
-        return Dismissed(
-            reason=f"Model Monitoring entry for {models[0]} lists no feature anomalies"
-        )
-    job = text(body, "modelMonitoringJob") or text(
-        payload, "resource", "labels", "model_deployment_monitoring_job"
-    )
-    when = text(payload, "timestamp")
-    key = (
-        f"monitoring:{job}:{objective}:{when}"
-        if job and when
-        else text(payload, "insertId", required=True)
-    )
+        return Dismissed(reason=f"Model Monitoring entry of {monitor} lists no feature anomalies")
+    deployed = text(body, "deployedModelId")
+    when = text(payload, "timestamp", required=True)
     return DriftAlert(
-        models=models,
-        key=key,
+        models=(monitor,),
+        key=f"monitoring:{monitor}:{deployed}:{objective}:{when}",
         time=timestamp(payload, "timestamp"),
         source="model-monitoring",
         features=features,
+    )
+
+
+def _decode_monitoring_v2(payload: dict[str, Any], body: dict[str, Any]) -> DriftAlert:
+    """v2 (ModelMonitor): one `ModelMonitoringAlert` per entry: `statsName` (the feature),
+    `objectiveType`, `anomaly.modelMonitoringJob` (under `modelMonitors/ID`), the measured
+    `anomaly.tabularAnomaly.anomaly` and its `condition.threshold`."""
+    job = text(body, "anomaly", "modelMonitoringJob", required=True)
+    monitor = monitor_key(job)
+    if not monitor.startswith("modelMonitors/"):
+        raise EventError(f"anomaly.modelMonitoringJob {job!r} is not under a model monitor")
+    tabular = dig(body, "anomaly", "tabularAnomaly")
+    measured = dig(tabular, "anomaly")
+    objective = text(body, "objectiveType") or "raw-feature-drift"
+    when = text(body, "alertTime") or text(payload, "timestamp", required=True)
+    feature = text(body, "statsName", required=True)
+    return DriftAlert(
+        models=(monitor,),
+        key=f"monitoring:{job}:{feature}:{objective}:{when}",
+        time=timestamp(payload, "timestamp"),
+        source="model-monitoring",
+        features=(
+            FeatureDrift(
+                feature=feature,
+                kind=objective,
+                value=float(measured) if isinstance(measured, (int, float)) else None,
+                threshold=number(tabular, "condition", "threshold"),
+            ),
+        ),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from retrain.events.drift import monitor_key
 from retrain.spec import Spec, load_specs, spec_paths
 
 
@@ -22,7 +23,8 @@ class SpecIndex:
             self._specs[spec.name] = spec
             self._versions[spec.name] = spec.fingerprint()
             self._by_table.setdefault(spec.data.table, []).append(spec)
-            for model in {spec.name, spec.promotion.registry_model}:
+            monitors = {monitor_key(m) for m in spec.triggers.drift.monitors}
+            for model in {spec.name, spec.promotion.registry_model, *monitors}:
                 self._by_model.setdefault(model, []).append(spec)
 
     def __len__(self) -> int:
@@ -41,7 +43,8 @@ class SpecIndex:
         return self._by_table.get(table, [])
 
     def for_models(self, names: Iterable[str]) -> list[Spec]:
-        """Specs named by any of `names` (spec name or registry model), first match wins."""
+        """Specs named by any of `names` (spec name, registry model, or a Model Monitoring
+        resource `KIND/ID` from `triggers.drift.monitors`), first match wins."""
         for name in names:
             found = self._by_model.get(name)
             if found:

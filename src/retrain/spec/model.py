@@ -206,8 +206,17 @@ class DataArrivalPolicy(_Strict):
     )
 
 
+MONITOR_PATTERN = r"^(projects/[^/]+/locations/[^/]+/)?(modelDeploymentMonitoringJobs|modelMonitors)/[A-Za-z0-9_-]{1,128}$"
+
+
 class DriftPolicy(_Strict):
     action: Literal["retrain", "notify", "ignore"] = "notify"
+    monitors: list[Annotated[str, Field(pattern=MONITOR_PATTERN)]] = Field(
+        default_factory=list,
+        description="Vertex Model Monitoring watching this model (their anomalies name no "
+        "model): modelDeploymentMonitoringJobs/ID (v1) or modelMonitors/ID (v2), optionally "
+        "the full resource name.",
+    )
 
 
 class Triggers(_Strict):
