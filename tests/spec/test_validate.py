@@ -208,6 +208,17 @@ BROKEN = [
         ],
         id="query-not-sql",
     ),
+    *(
+        pytest.param(
+            VALID.replace("registry_model: toy", f"registry_model: {bad}"),
+            [
+                "toy.yaml:26: promotion.registry_model: String should match pattern "
+                "'^[a-z_][a-z0-9_-]{0,62}$'"
+            ],
+            id=f"registry-model-{why}",
+        )
+        for bad, why in (("Toy", "uppercase"), ("9toy", "digit-first"), ("t" * 64, "too-long"))
+    ),
     pytest.param(
         "", ["toy.yaml:1: <root>: file is empty; a spec needs name, task, data, ..."], id="empty"
     ),

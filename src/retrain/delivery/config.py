@@ -36,8 +36,9 @@ class DeployConfig(BaseModel):
     github_secret: str = Field(default="retrain-github-token", pattern=r"^[A-Za-z0-9_-]{1,255}$")
     time_zone: str = "Etc/UTC"
     serving_image: str = Field(
-        default="us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-15:latest",
-        description="Prediction container for models uploaded to the Model Registry.",
+        default="us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-16:latest",
+        description="Prediction container for models uploaded to the Model Registry; its "
+        "TensorFlow is the training TensorFlow (pipelines/requirements.lock).",
     )
 
     @property

@@ -1,5 +1,7 @@
 """Unwrap what a function receives into one JSON object: a Pub/Sub push message carrying a
-log entry, a bare log entry, or bytes/str of either. Anything else is an EventError.
+log entry, a bare log entry, a structured-mode CloudEvent (JSON with `specversion`, what
+Eventarc delivers to a Cloud Run function) wrapping either, or bytes/str of any of them.
+Anything else is an EventError.
 """
 
 from __future__ import annotations
@@ -94,6 +96,8 @@ def unwrap(data: Any) -> Envelope:
             _check_unicode(data, "event data")
     else:
         raise EventError(f"event data is a {type(data).__name__}, not an object")
+    if "specversion" in data:
+        return _cloud_event(data)
     message = data.get("message")
     if message is None:
         return Envelope(payload=dict(data))
@@ -120,6 +124,29 @@ def unwrap(data: Any) -> Envelope:
         attributes={str(k): str(v) for k, v in attributes.items()},
         payload=_json_object(raw, "Pub/Sub message data"),
     )
+
+
+def _cloud_event(event: Mapping[str, Any]) -> Envelope:
+    """A structured CloudEvent (CloudEvents JSON format): its `data`, or `data_base64`, holds
+    the push body or entry; the event's `id` names the delivery when no message id does."""
+    if "data_base64" in event:
+        encoded = event["data_base64"]
+        if not isinstance(encoded, str):
+            raise EventError("CloudEvent data_base64 is not a string")
+        try:
+            inner: Any = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise EventError(f"CloudEvent data_base64 is not base64: {exc}") from exc
+    elif "data" in event:
+        inner = event["data"]
+    else:
+        raise EventError("CloudEvent has no data")
+    if isinstance(inner, Mapping) and "specversion" in inner:
+        raise EventError("CloudEvent data is another CloudEvent")
+    envelope = unwrap(inner)
+    if envelope.message_id:
+        return envelope
+    return envelope.model_copy(update={"message_id": str(event.get("id") or "")})
 
 
 def pubsub_body(

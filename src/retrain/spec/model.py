@@ -206,7 +206,10 @@ class DataArrivalPolicy(_Strict):
     )
 
 
-MONITOR_PATTERN = r"^(projects/[^/]+/locations/[^/]+/)?(modelDeploymentMonitoringJobs|modelMonitors)/[A-Za-z0-9_-]{1,128}$"
+MONITOR_PATTERN = (
+    r"^(projects/[^/]+/locations/[^/]+/)?"
+    r"(modelDeploymentMonitoringJobs|modelMonitors)/[A-Za-z0-9_-]{1,128}$"
+)
 
 
 class DriftPolicy(_Strict):
@@ -247,8 +250,20 @@ class Resources(_Strict):
     machine_type: Annotated[str, Field(pattern=r"^[a-z0-9-]{3,40}$")] = "n1-standard-4"
 
 
+# Model Registry model ids (aiplatform_v1 `UploadModelRequest.model_id`): at most 63 characters
+# of [a-z0-9_-], the first neither a digit nor a hyphen.
+REGISTRY_MODEL_PATTERN = r"^[a-z_][a-z0-9_-]{0,62}$"
+
+
 class Promotion(_Strict):
-    registry_model: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,128}$")]
+    registry_model: Annotated[
+        str,
+        Field(
+            pattern=REGISTRY_MODEL_PATTERN,
+            description="Model Registry model id: [a-z0-9_-], at most 63, not starting with a "
+            "digit or hyphen.",
+        ),
+    ]
     alias: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,62}$")] = "champion"
     version: str | None = Field(
         default=None, description="The model version serving now; promotion PRs set it."
