@@ -11,7 +11,8 @@ resource "google_project_service" "apis" {
   for_each = toset([
     "aiplatform.googleapis.com", "artifactregistry.googleapis.com", "bigquery.googleapis.com",
     "cloudbuild.googleapis.com", "cloudfunctions.googleapis.com", "cloudscheduler.googleapis.com",
-    "eventarc.googleapis.com", "firestore.googleapis.com", "iamcredentials.googleapis.com",
+    "eventarc.googleapis.com", "firestore.googleapis.com", "iam.googleapis.com",
+    "iamcredentials.googleapis.com", "cloudresourcemanager.googleapis.com",
     "logging.googleapis.com", "pubsub.googleapis.com", "run.googleapis.com",
     "secretmanager.googleapis.com", "sts.googleapis.com",
   ])
@@ -115,8 +116,9 @@ resource "google_pubsub_topic_iam_member" "sink_writers" {
   member   = each.value.writer_identity
 }
 
-# BigQuery writes its data-change audit entries (tableDataChange, jobcompleted) to the
-# data_access log. They are on by default; an org policy can turn them off, so say it here.
+# BigQuery's data-access audit logs (tableDataChange) are on by default and cannot be turned
+# off. This resource replaces a project's whole audit configuration for BigQuery, so it is
+# opt-in (manage_bigquery_audit_config) for projects whose audit settings nobody else manages.
 resource "google_project_iam_audit_config" "bigquery" {
   for_each = var.manage_bigquery_audit_config ? local.table_projects : toset([])
   project  = each.value
@@ -132,67 +134,6 @@ resource "google_service_account" "accounts" {
   for_each     = var.service_accounts
   account_id   = each.value
   display_name = "retrain ${each.key}"
-}
-
-locals {
-  project_roles = {
-    # functions: submit and list PipelineJobs, run them as the pipelines account, keep state.
-    functions_aiplatform = { sa = "functions", role = "roles/aiplatform.user" }
-    functions_firestore  = { sa = "functions", role = "roles/datastore.user" }
-    functions_logs       = { sa = "functions", role = "roles/logging.logWriter" }
-    # pipelines: read training data, write artefacts, report metadata.
-    pipelines_aiplatform = { sa = "pipelines", role = "roles/aiplatform.user" }
-    pipelines_bq_jobs    = { sa = "pipelines", role = "roles/bigquery.jobUser" }
-    pipelines_bq_read    = { sa = "pipelines", role = "roles/bigquery.dataViewer" }
-    pipelines_logs       = { sa = "pipelines", role = "roles/logging.logWriter" }
-    # events: Eventarc push identity.
-    events_invoker = { sa = "events", role = "roles/run.invoker" }
-    events_receive = { sa = "events", role = "roles/eventarc.eventReceiver" }
-    # deployer (Cloud Build): functions, schedules, registry, its own logs.
-    deployer_functions = { sa = "deployer", role = "roles/cloudfunctions.developer" }
-    deployer_run       = { sa = "deployer", role = "roles/run.developer" }
-    deployer_eventarc  = { sa = "deployer", role = "roles/eventarc.admin" }
-    deployer_scheduler = { sa = "deployer", role = "roles/cloudscheduler.admin" }
-    deployer_pubsub    = { sa = "deployer", role = "roles/pubsub.editor" }
-    deployer_ai        = { sa = "deployer", role = "roles/aiplatform.user" }
-    deployer_ar        = { sa = "deployer", role = "roles/artifactregistry.writer" }
-    deployer_logs      = { sa = "deployer", role = "roles/logging.logWriter" }
-    # ci (GitHub Actions, candidate runs): submit jobs; its storage, images and the account
-    # its runs use are candidates' only (candidates.tf).
-    ci_ai = { sa = "ci", role = "roles/aiplatform.user" }
-  }
-  bucket_roles = {
-    functions = "roles/storage.objectViewer" # summaries, templates
-    pipelines = "roles/storage.objectAdmin"  # pipeline roots, served models
-    deployer  = "roles/storage.objectAdmin"  # templates, release indexes
-  }
-  # Who may run as whom (iam.serviceAccountUser on the target account).
-  act_as = {
-    functions_as_pipelines = { who = "functions", as = "pipelines" }
-    deployer_as_functions  = { who = "deployer", as = "functions" }
-    deployer_as_events     = { who = "deployer", as = "events" }
-  }
-}
-
-resource "google_project_iam_member" "roles" {
-  for_each = local.project_roles
-  project  = var.project
-  role     = each.value.role
-  member   = "serviceAccount:${google_service_account.accounts[each.value.sa].email}"
-}
-
-resource "google_storage_bucket_iam_member" "artifacts" {
-  for_each = local.bucket_roles
-  bucket   = google_storage_bucket.artifacts.name
-  role     = each.value
-  member   = "serviceAccount:${google_service_account.accounts[each.key].email}"
-}
-
-resource "google_service_account_iam_member" "act_as" {
-  for_each           = local.act_as
-  service_account_id = google_service_account.accounts[each.value.as].name
-  role               = "roles/iam.serviceAccountUser"
-  member             = "serviceAccount:${google_service_account.accounts[each.value.who].email}"
 }
 
 # The wake-up: every minute a tick on the schedule topic makes `on_schedule` start the
@@ -227,12 +168,6 @@ resource "google_secret_manager_secret" "github" {
     auto {}
   }
   depends_on = [google_project_service.apis]
-}
-
-resource "google_secret_manager_secret_iam_member" "functions_read_github" {
-  secret_id = google_secret_manager_secret.github.id
-  role      = "roles/secretmanager.secretAccessor"
-  member    = "serviceAccount:${google_service_account.accounts["functions"].email}"
 }
 
 resource "google_iam_workload_identity_pool" "github" {

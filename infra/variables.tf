@@ -59,6 +59,15 @@ variable "service_accounts" {
   description = "role -> account id: functions, pipelines, events, deployer, ci."
 }
 
+variable "watched_datasets" {
+  type = list(object({
+    project = string
+    dataset = string
+  }))
+  default     = []
+  description = "Datasets of watched tables in other projects (the pipelines read them)."
+}
+
 variable "functions" {
   type        = list(string)
   description = "Names of the Cloud Functions (deployed by Cloud Build, not by Terraform)."
@@ -74,14 +83,19 @@ variable "github_branch" {
 
 variable "cloudbuild_repository" {
   type        = string
-  default     = ""
-  description = "Cloud Build 2nd-gen repository id (projects/P/locations/R/connections/C/repositories/N); empty: no trigger."
+  description = "Cloud Build 2nd-gen repository id (projects/P/locations/R/connections/C/repositories/N); \"\": no trigger. No default on purpose: keep it in terraform.tfvars, so a plain `terraform apply` never deletes the trigger."
 }
 
 variable "manage_bigquery_audit_config" {
   type        = bool
-  default     = true
-  description = "Make sure BigQuery DATA_WRITE audit logs are on in every project holding a watched table."
+  default     = false
+  description = "Also set the BigQuery audit config (DATA_WRITE) of every project holding a watched table; it replaces that project's existing BigQuery audit settings."
+}
+
+variable "build_service_account" {
+  type        = string
+  default     = "retrain-build"
+  description = "Account id of the dedicated account that builds the functions' source."
 }
 
 variable "flush_schedule" {

@@ -117,6 +117,8 @@ def deploy_argv(fn: names.FunctionSettings, config: DeployConfig, source: Path) 
         f"--trigger-topic={fn.topic}",
         f"--trigger-service-account={names.sa_email(names.TRIGGER_SA, config.project)}",
         f"--service-account={names.sa_email(names.FUNCTIONS_SA, config.project)}",
+        f"--build-service-account=projects/{config.project}/serviceAccounts/"
+        f"{names.sa_email(names.BUILD_SA, config.project)}",
         f"--memory={fn.memory}",
         f"--timeout={fn.timeout}",
         f"--max-instances={fn.max_instances}",

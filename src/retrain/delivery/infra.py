@@ -69,7 +69,19 @@ def tfvars(config: DeployConfig, specs: list[Spec]) -> dict[str, Any]:
             "ci": names.CANDIDATE_SA,
         },
         "functions": [fn.name for fn in names.FUNCTIONS],
+        "watched_datasets": watched_datasets(config, specs),
     }
+
+
+def watched_datasets(config: DeployConfig, specs: list[Spec]) -> list[dict[str, str]]:
+    """Datasets of watched tables in other projects: the pipelines account reads them there
+    (a grant in the project itself does not reach them)."""
+    found = {
+        tuple(s.data.table.split(".")[:2])
+        for s in specs
+        if s.data.source == "bigquery" and not s.data.table.startswith(f"{config.project}.")
+    }
+    return [{"project": p, "dataset": d} for p, d in sorted(found)]
 
 
 def tfvars_json(config: DeployConfig, specs: list[Spec]) -> str:

@@ -12,6 +12,7 @@ FUNCTIONS_SA = "retrain-functions"  # runs the functions: submits PipelineJobs, 
 PIPELINES_SA = "retrain-pipelines"  # runs PipelineJobs: BigQuery read, GCS write
 TRIGGER_SA = "retrain-events"  # Eventarc/Pub/Sub push identity invoking the functions
 DEPLOYER_SA = "retrain-deployer"  # Cloud Build on merge
+BUILD_SA = "retrain-build"  # builds the functions' source (infra/iam.tf), not the default account
 CANDIDATE_SA = "retrain-ci"  # GitHub Actions (Workload Identity Federation): candidate runs
 
 SCHEDULE_JOB_PREFIX = "retrain-schedule-"

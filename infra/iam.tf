@@ -1,0 +1,79 @@
+# Every grant to our service accounts, from iam.json: the contract tests/iam checks against the
+# API methods each account's code calls (src/retrain/iam.py).
+
+resource "google_service_account" "build" {
+  account_id   = var.build_service_account
+  display_name = "retrain function builds"
+}
+
+locals {
+  iam    = jsondecode(file("${path.module}/iam.json"))
+  emails = merge({ for k, a in google_service_account.accounts : k => a.email }, { build = google_service_account.build.email })
+  names  = merge({ for k, a in google_service_account.accounts : k => a.name }, { build = google_service_account.build.name })
+  grants = { for g in local.iam.grants : "${g.account} ${g.role} ${g.scope}" => g }
+  dataset_grants = {
+    for pair in setproduct([for k, g in local.grants : k if g.scope == "datasets"], var.watched_datasets) :
+    "${pair[0]} ${pair[1].project}.${pair[1].dataset}" => merge(local.grants[pair[0]], pair[1])
+  }
+}
+
+resource "google_project_iam_member" "grants" {
+  for_each = { for k, g in local.grants : k => g if g.scope == "project" }
+  project  = var.project
+  role     = each.value.role
+  member   = "serviceAccount:${local.emails[each.value.account]}"
+}
+
+# bucket: the whole artefact bucket; bucket:PREFIX: objects under PREFIX only (an IAM condition).
+resource "google_storage_bucket_iam_member" "grants" {
+  for_each = { for k, g in local.grants : k => g if startswith(g.scope, "bucket") }
+  bucket   = google_storage_bucket.artifacts.name
+  role     = each.value.role
+  member   = "serviceAccount:${local.emails[each.value.account]}"
+  dynamic "condition" {
+    for_each = each.value.scope == "bucket" ? [] : [trimprefix(each.value.scope, "bucket:")]
+    content {
+      title      = "retrain-${each.value.account}-${replace(condition.value, "/", "")}"
+      expression = "resource.name.startsWith(\"projects/_/buckets/${google_storage_bucket.artifacts.name}/objects/${condition.value}\")"
+    }
+  }
+}
+
+resource "google_service_account_iam_member" "grants" {
+  for_each           = { for k, g in local.grants : k => g if startswith(g.scope, "service_account:") }
+  service_account_id = local.names[trimprefix(each.value.scope, "service_account:")]
+  role               = each.value.role
+  member             = "serviceAccount:${local.emails[each.value.account]}"
+}
+
+resource "google_secret_manager_secret_iam_member" "grants" {
+  for_each  = { for k, g in local.grants : k => g if g.scope == "secret:github" }
+  secret_id = google_secret_manager_secret.github.id
+  role      = each.value.role
+  member    = "serviceAccount:${local.emails[each.value.account]}"
+}
+
+resource "google_artifact_registry_repository_iam_member" "grants" {
+  for_each   = { for k, g in local.grants : k => g if g.scope == "repository:templates" }
+  location   = google_artifact_registry_repository.templates.location
+  repository = google_artifact_registry_repository.templates.name
+  role       = each.value.role
+  member     = "serviceAccount:${local.emails[each.value.account]}"
+}
+
+resource "google_bigquery_dataset_iam_member" "grants" {
+  for_each   = local.dataset_grants
+  project    = each.value.project
+  dataset_id = each.value.dataset
+  role       = each.value.role
+  member     = "serviceAccount:${local.emails[each.value.account]}"
+}
+
+# The event records' expiry field: Firestore deletes records past `expire_at` (retrain.state).
+resource "google_firestore_field" "event_expiry" {
+  database   = google_firestore_database.state.name
+  collection = "retrain-events"
+  field      = "expire_at"
+  ttl_config {}
+  index_config {}
+}

@@ -1,0 +1,128 @@
+"""IAM as a checked contract: every Google API method each service account's code path calls,
+with the permission it needs and where that permission must hold.
+
+`infra/iam.json` is what Terraform grants (role, scope, condition per account); the tests hold
+the two together through a map of each granted role's permissions (taken from Google's IAM
+roles reference): every permission here is granted at its scope, and every grant carries at
+least one permission some code path here needs. Predefined roles come as bundles, so "nothing
+more" is checked per role: a role no code path needs is not granted.
+
+Scopes: `project`; `bucket` (the artefact bucket) or `bucket:PREFIX` (objects under PREFIX, an
+IAM condition); `service_account:NAME` (act as that account); `topic:KIND`; `secret:github`;
+`repository:templates` (the Template Registry); `datasets` (datasets of watched tables in
+other projects).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Call:
+    account: str  # key of var.service_accounts in infra/
+    adapter: str  # where in the code (or which deployed component) makes the call
+    method: str  # the Google API method
+    permission: str
+    scope: str = "project"
+
+
+_VERTEX = "retrain.backends.vertex.VertexBackend"
+_TEMPLATES = "retrain.backends.template_source.Templates"
+_STATE = "retrain.state.firestore.FirestoreStore"
+_COMPLETION = "retrain.completion (summary, history)"
+
+CALLS: tuple[Call, ...] = (
+    # -- functions: the four Cloud Functions ------------------------------------------------
+    Call("functions", f"{_VERTEX}.submit", "PipelineService.CreatePipelineJob",
+         "aiplatform.pipelineJobs.create"),
+    Call("functions", f"{_VERTEX}.submit (serviceAccount)", "PipelineService.CreatePipelineJob",
+         "iam.serviceAccounts.actAs", "service_account:pipelines"),
+    Call("functions", f"{_VERTEX}.running", "PipelineService.ListPipelineJobs",
+         "aiplatform.pipelineJobs.list"),
+    Call("functions", f"{_VERTEX}.describe", "PipelineService.GetPipelineJob",
+         "aiplatform.pipelineJobs.get"),
+    Call("functions", f"{_TEMPLATES}.read (gs://)", "storage.objects.get",
+         "storage.objects.get", "bucket"),
+    Call("functions", f"{_TEMPLATES}.read (Template Registry)", "GET REGION-kfp.pkg.dev",
+         "artifactregistry.repositories.downloadArtifacts", "repository:templates"),
+    Call("functions", f"{_COMPLETION} read", "storage.objects.get",
+         "storage.objects.get", "bucket"),
+    Call("functions", f"{_COMPLETION} history write", "storage.objects.insert",
+         "storage.objects.create", "bucket:history/"),
+    Call("functions", f"{_COMPLETION} history overwrite", "storage.objects.insert",
+         "storage.objects.delete", "bucket:history/"),
+    Call("functions", f"{_STATE} (transaction reads)", "Firestore.BeginTransaction/Get",
+         "datastore.entities.get"),
+    Call("functions", f"{_STATE} (transaction writes)", "Firestore.Commit",
+         "datastore.entities.create"),
+    Call("functions", f"{_STATE} (transaction writes)", "Firestore.Commit",
+         "datastore.entities.update"),
+    Call("functions", "function runtime (--set-secrets RETRAIN_GITHUB_TOKEN)",
+         "SecretManagerService.AccessSecretVersion", "secretmanager.versions.access",
+         "secret:github"),
+    # -- pipelines: the PipelineJob's run-as account (TFX components on Vertex) -------------
+    Call("pipelines", "BigQueryExampleGen (Beam BigQuery read)", "jobs.insert",
+         "bigquery.jobs.create"),
+    Call("pipelines", "BigQueryExampleGen (Beam BigQuery read)", "tabledata / Storage Read",
+         "bigquery.tables.getData"),
+    Call("pipelines", "BigQueryExampleGen (tables in other projects)", "tabledata",
+         "bigquery.tables.getData", "datasets"),
+    Call("pipelines", "TFX components (pipeline root, served models)", "storage.objects.*",
+         "storage.objects.create", "bucket"),
+    Call("pipelines", "TFX components (pipeline root, served models)", "storage.objects.*",
+         "storage.objects.get", "bucket"),
+    Call("pipelines", "TFX components (pipeline root, served models)", "storage.objects.*",
+         "storage.objects.delete", "bucket"),
+    Call("pipelines", "TFX on Vertex (ML Metadata)", "MetadataService.CreateArtifact",
+         "aiplatform.artifacts.create"),
+    # -- events: Eventarc's push identity ----------------------------------------------------
+    Call("events", "Eventarc trigger (push to the function)", "Cloud Run invoke",
+         "run.routes.invoke"),
+    Call("events", "Eventarc trigger", "event receipt", "eventarc.events.receiveEvent"),
+    # -- deployer: Cloud Build on merge (cloudbuild.yaml) -----------------------------------
+    Call("deployer", "retrain deploy functions (gcloud functions deploy)",
+         "FunctionService.CreateFunction/UpdateFunction", "cloudfunctions.functions.create"),
+    Call("deployer", "retrain deploy functions (Cloud Run service under the function)",
+         "Services.UpdateService", "run.services.update"),
+    Call("deployer", "retrain deploy functions (--trigger-topic)", "Eventarc.CreateTrigger",
+         "eventarc.triggers.create"),
+    Call("deployer", "retrain deploy functions (dead letter, backoff)",
+         "Subscriber.UpdateSubscription", "pubsub.subscriptions.update"),
+    Call("deployer", "retrain deploy schedules", "CloudScheduler.CreateJob",
+         "cloudscheduler.jobs.create"),
+    Call("deployer", "retrain deploy promotions (Model Registry)", "ModelService.UploadModel",
+         "aiplatform.models.upload"),
+    Call("deployer", "docker push / kfp RegistryClient upload", "artifact upload",
+         "artifactregistry.repositories.uploadArtifacts"),
+    Call("deployer", "Cloud Build (build logs of a user-managed account)",
+         "LoggingServiceV2.WriteLogEntries", "logging.logEntries.create"),
+    Call("deployer", "retrain deploy templates (templates, release indexes)",
+         "storage.objects.insert", "storage.objects.create", "bucket"),
+    Call("deployer", "retrain deploy templates (previous release)", "storage.objects.get",
+         "storage.objects.get", "bucket"),
+    Call("deployer", "gcloud functions deploy --service-account", "actAs",
+         "iam.serviceAccounts.actAs", "service_account:functions"),
+    Call("deployer", "gcloud functions deploy --trigger-service-account", "actAs",
+         "iam.serviceAccounts.actAs", "service_account:events"),
+    Call("deployer", "gcloud functions deploy --build-service-account", "actAs",
+         "iam.serviceAccounts.actAs", "service_account:build"),
+    # -- build: the functions' source builds (Cloud Build, on behalf of Cloud Functions) -----
+    Call("build", "function source build (buildpacks)", "storage.objects.get (source)",
+         "storage.objects.get"),
+    Call("build", "function source build (image push)", "artifact upload",
+         "artifactregistry.repositories.uploadArtifacts"),
+    Call("build", "function source build (build logs)", "LoggingServiceV2.WriteLogEntries",
+         "logging.logEntries.create"),
+    # -- ci: GitHub Actions candidate runs (Workload Identity Federation) -------------------
+    Call("ci", "retrain candidate (VertexBackend.submit)", "PipelineService.CreatePipelineJob",
+         "aiplatform.pipelineJobs.create"),
+    Call("ci", "retrain candidate (serviceAccount)", "actAs",
+         "iam.serviceAccounts.actAs", "service_account:pipelines"),
+    Call("ci", "docker push (candidate image)", "artifact upload",
+         "artifactregistry.repositories.uploadArtifacts"),
+    Call("ci", "retrain candidate (templates, candidate roots)", "storage.objects.insert",
+         "storage.objects.create", "bucket"),
+    Call("ci", "retrain candidate (template read)", "storage.objects.get",
+         "storage.objects.get", "bucket"),
+)  # fmt: skip
