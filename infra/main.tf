@@ -152,14 +152,6 @@ resource "google_cloud_scheduler_job" "flush" {
   depends_on = [google_project_service.apis]
 }
 
-# Pipelines publish their TFDV anomalies to the drift topic. (Cloud Scheduler publishes its
-# ticks as its own service agent, which holds publisher by default.)
-resource "google_pubsub_topic_iam_member" "pipelines_publish_drift" {
-  topic  = google_pubsub_topic.events["drift_alert"].id
-  role   = "roles/pubsub.publisher"
-  member = "serviceAccount:${google_service_account.accounts["pipelines"].email}"
-}
-
 # -- GitHub: token in Secret Manager, Workload Identity Federation for Actions ----------------
 
 resource "google_secret_manager_secret" "github" {

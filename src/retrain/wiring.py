@@ -54,7 +54,9 @@ def build_backend(settings: Settings) -> RunBackend:
             pipeline_root=settings.pipeline_root,
             service_account=settings.service_account,
             api_endpoint=settings.vertex_endpoint,
-            templates=Templates(registry_endpoint=settings.template_registry_endpoint),
+            templates=Templates(
+                settings.project, registry_endpoint=settings.template_registry_endpoint
+            ),
         )
     from retrain.backends.local import LocalBackend, PubSubPublisher
 

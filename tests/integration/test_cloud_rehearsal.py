@@ -154,7 +154,7 @@ def test_a_registry_template_is_read_over_https_semantics_from_the_stand_in() ->
     try:
         uri = REGISTRY.format(spec="churn", git_sha=SHA)
         registry.publish(uri, compiled())
-        templates = Templates(registry_endpoint=registry.endpoint)
+        templates = Templates(PROJECT, registry_endpoint=registry.endpoint)
         assert json.loads(templates.read(uri)) == compiled()
         assert registry.reads == ["/acme-analytics/retrain-templates/churn/" + SHA]
         with pytest.raises(Exception, match="registry answered 404"):

@@ -1,4 +1,4 @@
-"""Reading compiled templates where they are published: gs:// through the blob store
+"""Reading compiled templates where they are published: gs:// through `retrain.gcs`
 (google-cloud-storage), Artifact Registry URLs over HTTPS with the service's own credentials
 (what the SDK's `utils/yaml_utils.py` `_load_yaml_from_https_uri` does).
 
@@ -12,8 +12,9 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from retrain.backends.pipeline_template import is_registry_url
-from retrain.blobs import Blobs, BlobStore
-from retrain.errors import BackendError, SummaryError, TransientError
+from retrain.errors import BackendError, NotFound, TransientError
+from retrain.gcs import GcsStorage, Storage
+from retrain.google_api import DEFAULT_TIMEOUT, storage_client
 from retrain.vendor_errors import TRANSIENT_STATUSES, translated
 
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
@@ -28,11 +29,12 @@ class TemplateReader(Protocol):
 class Templates:
     def __init__(
         self,
-        blobs: BlobStore | None = None,
+        project: str,
+        storage: Storage | None = None,
         registry_endpoint: str = "",
-        timeout: float = 30.0,
+        timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        self._blobs = blobs or Blobs()
+        self._storage = storage or GcsStorage(lambda: storage_client(project), timeout)
         self._registry_endpoint = registry_endpoint.rstrip("/")
         self._timeout = timeout
         self._session: Any = None
@@ -40,9 +42,9 @@ class Templates:
     def read(self, uri: str) -> bytes:
         if uri.startswith("gs://"):
             try:
-                return self._blobs.read_bytes(uri)
-            except SummaryError as exc:  # the blob store speaks of summaries: say template
-                raise BackendError(f"pipeline template {exc}") from exc
+                return self._storage.read_bytes(uri)
+            except NotFound as exc:
+                raise BackendError(f"pipeline template {uri}: not found") from exc
         if is_registry_url(uri):
             return self._registry(uri)
         raise BackendError(

@@ -4,8 +4,8 @@ Not the high-level SDK: it imports in seconds and looks up buckets and projects 
 The request is built as the SDK builds it (`pipeline_template`): the compiled spec inline,
 read from gs:// or Artifact Registry (`template_source`), the registry URL as `templateUri`,
 runtime parameters in the form the template's schema version takes.
-The client is built at first use. `api_endpoint` may be `http://127.0.0.1:PORT`: then the REST
-transport is used with anonymous credentials (the local fake server in the tests).
+The client is built at first use (`retrain.google_api`); `api_endpoint` may be
+`http://127.0.0.1:PORT` (a local stand-in: REST, anonymous credentials).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from retrain.backends.pipeline_template import (
 )
 from retrain.backends.template_source import TemplateReader, Templates
 from retrain.errors import AlreadyExists, NotFound, TransientError
+from retrain.google_api import Endpoint, gapic_client
 from retrain.runs import RunRequest, label_value
 from retrain.vendor_errors import Backoff, is_transient, status_of, translated
 
@@ -62,7 +63,7 @@ class VertexBackend:
         self._backoff = Backoff(attempts, first_delay, max_delay, sleep=sleep)
         self._timeout = timeout
         self._client_instance: Any = None
-        self._templates = templates or Templates(timeout=timeout)
+        self._templates = templates or Templates(project, timeout=timeout)
         self._parsed: dict[str, CompiledTemplate] = {}
 
     @property
@@ -71,16 +72,10 @@ class VertexBackend:
 
     def _client(self) -> Any:
         if self._client_instance is None:
-            from google.api_core.client_options import ClientOptions
             from google.cloud import aiplatform_v1
 
-            endpoint = self._api_endpoint or f"{self._region}-aiplatform.googleapis.com"
-            kwargs: dict[str, Any] = {"client_options": ClientOptions(api_endpoint=endpoint)}
-            if endpoint.startswith("http://"):
-                from google.auth.credentials import AnonymousCredentials
-
-                kwargs.update(transport="rest", credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
-            self._client_instance = aiplatform_v1.PipelineServiceClient(**kwargs)
+            endpoint = Endpoint.regional("aiplatform", self._region, self._api_endpoint)
+            self._client_instance = gapic_client(aiplatform_v1.PipelineServiceClient, endpoint)
         return self._client_instance
 
     def _call(self, what: str, call: Callable[[bool], T]) -> T:
