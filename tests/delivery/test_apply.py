@@ -57,7 +57,10 @@ def test_a_candidate_plan_checks_uploads_then_submits(
     assert len(fake.jobs) == 2
     assert out.getvalue().count("already submitted: ") == 2
     job = next(iter(fake.jobs.values()))
-    assert job["templateUri"].startswith(f"gs://{BUCKET}/candidates/")
+    # a gs:// template is read from the bucket and sent inline: Vertex takes templateUri only
+    # from a Template Registry
+    assert "templateUri" not in job and job["pipelineSpec"]["schemaVersion"] == "2.0.0"
+    assert job["runtimeConfig"]["parameters"]["pr_number"] == {"stringValue": "12"}
     assert job["labels"]["retrain-pr"] == "12"
 
 
