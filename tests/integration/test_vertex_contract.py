@@ -171,6 +171,12 @@ def test_the_fake_refuses_what_vertex_refuses(case: str) -> None:
     assert message in refusal(REQUEST.job_id, body)
 
 
+def test_the_fake_takes_the_compute_default_account() -> None:
+    body = good_body()
+    body["serviceAccount"] = "123456789012-compute@developer.gserviceaccount.com"
+    assert refusal(REQUEST.job_id, body) == ""
+
+
 def test_the_fake_refuses_job_ids_outside_the_pattern() -> None:
     for job_id in ("Churn-1", "1churn", "churn_1", "c" * 129):
         assert "must match" in refusal(job_id, good_body())

@@ -234,8 +234,11 @@ LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
 MAX_LABELS = 64
 # REST reference, PipelineJob.serviceAccount: "The service account that the pipeline workload
-# runs as" (an account email; IAM service account emails end in .gserviceaccount.com).
-SERVICE_ACCOUNT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9.-]+\.gserviceaccount\.com$")
+# runs as" (an account email). IAM service account ids: 6-30 characters, a lowercase letter
+# first; the Compute Engine default account is PROJECT_NUMBER-compute@developer.
+SERVICE_ACCOUNT = re.compile(
+    r"^([a-z][a-z0-9-]{4,28}[a-z0-9]|[0-9]+-compute)@[a-z0-9.-]+\.gserviceaccount\.com$"
+)
 # utils/__init__.py `validate_display_name`: at most 128 characters.
 MAX_DISPLAY_NAME = 128
 # utils/pipeline_utils.py `_get_vertex_value`: the Value field per legacy parameter type.
