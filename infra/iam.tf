@@ -8,8 +8,12 @@ resource "google_service_account" "build" {
 
 locals {
   iam    = jsondecode(file("${path.module}/iam.json"))
-  emails = merge({ for k, a in google_service_account.accounts : k => a.email }, { build = google_service_account.build.email })
-  names  = merge({ for k, a in google_service_account.accounts : k => a.name }, { build = google_service_account.build.name })
+  emails = merge({ for k, a in google_service_account.accounts : k => a.email }, {
+    build = google_service_account.build.email, candidate_runs = google_service_account.candidate_runs.email
+  })
+  names = merge({ for k, a in google_service_account.accounts : k => a.name }, {
+    build = google_service_account.build.name, candidate_runs = google_service_account.candidate_runs.name
+  })
   grants = { for g in local.iam.grants : "${g.account} ${g.role} ${g.scope}" => g }
   dataset_grants = {
     for pair in setproduct([for k, g in local.grants : k if g.scope == "datasets"], var.watched_datasets) :
@@ -57,6 +61,14 @@ resource "google_artifact_registry_repository_iam_member" "grants" {
   for_each   = { for k, g in local.grants : k => g if g.scope == "repository:templates" }
   location   = google_artifact_registry_repository.templates.location
   repository = google_artifact_registry_repository.templates.name
+  role       = each.value.role
+  member     = "serviceAccount:${local.emails[each.value.account]}"
+}
+
+resource "google_artifact_registry_repository_iam_member" "candidate_grants" {
+  for_each   = { for k, g in local.grants : k => g if g.scope == "repository:candidates" }
+  location   = google_artifact_registry_repository.candidate_images.location
+  repository = google_artifact_registry_repository.candidate_images.name
   role       = each.value.role
   member     = "serviceAccount:${local.emails[each.value.account]}"
 }

@@ -3,6 +3,7 @@ candidate runs use the reviewed commit, and every third-party action is pinned t
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -70,17 +71,17 @@ INFRA = WORKFLOWS.parents[1] / "infra"
 
 def test_the_ci_identity_is_confined_to_candidates() -> None:
     main = (INFRA / "main.tf").read_text()
-    candidates = (INFRA / "candidates.tf").read_text()
+    grants = json.loads((INFRA / "iam.json").read_text())["grants"]
+    ci = {(g["role"], g["scope"]) for g in grants if g["account"] == "ci"}
     # no bucket-wide object rights, no production images, no acting as the production account
     assert not re.search(r'^\s*ci\s*=\s*"roles/storage', main, re.M)
-    assert '{ who = "ci", as = "pipelines" }' not in main
-    assert 'sa = "ci", role = "roles/artifactregistry.writer"' not in main
+    assert ("roles/iam.serviceAccountUser", "service_account:pipelines") not in ci
+    assert ("roles/artifactregistry.writer", "project") not in ci
+    assert {scope for role, scope in ci if role.startswith("roles/storage")} == {
+        "bucket:candidates/",
+        "bucket:pipelines/candidates/",
+    }
     assert "immutable_tags = true" in main
-    assert 'resource.name.startsWith(\\"${local.bucket_objects}/${each.value}\\")' in candidates
-    assert (
-        'templates = "candidates/"' in candidates
-        and 'runs      = "pipelines/candidates/"' in candidates
-    )
     # the federation admits only this repository's jobs in a candidate environment
     assert "assertion.environment in [" in main
     assert "attribute.environment/${each.value}" in main
