@@ -7,7 +7,7 @@ resource "google_service_account" "build" {
 }
 
 locals {
-  iam    = jsondecode(file("${path.module}/iam.json"))
+  iam = jsondecode(file("${path.module}/iam.json"))
   emails = merge({ for k, a in google_service_account.accounts : k => a.email }, {
     build = google_service_account.build.email, candidate_runs = google_service_account.candidate_runs.email
   })
