@@ -394,13 +394,21 @@ class Story:
                 "type": "aiplatform.googleapis.com/ModelDeploymentMonitoringJob",
                 "labels": {"model_deployment_monitoring_job": "4242"},
             },
+            # The documented entry: it names the monitoring job, not the model; the spec's
+            # triggers.drift.monitors maps the job to the spec.
             "jsonPayload": {
                 "@type": "type.googleapis.com/google.cloud.aiplatform.logging."
                 "ModelMonitoringAnomaliesLogEntry",
-                "modelDisplayName": spec.name,
+                "modelDeploymentMonitoringJob": f"projects/{PROJECT}/locations/us-central1/"
+                "modelDeploymentMonitoringJobs/4242",
+                "deployedModelId": "1",
                 "anomalyObjective": "RAW_FEATURE_DRIFT",
                 "featureAnomalies": [
-                    {"featureDisplayName": spec.features[0].name, "threshold": 0.1, "value": 0.34}
+                    {
+                        "featureDisplayName": spec.features[0].name,
+                        "threshold": 0.1,
+                        "deviation": 0.34,
+                    }
                 ],
             },
             "timestamp": datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"),
