@@ -102,6 +102,7 @@ def main() -> None:
                     "RETRAIN_BACKEND": "vertex",
                     "RETRAIN_VERTEX_ENDPOINT": vertex.endpoint,
                     "RETRAIN_PIPELINE_ROOT": "gs://bench/root",
+                    "RETRAIN_SERVING_ROOT": "gs://bench/serving",
                     "RETRAIN_GIT_SHA": GIT_SHA,
                     "RETRAIN_STATE": "firestore" if host else "memory",
                     "RETRAIN_STATE_PREFIX": "mem",

@@ -257,6 +257,7 @@ def run_storm(
             "RETRAIN_BACKEND": "vertex",
             "RETRAIN_VERTEX_ENDPOINT": vertex.endpoint,
             "RETRAIN_PIPELINE_ROOT": "gs://storm/root",
+            "RETRAIN_SERVING_ROOT": "gs://storm/serving",
             "RETRAIN_GIT_SHA": GIT_SHA,
             "PYTHONUNBUFFERED": "1",
         }

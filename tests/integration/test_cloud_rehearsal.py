@@ -104,6 +104,8 @@ def test_a_table_write_ends_as_a_promotion_pr_on_the_cloud_path(
             "RETRAIN_GIT_SHA": SHA,
             "RETRAIN_REPO_ROOT": str(SPECS.parent),  # the specs are at specs/ in the repository
             "RETRAIN_HISTORY_URI": f"gs://{BUCKET}/history",
+            # where the Pusher of the summary fixture put the candidate (churn_pass.json)
+            "RETRAIN_SERVING_ROOT": "gs://acme-retrain/serving",
             "RETRAIN_CODEHOST": "github",
             "RETRAIN_GITHUB_REPO": "acme/models",
             "RETRAIN_GITHUB_API_URL": github.base_url,
