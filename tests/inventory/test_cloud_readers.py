@@ -28,6 +28,7 @@ from retrain.state.firestore import FirestoreStore
 from retrain.wiring import build_inventory
 from tests.fakes.github_client import settings_for, spec_files
 from tests.fakes.github_server import FakeGitHub
+from tests.integration.templates import MemoryTemplates, compiled
 from tests.inventory.world import World
 
 
@@ -116,12 +117,16 @@ def test_cloud_logging_refuses_what_is_not_a_decision(entries: object, message: 
 def test_vertex_jobs_lists_every_state_of_one_spec() -> None:
     fake = FakeVertex().start()
     try:
+        template = "gs://b/templates/{spec}.json"  # read from memory: the compiled fixture
         backend = VertexBackend(
             project="acme-ml",
             region="us-central1",
-            template_uri="t",
+            template_uri=template,
             pipeline_root="gs://b/root",
             api_endpoint=fake.endpoint,
+            templates=MemoryTemplates(
+                {template.format(spec=s): compiled() for s in ("churn", "house-prices")}
+            ),
         )
         for job_id, spec in (("churn-a", "churn"), ("churn-b", "churn"), ("hp-a", "house-prices")):
             request = RunRequest(job_id=job_id, spec=spec, spec_version="v1", trigger="manual")
