@@ -82,7 +82,7 @@ def alert(*anomalies: dict[str, Any], time: str = "2026-03-03T06:00:00Z") -> dic
 
 
 def test_drift_on_a_feature_the_spec_does_not_have_is_ignored() -> None:
-    entry = alert({"featureDisplayName": "salary", "threshold": 0.3, "value": 0.9})
+    entry = alert({"featureDisplayName": "salary", "threshold": 0.3, "deviation": 0.9})
     assert decisions("drift", entry) == (
         [("ignored", "no feature of churn drifted over its threshold: salary (RAW_FEATURE_DRIFT)")],
         0,
@@ -90,7 +90,7 @@ def test_drift_on_a_feature_the_spec_does_not_have_is_ignored() -> None:
 
 
 def test_drift_below_its_threshold_is_ignored() -> None:
-    entry = alert({"featureDisplayName": "country", "threshold": 0.3, "value": 0.1})
+    entry = alert({"featureDisplayName": "country", "threshold": 0.3, "deviation": 0.1})
     (answer,), jobs = decisions("drift", entry)
     assert answer[0] == "ignored" and "no feature of churn drifted" in answer[1] and jobs == 0
 
@@ -98,19 +98,19 @@ def test_drift_below_its_threshold_is_ignored() -> None:
 @pytest.mark.parametrize(
     ("value", "reason"),
     [
-        (float("nan"), "field value is not a finite number: nan"),
-        ("0.9", "field value is not a number: '0.9'"),
-        ("NaN", "field value is not a number: 'NaN'"),
+        (float("nan"), "field deviation is not a finite number: nan"),
+        ("0.9", "field deviation is not a number: '0.9'"),
+        ("NaN", "field deviation is not a number: 'NaN'"),
     ],
 )
 def test_a_measurement_that_is_not_a_number_is_rejected(value: Any, reason: str) -> None:
-    entry = alert({"featureDisplayName": "country", "threshold": 0.3, "value": value})
+    entry = alert({"featureDisplayName": "country", "threshold": 0.3, "deviation": value})
     assert decisions("drift", entry) == ([("rejected", reason)], 0)
 
 
 def test_drift_runs_are_debounced_like_data_arrivals() -> None:
     service, backend, _, _ = make_service()
-    drifting = {"featureDisplayName": "country", "threshold": 0.3, "value": 0.5}
+    drifting = {"featureDisplayName": "country", "threshold": 0.3, "deviation": 0.5}
     start = T0 + timedelta(hours=20)
     times = [start, start + timedelta(minutes=20), start + timedelta(minutes=40)]
     times.append(start + timedelta(hours=2))
