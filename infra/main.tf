@@ -177,12 +177,10 @@ resource "google_iam_workload_identity_pool_provider" "github" {
     "attribute.ref"         = "assertion.ref"
     "attribute.environment" = "assertion.environment"
   }
-  # Only this repository's workflows, and only jobs in a candidate environment (whose
-  # protection rules gate paid runs), can get a token at all.
-  attribute_condition = join(" && ", [
-    "assertion.repository == \"${var.github_repo}\"",
-    "assertion.environment in [${join(", ", [for e in var.candidate_environments : "\"${e}\""])}]",
-  ])
+  # Only the candidate workflow of this repository, in a candidate environment (whose
+  # protection rules gate paid runs), for the event and ref of a pull request, can get a token;
+  # the condition is written by `retrain infra tfvars` and tested against real claim sets.
+  attribute_condition = var.ci_token_condition
   oidc {
     issuer_uri = "https://token.actions.githubusercontent.com"
   }

@@ -73,6 +73,16 @@ variable "functions" {
   description = "Names of the Cloud Functions (deployed by Cloud Build, not by Terraform)."
 }
 
+variable "candidate_environments" {
+  description = "GitHub environments whose jobs may act as the CI account (candidate runs only)."
+  type        = list(string)
+}
+
+variable "ci_token_condition" {
+  description = "Workload Identity condition (CEL) on GitHub's token claims: repository, candidate workflow, environment, event and ref (retrain.delivery.infra.ci_token_condition)."
+  type        = string
+}
+
 # Not generated: set these in a terraform.tfvars of your own.
 
 variable "github_branch" {
@@ -101,10 +111,4 @@ variable "build_service_account" {
 variable "flush_schedule" {
   description = "Cron of the wake-up tick that starts due data-arrival runs (retrain-flush); its period bounds the wake-up latency."
   default     = "* * * * *"
-}
-
-variable "candidate_environments" {
-  description = "GitHub environments whose jobs may act as the CI account (candidate runs only)."
-  type        = list(string)
-  default     = ["candidate-runs", "fork-candidate-runs"]
 }

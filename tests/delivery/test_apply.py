@@ -23,10 +23,10 @@ from .conftest import BUCKET
 from .fake_model_registry import FakeModelRegistry
 from .helpers import SHA, RecordingRunner, config, retrain
 from .test_promotions import CHURN, _git, _summary
-from .test_release import SPECS, _compiled, _released
+from .test_release import DIGEST, SPECS, _compiled, _released
 
 # A PR's image lives in the candidate repository, never production's.
-CANDIDATE_IMAGE = f"{config().candidate_docker_repo}/pipelines:{config().require_sha()}"
+CANDIDATE_IMAGE = f"{config().candidate_docker_repo}/pipelines@{DIGEST}"
 
 
 def test_a_candidate_plan_checks_uploads_then_submits(

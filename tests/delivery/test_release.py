@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from retrain.delivery.apply import Ports, apply
+from retrain.delivery.images import pin, repository_of
 from retrain.delivery.plan import Copy, Plan, Upload, describe
-from retrain.delivery.release import ReleaseIndex, plan_release
+from retrain.delivery.release import ReleaseIndex, ReleasePlan, plan_release
 from retrain.delivery.templates import images_in, publish_plan, read_previous
 from retrain.errors import BackendError, TransientError
 from retrain.gcs import GcsStorage, Storage
@@ -25,6 +26,14 @@ from .helpers import REPO, SHA, RecordingRunner, config, refuse
 
 SPECS = [(load_spec(p), p) for p in sorted((REPO / "specs").glob("*.yaml"))]
 COMPILED = REPO / "tests" / "delivery" / "fixtures"
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+PINNED = f"us-central1-docker.pkg.dev/acme-prod/retrain/pipelines@{DIGEST}"
+
+
+def pinned_release(code: str, **changes: str) -> ReleasePlan:
+    """A release plan whose image is pinned, as `retrain deploy plan` leaves it."""
+    plan = plan_release(SPECS, code, config(**changes), None)
+    return plan.model_copy(update={"image": PINNED})
 
 
 def test_first_release_compiles_everything() -> None:
@@ -44,7 +53,7 @@ def _released(code: str) -> ReleaseIndex:
                     "content_hash": s.content_hash,
                     "spec_version": s.spec_version,
                     "template_uri": s.template_uri,
-                    "images": [first.image],
+                    "images": [PINNED],
                     "promotion": s.promotion,
                 }
                 for s in first.specs
@@ -108,7 +117,7 @@ def _objects(gcs: Any) -> dict[str, bytes]:
 def test_publish_checks_images_then_uploads_then_writes_the_index(
     tmp_path: Path, gcs: Any, storage: Storage
 ) -> None:
-    plan = plan_release(SPECS, "code", config(), None)
+    plan = pinned_release("code")
     compiled = _compiled(tmp_path, plan.image)
     actions, index = publish_plan(plan, compiled, config())
     runner = RecordingRunner(answer=_pushed)
@@ -140,11 +149,11 @@ def test_publish_checks_images_then_uploads_then_writes_the_index(
 def test_a_published_template_is_never_overwritten_but_latest_is(
     tmp_path: Path, gcs: Any, storage: Storage
 ) -> None:
-    plan = plan_release(SPECS, "code", config(), None)
+    plan = pinned_release("code")
     compiled = _compiled(tmp_path, plan.image)
     _apply(publish_plan(plan, compiled, config())[0], RecordingRunner(answer=_pushed), storage)
     before = _objects(gcs)
-    again = plan_release(SPECS, "code", config(git_sha="b" * 40), None)
+    again = pinned_release("code", git_sha="b" * 40)
     republished = again.model_copy(
         update={"specs": [s.model_copy(update={"template_uri": p.template_uri})
                           for s, p in zip(again.specs, plan.specs, strict=True)]}
@@ -159,7 +168,7 @@ def test_a_published_template_is_never_overwritten_but_latest_is(
 
 
 def test_an_image_not_pushed_publishes_nothing(tmp_path: Path, gcs: Any, storage: Storage) -> None:
-    plan = plan_release(SPECS, "code", config(), None)
+    plan = pinned_release("code")
     compiled = _compiled(tmp_path, plan.image)
     runner = RecordingRunner(answer=refuse("NOT_FOUND: image"))
     with pytest.raises(BackendError, match="not pushed yet"):
@@ -168,7 +177,7 @@ def test_an_image_not_pushed_publishes_nothing(tmp_path: Path, gcs: Any, storage
 
 
 def test_a_template_naming_a_local_image_is_refused(tmp_path: Path) -> None:
-    plan = plan_release(SPECS, "code", config(), None)
+    plan = pinned_release("code")
     compiled = _compiled(tmp_path, "retrain-pipelines:local")
     with pytest.raises(BackendError, match="retrain-pipelines:local"):
         publish_plan(plan, compiled, config())
@@ -229,4 +238,55 @@ def test_a_storage_error_reading_the_previous_release_is_not_a_first_release(
 def test_images_in_a_real_compiled_template() -> None:
     assert images_in(json.loads((COMPILED / "template.json").read_text())) == [
         "retrain-pipelines:local"
+    ]
+
+
+# -- images by digest -------------------------------------------------------------------------
+
+
+def test_a_template_naming_its_image_by_tag_is_refused(tmp_path: Path) -> None:
+    plan = plan_release(SPECS, "code", config(), None)  # not pinned: the tag of the commit
+    compiled = _compiled(tmp_path, plan.image)
+    with pytest.raises(
+        BackendError, match=r"churn: the template names .*/pipelines:[0-9a-f]{40} by tag"
+    ):
+        publish_plan(plan, compiled, config())
+
+
+def test_the_plan_pins_the_pushed_tag_to_the_digest_artifact_registry_reports() -> None:
+    tag = plan_release(SPECS, "code", config(), None).image
+    runner = RecordingRunner(answer=lambda argv: DIGEST + "\n")
+    assert pin(tag, runner) == PINNED
+    assert runner.lines() == [
+        f"gcloud artifacts docker images describe {tag} --format=value(image_summary.digest)"
+    ]
+    with pytest.raises(BackendError, match=r"cannot pin .*NOT_FOUND"):
+        pin(tag, RecordingRunner(answer=refuse("NOT_FOUND: image")))
+    with pytest.raises(BackendError, match="answered 'latest'"):
+        pin(tag, RecordingRunner(answer=lambda argv: "latest"))
+
+
+@pytest.mark.parametrize(
+    ("image", "repository"),
+    [
+        ("host:5000/a/b:tag", "host:5000/a/b"),
+        ("host/a/b@sha256:" + "f" * 64, "host/a/b"),
+        ("host/a/b:tag@sha256:" + "f" * 64, "host/a/b"),
+        ("host:5000/a/b", "host:5000/a/b"),
+    ],
+)
+def test_the_repository_of_an_image_reference(image: str, repository: str) -> None:
+    assert repository_of(image) == repository
+
+
+def test_a_release_that_named_its_image_by_tag_is_compiled_again() -> None:
+    previous = _released("code-1")
+    tagged = {
+        name: spec.model_copy(update={"images": [f"{repository_of(PINNED)}:{'a' * 40}"]})
+        for name, spec in previous.specs.items()
+    }
+    old = previous.model_copy(update={"specs": tagged})
+    assert [s.action for s in plan_release(SPECS, "code-1", config(), old).specs] == [
+        "compile",
+        "compile",
     ]

@@ -277,7 +277,9 @@ def _changed_specs(args: argparse.Namespace) -> int:
 
 def _plan(args: argparse.Namespace) -> int:
     from retrain.compile_plan import code_hash
+    from retrain.delivery.images import pin
     from retrain.delivery.release import ReleaseIndex, plan_release
+    from retrain.delivery.runner import SubprocessRunner
     from retrain.delivery.templates import read_previous
 
     config = _config(args)
@@ -289,6 +291,10 @@ def _plan(args: argparse.Namespace) -> int:
     elif args.previous != "none":
         previous = ReleaseIndex.model_validate_json(Path(args.previous).read_text())
     plan = plan_release(_specs(args.specs), code_hash(_repo()), config, previous, args.force)
+    if args.dry_run:
+        print(f"dry run: {plan.image} is not pinned to its digest")
+    else:
+        plan = plan.model_copy(update={"image": pin(plan.image, SubprocessRunner())})
     plan.save(Path(args.out))
     base = f"release {plan.previous_sha}" if plan.previous_sha else "no previous release"
     print(f"release {plan.git_sha} (vs {base}), image {plan.image}:")
@@ -428,9 +434,11 @@ def _candidate(args: argparse.Namespace) -> int:
 
 def _tfvars(args: argparse.Namespace) -> int:
     from retrain.delivery.infra import tfvars_json
+    from retrain.settings import current
 
     config = _config(args, github_repo=args.github_repo)
-    sys.stdout.write(tfvars_json(config, [s for s, _ in _specs([args.specs])]))
+    specs = [s for s, _ in _specs([args.specs])]
+    sys.stdout.write(tfvars_json(config, specs, current().base_branch))
     return 0
 
 

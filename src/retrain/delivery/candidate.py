@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from retrain.delivery.config import DeployConfig
+from retrain.delivery.images import refuse_unpinned
 from retrain.delivery.plan import Plan, Submit, Upload
 from retrain.delivery.templates import foreign_images, image_checks, write_ir
 from retrain.errors import BackendError
@@ -50,6 +51,7 @@ def candidate_plan(specs: list[Spec], compiled: Path, config: DeployConfig, pr: 
                 f"{spec.name}: template names {', '.join(foreign)}, "
                 f"not an image of {config.candidate_docker_repo}"
             )
+        refuse_unpinned(spec.name, named, "compile with --image REPOSITORY@sha256:DIGEST")
         images += named
         uri = f"{config.candidates_root}/{spec.name}/{sha}.json"
         uploads.append(Upload(ir, uri, overwrite=True))

@@ -34,7 +34,7 @@ def sink_filters(config: DeployConfig, specs: list[Spec]) -> dict[str, dict[str,
     return result
 
 
-def tfvars(config: DeployConfig, specs: list[Spec]) -> dict[str, Any]:
+def tfvars(config: DeployConfig, specs: list[Spec], base_branch: str = "main") -> dict[str, Any]:
     topics = {
         "data_arrival": names.TOPICS["on_data_arrival"],
         "drift_alert": names.TOPICS["on_drift_alert"],
@@ -70,7 +70,37 @@ def tfvars(config: DeployConfig, specs: list[Spec]) -> dict[str, Any]:
         },
         "functions": [fn.name for fn in names.FUNCTIONS],
         "watched_datasets": watched_datasets(config, specs),
+        "candidate_environments": [names.CANDIDATE_ENVIRONMENT, names.FORK_CANDIDATE_ENVIRONMENT],
+        "ci_token_condition": ci_token_condition(config.github_repo, base_branch),
     }
+
+
+def ci_token_condition(repo: str, base_branch: str) -> str:
+    """The Workload Identity provider's CEL condition: which GitHub Actions tokens may become
+    the CI account. Claims as GitHub documents them for its OIDC tokens (`repository`, `ref`,
+    `event_name`, `environment`, `job_workflow_ref`). Only the candidate workflow, in one of
+    the two candidate environments, and only for the event and ref each path uses:
+      - a branch of this repository: `pull_request`, ref `refs/pull/<n>/merge`;
+      - a fork: `pull_request_target`, which runs the base branch's workflow, so the ref and
+        the workflow's own ref are the base branch.
+    A push, a manual dispatch or a scheduled job gets nothing, in any environment."""
+    workflow = f"{repo}/{names.CANDIDATE_WORKFLOW}@"
+    own = " && ".join([
+        f'assertion.environment == "{names.CANDIDATE_ENVIRONMENT}"',
+        'assertion.event_name == "pull_request"',
+        'assertion.ref.startsWith("refs/pull/")',
+    ])  # fmt: skip
+    fork = " && ".join([
+        f'assertion.environment == "{names.FORK_CANDIDATE_ENVIRONMENT}"',
+        'assertion.event_name == "pull_request_target"',
+        f'assertion.ref == "refs/heads/{base_branch}"',
+        f'assertion.job_workflow_ref == "{workflow}refs/heads/{base_branch}"',
+    ])  # fmt: skip
+    return (
+        f'assertion.repository == "{repo}"'
+        f' && assertion.job_workflow_ref.startsWith("{workflow}")'
+        f" && (({own}) || ({fork}))"
+    )
 
 
 def watched_datasets(config: DeployConfig, specs: list[Spec]) -> list[dict[str, str]]:
@@ -84,5 +114,5 @@ def watched_datasets(config: DeployConfig, specs: list[Spec]) -> list[dict[str, 
     return [{"project": p, "dataset": d} for p, d in sorted(found)]
 
 
-def tfvars_json(config: DeployConfig, specs: list[Spec]) -> str:
-    return json.dumps(tfvars(config, specs), indent=2, sort_keys=True) + "\n"
+def tfvars_json(config: DeployConfig, specs: list[Spec], base_branch: str = "main") -> str:
+    return json.dumps(tfvars(config, specs, base_branch), indent=2, sort_keys=True) + "\n"

@@ -15,6 +15,12 @@ DEPLOYER_SA = "retrain-deployer"  # Cloud Build on merge
 BUILD_SA = "retrain-build"  # builds the functions' source (infra/iam.tf), not the default account
 CANDIDATE_SA = "retrain-ci"  # GitHub Actions (Workload Identity Federation): candidate runs
 
+# GitHub Actions: the one reusable workflow that runs candidates on Vertex, and the environments
+# (protection rules: reviewers for forks) whose jobs may get the CI account's token.
+CANDIDATE_WORKFLOW = ".github/workflows/candidate-run.yml"
+CANDIDATE_ENVIRONMENT = "candidate-runs"  # pull requests from branches of the repository
+FORK_CANDIDATE_ENVIRONMENT = "fork-candidate-runs"  # forks: a maintainer's label and approval
+
 SCHEDULE_JOB_PREFIX = "retrain-schedule-"
 SCHEDULE_TOPIC = TOPICS["on_schedule"]  # Cloud Scheduler ticks: {"spec", "schedule", "git_sha"}
 MAX_DELIVERY_ATTEMPTS = 5  # then to the dead-letter topic (same as the local stack)

@@ -2,9 +2,10 @@
 
 A template is published per spec and commit: `templates/<spec>/<sha>.json`. A spec whose content
 hash (spec + pipeline code + roots, not the image tag) matches the previous release is not
-recompiled: its previous template (which names the previous, already pushed image) is copied to
-the new commit's key. So every release has a complete, immutable set of templates, and the
-functions find `templates/{spec}/{git_sha}.json` for every spec of the commit they run.
+recompiled: its previous template (which names the previous, already pushed image by digest) is
+copied to the new commit's key; one that named its image by tag is compiled again. So every
+release has a complete, immutable set of templates, and the functions find
+`templates/{spec}/{git_sha}.json` for every spec of the commit they run.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from retrain.compile_plan import CompileOptions, input_hash
 from retrain.delivery.config import DeployConfig
+from retrain.delivery.images import unpinned
 from retrain.spec.model import Spec
 
 RELEASE_PLAN = "release-plan.json"
@@ -93,7 +95,12 @@ def plan_release(
     for spec, path in sorted(specs, key=lambda item: item[0].name):
         digest = content_hash(spec, config, code)
         before = previous.specs.get(spec.name) if previous else None
-        carry = before is not None and before.content_hash == digest and not force
+        carry = (
+            before is not None
+            and before.content_hash == digest
+            and not unpinned(before.images)
+            and not force
+        )
         planned.append(
             PlannedSpec(
                 name=spec.name,

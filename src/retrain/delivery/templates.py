@@ -1,8 +1,9 @@
 """Publishing compiled templates: checks first, then uploads, the release index last.
 
 Rules: a template is published only when every image it names is (a) in the configured
-repository and (b) already pushed; a published key is never overwritten; the release index,
-which makes a release visible, is written after all its templates.
+repository, (b) named by digest (`retrain.delivery.images`) and (c) already pushed; a published
+key is never overwritten; the release index, which makes a release visible, is written after
+all its templates.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from retrain.delivery.config import DeployConfig
+from retrain.delivery.images import refuse_unpinned
 from retrain.delivery.plan import Action, CheckImage, Copy, Plan, Run, Upload
 from retrain.delivery.release import ReleaseIndex, ReleasePlan, index_of
 from retrain.errors import BackendError, PipelineError
@@ -83,6 +85,9 @@ def publish_plan(
                 f"{spec.name}: the template names {', '.join(foreign)}, not an image of "
                 f"{config.docker_repo}; compile with --image {plan.image}"
             )
+        refuse_unpinned(
+            spec.name, named, "`retrain deploy plan` pins the pushed image; compile with its plan"
+        )
         images[spec.name] = named
         uploads.append(Upload(ir, spec.template_uri))
     copies = [Copy(s.carry_from, s.template_uri) for s in plan.specs if s.action == "carry"]
