@@ -45,7 +45,7 @@ def register(subparsers: Any) -> None:
         "compile",
         "compile specs to Vertex pipeline templates (skips unchanged specs)",
         "retrain compile --out build/pipelines",
-        "retrain compile specs/churn.yaml --image REGION-docker.pkg.dev/P/retrain/pipelines@sha256:D",
+        "retrain compile specs/churn.yaml --image REGION-docker.pkg.dev/P/R/pipelines@sha256:D",
     )
     compile_.add_argument("specs", nargs="*", default=["specs"], help="spec files or dirs")
     compile_.add_argument("--out", default=DEFAULT_OUT, help=f"output dir (default {DEFAULT_OUT})")
