@@ -76,3 +76,26 @@ def storage_client(project: str, emulator: str = "") -> Any:
         credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
         client_options={"api_endpoint": emulator},
     )
+
+
+def firestore_client(project: str, database: str | None = None, emulator: str = "") -> Any:
+    """A google-cloud-firestore client. `emulator` (`host:port`) points it at a Firestore
+    emulator that the environment does not name (a stack found through `work/stack.json`);
+    without it the library's own rules apply (it honours FIRESTORE_EMULATOR_HOST itself)."""
+    from google.cloud import firestore
+
+    if not emulator:
+        return firestore.Client(project=project, database=database)
+    from google.auth.credentials import AnonymousCredentials
+
+    client = firestore.Client(
+        project=project,
+        database=database,
+        credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+    )
+    # google/cloud/firestore_v1/base_client.py: `__init__` reads FIRESTORE_EMULATOR_HOST once
+    # into `_emulator_host`, which alone selects the emulator's insecure channel
+    # (`_firestore_api_helper` -> `_emulator_channel`) and its "Bearer owner" metadata
+    # (`_rpc_metadata`). Setting it names the emulator without changing this process's env.
+    client._emulator_host = emulator
+    return client

@@ -168,12 +168,7 @@ def build_inventory(settings: Settings, *, cloud: bool, workdir: Path) -> Source
         specs_dir = repo / "specs" if demo else settings.specs_dir
         local = settings.model_copy(update={"workdir": runs_dir, "backend": "local"})
         runs = cast("LocalBackend", build_backend(local))
-        state = Unavailable(
-            "the local stack is not running (its Firestore emulator kept the counters in memory);"
-            " start `retrain up` and export what it prints to read them"
-        )
-        if settings.state == "firestore" and settings.firestore_emulator_host:
-            state = build_store(settings)
+        state = _local_state(settings, workdir)
         pulls = LocalPulls(runs_dir / "codehost")
         decisions = LogFileDecisions(workdir / "logs")
         place = f"the local stack's work directory {workdir}"
@@ -189,6 +184,25 @@ def build_inventory(settings: Settings, *, cloud: bool, workdir: Path) -> Source
         history_uri=settings.history_uri if cloud else "",
         place=place,
         notes=notes,
+    )
+
+
+def _local_state(settings: Settings, workdir: Path) -> StateReader:
+    """The local stack's counters: in the Firestore emulator the environment names, else in
+    the one `retrain up` recorded in the work directory while it runs."""
+    from retrain.inventory.sources import Unavailable
+    from retrain.localstack.discovery import find
+    from retrain.state.firestore import FirestoreStore
+
+    if settings.state == "firestore" and settings.firestore_emulator_host:
+        return build_store(settings)
+    found = find(workdir)
+    host = found.record.env.get("FIRESTORE_EMULATOR_HOST", "") if found.record else ""
+    if found.state == "running" and found.record and host:
+        return FirestoreStore(found.record.project, settings.state_prefix, emulator=host)
+    return Unavailable(
+        f"{found.explain()}; the local counters lived in its Firestore emulator, in memory"
+        f" (while `retrain up --workdir {workdir}` runs, they are read from it)"
     )
 
 

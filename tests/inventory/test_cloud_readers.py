@@ -5,6 +5,7 @@ Firestore emulator for the state store's read."""
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Iterator, Sequence
 
@@ -17,6 +18,7 @@ from retrain.errors import BackendError
 from retrain.inventory import status
 from retrain.inventory.cloud import CloudLoggingDecisions, GitHubPulls, decisions_query
 from retrain.inventory.gather import gather
+from retrain.localstack.discovery import RECORD, StackRecord, process_start
 from retrain.localstack.fake_vertex import FakeVertex
 from retrain.localstack.procs import port_open
 from retrain.localstack.stack import start_firestore_emulator
@@ -181,3 +183,41 @@ def test_firestore_read_returns_what_transact_wrote_and_status_shows_it(
     assert "pending     120 of 500 rows; debounce 1h, last window 2025-11-24T16:00:00Z/" in (
         status.render(found)
     )
+
+
+@pytest.mark.emulator
+def test_status_finds_a_running_stacks_firestore_through_its_record_without_exports(
+    firestore: str, monkeypatch: pytest.MonkeyPatch, world: World
+) -> None:
+    """`retrain up` records its emulators in work/stack.json; status reads the counters there
+    with nothing exported (the record's pid is this process, so it counts as running)."""
+    monkeypatch.delenv("FIRESTORE_EMULATOR_HOST", raising=False)
+    prefix = f"inv{uuid.uuid4().hex[:6]}"
+    store = FirestoreStore(project="retrain-stack", prefix=prefix, emulator=firestore)
+    state = SpecState(pending_rows=80, last_window=490000, last_job_id="churn-job-2")
+    store.transact(
+        "churn",
+        "evt-2",
+        lambda _s, _r: Transition(record=EventRecord(decision="debounced"), state=state),
+    )
+    settings = Settings.from_env({"RETRAIN_STATE_PREFIX": prefix})
+    before = gather(build_inventory(settings, cloud=False, workdir=world.root), "churn")
+    assert before.models[0].pending is None  # no stack recorded: nothing to read
+
+    pid = os.getpid()
+    record = StackRecord(
+        pid=pid,
+        started=process_start(pid) or 0,
+        project="retrain-stack",
+        env={"FIRESTORE_EMULATOR_HOST": firestore},
+        endpoints={},
+        groups=[],
+        logs=str(world.root / "logs"),
+    )
+    (world.root / RECORD).write_text(record.model_dump_json())
+    try:
+        found = gather(build_inventory(settings, cloud=False, workdir=world.root), "churn")
+    finally:
+        (world.root / RECORD).unlink()
+    assert found.models[0].pending == state
+    assert "pending     80 of 500 rows" in status.render(found)

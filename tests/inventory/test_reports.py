@@ -57,7 +57,8 @@ def test_status_text_shows_each_part(inventory: Inventory) -> None:
     assert "#41 other" in text  # the open PR its failed run was for
     assert "pending     unknown (state store not read" in text
     assert "120 new rows, 120 pending < min_new_rows 500" in text
-    assert "missing     state store: the local stack is not running" in text
+    assert "missing     state store: no local stack in " in text
+    assert "the local counters lived in its Firestore emulator" in text
     assert "house-prices@champion: no version recorded" in text
 
 

@@ -39,7 +39,14 @@ def _event_doc_id(spec: str, event_key: str) -> str:
 class FirestoreStore:
     """The client is created at first use, never at import or construction."""
 
-    def __init__(self, project: str, prefix: str = "retrain", database: str | None = None) -> None:
+    def __init__(
+        self,
+        project: str,
+        prefix: str = "retrain",
+        database: str | None = None,
+        emulator: str = "",
+    ) -> None:
+        self._emulator = emulator
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._project = project
@@ -49,9 +56,9 @@ class FirestoreStore:
 
     def _client(self) -> Any:
         if self._db is None:
-            from google.cloud import firestore
+            from retrain.google_api import firestore_client
 
-            self._db = firestore.Client(project=self._project, database=self._database)
+            self._db = firestore_client(self._project, self._database, self._emulator)
         return self._db
 
     def _lock_for(self, spec: str) -> threading.Lock:
