@@ -201,8 +201,8 @@ def _local_state(settings: Settings, workdir: Path) -> StateReader:
     if found.state == "running" and found.record and host:
         return FirestoreStore(found.record.project, settings.state_prefix, emulator=host)
     return Unavailable(
-        f"{found.explain()}; the local counters lived in its Firestore emulator, in memory"
-        f" (while `retrain up --workdir {workdir}` runs, they are read from it)"
+        f"{found.explain()}; the counters live in its Firestore emulator, in memory, and are"
+        " read only while it runs"
     )
 
 

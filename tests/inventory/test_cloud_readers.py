@@ -14,6 +14,7 @@ import pytest
 from retrain.backends.vertex import VertexBackend
 from retrain.codehost.github import GitHubCodeHost, build_client
 from retrain.codehost.port import PromotionRequest
+from retrain.completion.notices import Notices
 from retrain.errors import BackendError
 from retrain.inventory import status
 from retrain.inventory.cloud import CloudLoggingDecisions, GitHubPulls, decisions_query
@@ -22,6 +23,7 @@ from retrain.localstack.discovery import RECORD, StackRecord, process_start
 from retrain.localstack.fake_vertex import FakeVertex
 from retrain.localstack.procs import port_open
 from retrain.localstack.stack import start_firestore_emulator
+from retrain.report.notice import Problem
 from retrain.routing.decision import Decision, log_record
 from retrain.runs import RunRequest
 from retrain.settings import Settings
@@ -221,3 +223,16 @@ def test_status_finds_a_running_stacks_firestore_through_its_record_without_expo
         (world.root / RECORD).unlink()
     assert found.models[0].pending == state
     assert "pending     80 of 500 rows" in status.render(found)
+
+
+def test_github_notices_are_the_open_labelled_issues_with_a_notice_marker() -> None:
+    with FakeGitHub(files=spec_files()) as gh:
+        client = build_client(settings_for(gh))
+        notices = Notices(GitHubCodeHost(client, "acme/models"), lambda _: "@acme/ml")
+        notices.report(Problem(spec="churn", kind="run_failed", summary="Trainer failed"))
+        notices.report(Problem(spec="house-prices", kind="stale", summary="no success in 30d"))
+        notices.resolve("house-prices", "house-prices-job-9")  # closed: not listed
+        gh.open_pr(title="retrain: churn: docs", head="docs")  # a PR is not a notice
+        found = GitHubPulls(client, "acme/models").notices()
+    assert [(n.spec, n.title) for n in found] == [("churn", "retrain: churn: retraining failed")]
+    assert found[0].url.endswith(f"/issues/{found[0].number}")

@@ -58,8 +58,10 @@ def test_status_text_shows_each_part(inventory: Inventory) -> None:
     assert "pending     unknown (state store not read" in text
     assert "120 new rows, 120 pending < min_new_rows 500" in text
     assert "missing     state store: no local stack in " in text
-    assert "the local counters lived in its Firestore emulator" in text
+    assert "the counters live in its Firestore emulator, in memory" in text
     assert "house-prices@champion: no version recorded" in text
+    assert "notices     1 open:\n  #1 retrain: churn: retraining failed" in text
+    assert text.count("notices     none open") == 1  # house-prices': closed by a success
 
 
 def test_lineage_of_the_alias_follows_every_recorded_link(inventory: Inventory) -> None:

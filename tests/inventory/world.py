@@ -18,8 +18,10 @@ from retrain.blobs import Blobs
 from retrain.codehost.local import LocalCodeHost, LocalPull
 from retrain.codehost.port import PromotionRequest
 from retrain.completion.history import BlobHistory
+from retrain.completion.notices import Notices
 from retrain.demo.review import init_repository, merge_promotion
 from retrain.report.history import point_from
+from retrain.report.notice import Problem
 from retrain.routing.decision import Decision, StdoutLog
 from retrain.runs import LocalLayout, RunRequest
 from retrain.summary import EvaluationSummary, ModelRef, dump_summary, summary_path
@@ -147,6 +149,13 @@ def build(root: Path) -> World:
                         base="main", labels=["retrain"])  # fmt: skip
     (world.runs / "codehost" / "pr-41").mkdir(parents=True)
     (world.runs / "codehost" / "pr-41" / "pull.json").write_text(hostile.model_dump_json())
+
+    # failure notices as the service files them: churn's is open, house-prices' was closed
+    notices = Notices(LocalCodeHost(world.runs, world.repo, out=io.StringIO()), lambda _: "")
+    notices.report(Problem(spec="churn", kind="run_failed", summary="Trainer failed",
+                           job_id=PR_JOB, trigger="pull_request"))  # fmt: skip
+    notices.report(Problem(spec="house-prices", kind="stale", summary="no success for 30d"))
+    notices.resolve("house-prices", "house-prices-job-9")
 
     # the decisions the functions logged
     world.logs.mkdir()

@@ -11,8 +11,9 @@ from typing import Any
 
 from retrain.delivery.runner import Runner
 from retrain.errors import BackendError
-from retrain.inventory.model import Decided, Pull
+from retrain.inventory.model import Decided, Notice, Pull
 from retrain.inventory.sources import decided_from
+from retrain.report.notice import NOTICE_LABELS, notice_spec
 from retrain.vendor_errors import translated
 
 # Cloud Logging lifts "logging.googleapis.com/labels" of a structured line into the entry's
@@ -93,5 +94,20 @@ class GitHubPulls:
                         merged_at=pull.merged_at.isoformat() if merged else "",
                         created_at=pull.created_at.isoformat() if pull.created_at else "",
                     )
+                )
+        return found
+
+    def notices(self) -> list[Notice]:
+        """Open issues with the notice label whose body starts with a notice marker (the same
+        search the code host makes before it opens one)."""
+        found = []
+        with translated(f"github {self._repo} notices"):
+            repo = self._client.get_repo(self._repo)
+            for issue in repo.get_issues(state="open", labels=[NOTICE_LABELS[-1]])[:PULLS_READ]:
+                spec = notice_spec(issue.body or "")
+                if issue.pull_request is not None or spec is None:
+                    continue
+                found.append(
+                    Notice(number=issue.number, spec=spec, title=issue.title, url=issue.html_url)
                 )
         return found

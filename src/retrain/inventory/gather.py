@@ -17,7 +17,7 @@ from retrain.backends.base import JobInfo
 from retrain.blobs import BlobStore
 from retrain.completion.history import BlobHistory
 from retrain.errors import RetrainError, SummaryError
-from retrain.inventory.model import Decided, Production, Pull, Run, SpecCommit
+from retrain.inventory.model import Decided, Notice, Production, Pull, Run, SpecCommit
 from retrain.inventory.sources import (
     DecisionReader,
     PullReader,
@@ -62,6 +62,7 @@ class ModelFacts(BaseModel):
     runs: list[Run]
     history: list[HistoryPoint]
     pulls: list[Pull]
+    notices: list[Notice] = Field(default_factory=list, description="Open failure notices.")
     decisions: list[Decided]
     pending: SpecState | None = None
     problems: list[str] = Field(default_factory=list)
@@ -86,10 +87,16 @@ class Inventory(BaseModel):
 def gather(sources: Sources, only: str | None = None) -> Inventory:
     problems: list[str] = []
     decisions = _attempt(problems, "decision log", sources.decisions.decisions) or []
-    pulls = _attempt(problems, "code host", sources.pulls.pulls) or []
+    read = _attempt(problems, "code host", sources.pulls.pulls)
+    notices: list[Notice] = []
+    if read is not None:  # an unreachable code host is said once, for the pull requests
+        notices = _attempt(problems, "code host notices", sources.pulls.notices) or []
+    pulls = read or []
     newest_first = list(reversed(decisions))
     models = [
-        _model(sources, spec, pulls, newest_first)
+        _model(sources, spec, pulls, newest_first).model_copy(
+            update={"notices": [n for n in notices if n.spec == spec.name]}
+        )
         for spec in sources.specs
         if only is None or spec.name == only
     ]

@@ -66,6 +66,15 @@ class Pull(_Fact):
         return "other"
 
 
+class Notice(_Fact):
+    """An open failure notice: the spec's one issue saying what stopped retraining."""
+
+    number: int
+    spec: str
+    title: str
+    url: str = ""
+
+
 class Decided(_Fact):
     """One logged decision (the service's own record), when it was logged and where it was read."""
 

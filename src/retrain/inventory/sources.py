@@ -17,9 +17,10 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from retrain.backends.base import JobInfo
-from retrain.codehost.local import LocalPull
+from retrain.codehost.local import LocalIssue, LocalPull
 from retrain.errors import BackendError, ConfigError, SpecError
-from retrain.inventory.model import Decided, Pull, PullState, SpecCommit
+from retrain.inventory.model import Decided, Notice, Pull, PullState, SpecCommit
+from retrain.report.notice import notice_spec
 from retrain.routing.decision import Decision
 from retrain.spec.load import parse_spec
 from retrain.state.base import SpecState
@@ -35,8 +36,14 @@ class RunLister(Protocol):
 
 
 class PullReader(Protocol):
+    """The code host, read: the service's pull requests and its open failure notices."""
+
     def pulls(self) -> list[Pull]:
         """Pull requests the service opened or commented on (open, closed and merged)."""
+        ...
+
+    def notices(self) -> list[Notice]:
+        """Open failure notices (issues whose body starts with a notice marker)."""
         ...
 
 
@@ -106,6 +113,20 @@ class LocalPulls:
             )
         return found
 
+    def notices(self) -> list[Notice]:
+        found = []
+        for path in sorted(self.root.glob("issues/*.json")):
+            try:
+                issue = LocalIssue.model_validate_json(path.read_bytes())
+            except (OSError, ValidationError) as exc:
+                raise BackendError(f"{path}: not an issue record: {exc}") from exc
+            spec = notice_spec(issue.body)
+            if issue.state == "open" and spec is not None:
+                found.append(
+                    Notice(number=issue.number, spec=spec, title=issue.title, url=path.as_uri())
+                )
+        return found
+
 
 class LogFileDecisions:
     """Decisions the local function servers logged: `<logs>/on_*.log`, one JSON object a line
@@ -159,6 +180,9 @@ class Unavailable:
         raise BackendError(self.why)
 
     def pulls(self) -> list[Pull]:
+        raise BackendError(self.why)
+
+    def notices(self) -> list[Notice]:
         raise BackendError(self.why)
 
 

@@ -45,6 +45,10 @@ def render_model(facts: ModelFacts) -> list[str]:
     open_pulls = [p for p in facts.pulls if p.state == "open"]
     lines.append("open PRs    " + ("none" if not open_pulls else f"{len(open_pulls)}:"))
     lines += [f"  #{p.number} {p.kind:<9} {p.title}  {p.url}" for p in open_pulls]
+    lines.append(
+        "notices     " + ("none open" if not facts.notices else f"{len(facts.notices)} open:")
+    )
+    lines += [f"  #{n.number} {n.title}  {n.url}" for n in facts.notices]
     lines.append("decisions   " + ("none recorded" if not facts.decisions else "newest first:"))
     lines += [
         f"  {d.time[:19] or '-':<19} {r.event:<12} {r.decision:<12} {r.reason}  [{r.event_id}]"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from retrain.report.escape import code, fenced
 
@@ -41,6 +41,15 @@ class Problem:
 
 def notice_marker(spec: str) -> str:
     return f"<!-- retrain:notice spec={quote(spec, safe='-_.')} -->"
+
+
+_NOTICE_MARKER = re.compile(r"<!-- retrain:notice spec=([A-Za-z0-9%._-]{1,200}) -->")
+
+
+def notice_spec(body: str) -> str | None:
+    """The spec a notice is about, from the marker its body starts with (None: not a notice)."""
+    found = _NOTICE_MARKER.match(body.lstrip())
+    return unquote(found.group(1)) if found else None
 
 
 def notice_title(problem: Problem) -> str:
