@@ -44,3 +44,16 @@ def gcs_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield proc.url
     finally:
         proc.stop()
+
+
+@pytest.fixture(scope="module")
+def firestore_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The Firestore emulator (Google Cloud CLI) for one test module; yields its host:port."""
+    from retrain.localstack.stack import start_firestore_emulator
+
+    proc = start_firestore_emulator(tmp_path_factory.mktemp("firestore-logs"))
+    try:
+        yield f"127.0.0.1:{proc.port}"
+    finally:
+        proc.stop()
+    assert not procs.port_open(proc.port)

@@ -1,5 +1,5 @@
-"""Fixtures for the hardening tests: a Firestore emulator for the module that needs it, and
-fakes that fail on purpose (fake Vertex from retrain.localstack, fake GitHub from tests.fakes)."""
+"""Fixtures for the hardening tests: fakes that fail on purpose (fake Vertex from
+retrain.localstack, fake GitHub from tests.fakes)."""
 
 from __future__ import annotations
 
@@ -8,20 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from retrain.localstack.fake_vertex import FakeVertex
-from retrain.localstack.procs import port_open
-from retrain.localstack.stack import start_firestore_emulator
 from tests.fakes.github_client import spec_files
 from tests.hardening.faulty_github import FaultyGitHub
-
-
-@pytest.fixture(scope="module")
-def firestore_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    proc = start_firestore_emulator(tmp_path_factory.mktemp("firestore-logs"))
-    try:
-        yield f"127.0.0.1:{proc.port}"
-    finally:
-        proc.stop()
-    assert not port_open(proc.port)
 
 
 @pytest.fixture

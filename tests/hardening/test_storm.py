@@ -17,9 +17,9 @@ pytestmark = pytest.mark.emulator
 
 
 def test_storm_through_handler_processes_runs_each_job_exactly_once(
-    firestore_host: str, tmp_path: Path
+    firestore_emulator: str, tmp_path: Path
 ) -> None:
-    result = run_storm(firestore_host, tmp_path, messages=100, deliveries=1000, processes=3)
+    result = run_storm(firestore_emulator, tmp_path, messages=100, deliveries=1000, processes=3)
     assert result.problems() == [], "\n".join(result.lines())
     assert len(result.expected_jobs) == 80 and result.jobs == result.expected_jobs
     assert result.decisions["run"] == 80 and result.decisions["ignored"] == 200

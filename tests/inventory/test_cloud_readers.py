@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import pytest
 
@@ -21,8 +21,6 @@ from retrain.inventory.cloud import CloudLoggingDecisions, GitHubPulls, decision
 from retrain.inventory.gather import gather
 from retrain.localstack.discovery import RECORD, StackRecord, process_start
 from retrain.localstack.fake_vertex import FakeVertex
-from retrain.localstack.procs import port_open
-from retrain.localstack.stack import start_firestore_emulator
 from retrain.report.notice import Problem
 from retrain.routing.decision import Decision, log_record
 from retrain.runs import RunRequest
@@ -147,21 +145,11 @@ def test_vertex_jobs_lists_every_state_of_one_spec() -> None:
     assert jobs[0].labels["retrain-spec"] == "churn"
 
 
-@pytest.fixture(scope="module")
-def firestore(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    proc = start_firestore_emulator(tmp_path_factory.mktemp("firestore-logs"))
-    try:
-        yield f"127.0.0.1:{proc.port}"
-    finally:
-        proc.stop()
-    assert not port_open(proc.port)
-
-
 @pytest.mark.emulator
 def test_firestore_read_returns_what_transact_wrote_and_status_shows_it(
-    firestore: str, monkeypatch: pytest.MonkeyPatch, world: World
+    firestore_emulator: str, monkeypatch: pytest.MonkeyPatch, world: World
 ) -> None:
-    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", firestore)
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", firestore_emulator)
     prefix = f"inv{uuid.uuid4().hex[:6]}"
     store = FirestoreStore(project="retrain-inventory", prefix=prefix)
     assert store.read("churn") is None
@@ -177,7 +165,7 @@ def test_firestore_read_returns_what_transact_wrote_and_status_shows_it(
         {
             "RETRAIN_PROJECT": "retrain-inventory",
             "RETRAIN_STATE_PREFIX": prefix,
-            "FIRESTORE_EMULATOR_HOST": firestore,
+            "FIRESTORE_EMULATOR_HOST": firestore_emulator,
         }
     )
     found = gather(build_inventory(settings, cloud=False, workdir=world.root), "churn")
@@ -189,13 +177,13 @@ def test_firestore_read_returns_what_transact_wrote_and_status_shows_it(
 
 @pytest.mark.emulator
 def test_status_finds_a_running_stacks_firestore_through_its_record_without_exports(
-    firestore: str, monkeypatch: pytest.MonkeyPatch, world: World
+    firestore_emulator: str, monkeypatch: pytest.MonkeyPatch, world: World
 ) -> None:
     """`retrain up` records its emulators in work/stack.json; status reads the counters there
     with nothing exported (the record's pid is this process, so it counts as running)."""
     monkeypatch.delenv("FIRESTORE_EMULATOR_HOST", raising=False)
     prefix = f"inv{uuid.uuid4().hex[:6]}"
-    store = FirestoreStore(project="retrain-stack", prefix=prefix, emulator=firestore)
+    store = FirestoreStore(project="retrain-stack", prefix=prefix, emulator=firestore_emulator)
     state = SpecState(pending_rows=80, last_window=490000, last_job_id="churn-job-2")
     store.transact(
         "churn",
@@ -211,7 +199,7 @@ def test_status_finds_a_running_stacks_firestore_through_its_record_without_expo
         pid=pid,
         started=process_start(pid) or 0,
         project="retrain-stack",
-        env={"FIRESTORE_EMULATOR_HOST": firestore},
+        env={"FIRESTORE_EMULATOR_HOST": firestore_emulator},
         endpoints={},
         groups=[],
         logs=str(world.root / "logs"),
