@@ -30,6 +30,8 @@ def write_copies(directory: Path, count: int) -> list[Path]:
         text = re.sub(r"(?m)^name: .*$", f"name: {name}", text)
         path = directory / f"{name}.yaml"
         path.write_text(text)
+        schema = (REPO / "specs" / f"{source}.schema.pbtxt").read_text()
+        (directory / f"{name}.schema.pbtxt").write_text(schema)
         paths.append(path)
     return paths
 

@@ -21,6 +21,7 @@ from retrain.datacheck import kept_rows_filter
 from retrain.metrics import METRICS, tfma_metric
 from retrain.runs import RUNTIME_PARAMETERS
 from retrain.spec.model import Spec
+from retrain.spec.tfschema import SCHEMA_SUFFIX
 
 Orchestrator = Literal["local", "vertex"]
 
@@ -45,6 +46,7 @@ class PipelineTarget:
     metadata_path: str | None = None
     input_csv: str = ""  # local runs: the training query's result; default the spec's file
     data_facts: str = ""  # local runs: rows read and dropped before ExampleGen (JSON)
+    schema_file: str = ""  # the spec's checked-in TFDV schema; default: where the image has it
     run_values: dict[str, str] = field(default_factory=dict)
     beam_args: tuple[str, ...] = LOCAL_BEAM_ARGS
     started_at: str = ""
@@ -52,6 +54,18 @@ class PipelineTarget:
 
 def pipeline_name(spec: Spec) -> str:
     return f"retrain-{spec.name}"
+
+
+# Where the pipeline image holds the deployed specs and their schemas (docker/pipelines.Dockerfile
+# copies specs/ under its WORKDIR, /pipeline); the image is tagged by the commit the template
+# was compiled from, so the schema a Vertex run imports is the one checked in beside the spec.
+IMAGE_SPECS_DIR = "/pipeline/specs"
+
+
+def schema_file(spec: Spec, target: PipelineTarget) -> str:
+    if target.schema_file:
+        return target.schema_file
+    return f"{IMAGE_SPECS_DIR}/{spec.name}{SCHEMA_SUFFIX}"
 
 
 def _run_parameters(target: PipelineTarget) -> dict[str, Any]:
@@ -197,9 +211,9 @@ def create_pipeline(spec: Spec, target: PipelineTarget) -> tfx.dsl.Pipeline:
 
     example_gen = _example_gen(spec, target)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
-    schema_gen = tfx.components.SchemaGen(
-        statistics=statistics_gen.outputs["statistics"], infer_feature_shape=True
-    )
+    # The schema is checked in beside the spec and reviewed like code (`retrain schema infer`),
+    # never re-inferred from the run's own data: ExampleValidator then sees what changed.
+    schema_gen = tfx.components.ImportSchemaGen(schema_file=schema_file(spec, target))
     example_validator = tfx.components.ExampleValidator(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
     )

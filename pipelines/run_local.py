@@ -17,6 +17,7 @@ from pathlib import Path
 from retrain.localdata import facts_path
 from retrain.runs import RUNTIME_PARAMETERS, LocalLayout
 from retrain.spec import load_spec
+from retrain.spec.tfschema import schema_path
 from retrain.summary import summary_path
 
 
@@ -72,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         metadata_path=str(layout.metadata_path),
         run_values=values,
         input_csv=args.input_csv,
+        schema_file=str(schema_path(Path(args.spec)).resolve()),
         data_facts=facts.read_text() if facts is not None and facts.exists() else "",
         started_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     )

@@ -21,6 +21,8 @@ def fast_spec_copy(name: str, directory: Path, train_steps: int = 120) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.yaml"
     path.write_text(text)
+    schema = f"{name}.schema.pbtxt"  # the checked-in schema the pipeline imports
+    (directory / schema).write_text((REPO / "specs" / schema).read_text())
     return path
 
 

@@ -15,9 +15,11 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from retrain.errors import SpecError
 from retrain.pipeline_env import echo, repo_root, run_module
 from retrain.spec.load import load_specs
 from retrain.spec.model import Spec
+from retrain.spec.tfschema import schema_path, schema_problems
 
 MANIFEST = "manifest.json"
 # Code that shapes the compiled template, relative to the repository root.
@@ -83,9 +85,12 @@ def code_hash(root: Path) -> str:
     return digest.hexdigest()
 
 
-def input_hash(spec: Spec, options: CompileOptions, code: str) -> str:
+def input_hash(spec: Spec, options: CompileOptions, code: str, schema: str = "") -> str:
+    """`schema`: the sha256 of the spec's checked-in schema; the image the template names
+    carries that file, so a new schema needs a new template."""
     payload = json.dumps(
-        {"spec": spec.identity(), "options": options.model_dump(), "code": code},
+        {"spec": spec.identity(), "options": options.model_dump(), "code": code}
+        | ({"schema": schema} if schema else {}),
         sort_keys=True,
     )
     return hashlib.sha256(payload.encode()).hexdigest()
@@ -116,14 +121,24 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def schema_digest(spec_path: Path) -> str:
+    """The sha256 of the schema beside a spec; empty when there is none (compiling refuses
+    such a spec, saying which command writes it)."""
+    path = schema_path(spec_path)
+    return file_sha256(path) if path.is_file() else ""
+
+
 def compile_specs(
     paths: list[Path], out: Path, options: CompileOptions, force: bool = False
 ) -> tuple[list[str], list[str]]:
     """Compile what changed; return (compiled, unchanged) spec names."""
     specs = load_specs(paths)
+    problems = [p for s, path in zip(specs, paths, strict=True) for p in schema_problems(s, path)]
+    if problems:
+        raise SpecError(problems)
     by_name = dict(zip((s.name for s in specs), paths, strict=True))
     code = code_hash(repo_root())
-    hashes = {s.name: input_hash(s, options, code) for s in specs}
+    hashes = {s.name: input_hash(s, options, code, schema_digest(by_name[s.name])) for s in specs}
     manifest = Manifest.load(out)
     todo = plan(specs, hashes, manifest, out)
     compiled = [s.name for s in specs] if force else todo.to_compile

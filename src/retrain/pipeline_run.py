@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
-from retrain.errors import PipelineError
+from retrain.errors import PipelineError, SpecError
 from retrain.localdata import materialize
 from retrain.pipeline_env import echo, repo_root, run_module
 from retrain.runs import RUNTIME_PARAMETERS, LocalLayout
 from retrain.spec import Spec
+from retrain.spec.tfschema import schema_problems
 
 
 def default_run_id(spec: Spec) -> str:
@@ -24,6 +25,9 @@ def default_run_id(spec: Spec) -> str:
 
 def run_local(spec: Spec, spec_path: Path, workdir: Path, values: dict[str, str]) -> Path:
     """Run the pipeline; return the summary path. Progress lines stream to stdout."""
+    problems = schema_problems(spec, spec_path)
+    if problems:
+        raise SpecError(problems)
     layout = LocalLayout(workdir=workdir.resolve(), spec=spec.name)
     run_id = values.get("run_id") or default_run_id(spec)
     input_csv = layout.root / "input" / run_id / f"{spec.name}.csv"

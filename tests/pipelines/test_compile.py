@@ -38,7 +38,7 @@ def test_compile_is_complete_deterministic_and_incremental(
     assert {
         "BigQueryExampleGen",
         "StatisticsGen",
-        "SchemaGen",
+        "ImportSchemaGen",
         "ExampleValidator",
         "Transform",
         "Trainer",
@@ -46,7 +46,13 @@ def test_compile_is_complete_deterministic_and_incremental(
         "Pusher",
         "EvaluationSummaryWriter",
     } <= tasks
+    assert "SchemaGen" not in tasks  # never re-inferred from a run's own data
     assert any(t.startswith("latest_blessed_model_resolver") for t in tasks)
+    schema_gen = spec["root"]["dag"]["tasks"]["ImportSchemaGen"]["inputs"]["parameters"]
+    # The pipeline image holds specs/ under /pipeline (docker/pipelines.Dockerfile).
+    assert schema_gen["schema_file"]["runtimeValue"]["constantValue"]["stringValue"] == (
+        "/pipeline/specs/churn.schema.pbtxt"
+    )
     assert set(spec["root"]["inputDefinitions"]["parameters"]) == set(RUNTIME_PARAMETERS)
     assert churn["runtimeConfig"]["gcsOutputDirectory"] == "gs://test-bucket/pipelines/churn"
     assert OPTIONS.image in (out / "churn.json").read_text()
@@ -83,6 +89,11 @@ def test_compile_is_complete_deterministic_and_incremental(
     assert (out / "house-prices.json").read_bytes() == first_bytes["house-prices.json"]
     assert (out / "churn.json").read_bytes() != first_bytes["churn.json"]
 
+    # A reviewed schema change needs a new template: the image it names holds the schema.
+    schema = specs_dir / "house-prices.schema.pbtxt"
+    schema.write_text(schema.read_text() + "# reviewed\n")
+    assert compile_specs(paths, out, OPTIONS) == (["house-prices"], ["churn"])
+
 
 def test_compile_multiclass_and_missing_label_filter(repo_cwd: Path, tmp_path: Path) -> None:
     specs_dir = tmp_path / "specs"
@@ -90,6 +101,8 @@ def test_compile_multiclass_and_missing_label_filter(repo_cwd: Path, tmp_path: P
     for name in ("penguins-species", "penguins-sex"):
         text = (REPO / "examples" / "specs" / f"{name}.yaml").read_text()
         (specs_dir / f"{name}.yaml").write_text(text.replace("source: local", "source: bigquery"))
+        schema = f"{name}.schema.pbtxt"
+        (specs_dir / schema).write_text((REPO / "examples" / "specs" / schema).read_text())
     out = tmp_path / "out"
     compile_specs(sorted(specs_dir.glob("*.yaml")), out, OPTIONS)
 

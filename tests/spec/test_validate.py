@@ -42,9 +42,18 @@ promotion:
 """
 
 
+TOY_SCHEMA = """\
+feature { name: "age" type: INT }
+feature { name: "country" type: BYTES domain: "country" }
+feature { name: "churned" type: INT shape { dim { size: 1 } } }
+string_domain { name: "country" value: "nl" value: "pt" }
+"""
+
+
 def write(tmp_path: Path, text: str, name: str = "toy") -> Path:
     path = tmp_path / f"{name}.yaml"
     path.write_text(text)
+    (tmp_path / f"{name}.schema.pbtxt").write_text(TOY_SCHEMA)
     return path
 
 

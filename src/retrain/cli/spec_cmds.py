@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from retrain.cli.parsers import add_command
@@ -12,6 +13,7 @@ from retrain.errors import PipelineError, Problem, SpecError
 from retrain.localdata import check
 from retrain.pipeline_env import repo_root
 from retrain.spec import json_schema, load_specs, spec_paths
+from retrain.spec.tfschema import schema_problems
 
 DEFAULT_SPECS_DIR = "specs"
 
@@ -43,8 +45,17 @@ def register(subparsers: Any) -> None:
     schema = add_command(
         subparsers,
         "schema",
-        "print the JSON Schema of spec files (checked in as specs/schema.json)",
+        "print the JSON Schema of spec files (checked in as specs/schema.json); "
+        "`infer SPEC`: write the spec's TFDV schema (specs/<name>.schema.pbtxt) from its data",
         "retrain schema > specs/schema.json",
+        "retrain schema infer specs/churn.yaml  # then review and commit specs/churn.schema.pbtxt",
+    )
+    schema.add_argument(
+        "action", nargs="?", choices=["infer"], help="infer: write the spec's TFDV schema"
+    )
+    schema.add_argument("spec", nargs="?", help="with infer: spec name or path")
+    schema.add_argument(
+        "--workdir", default="work", help="with infer: where its log goes (default work)"
     )
     schema.set_defaults(handler=_schema)
 
@@ -63,7 +74,14 @@ def _validate(args: argparse.Namespace) -> int:
             print(github_annotation(problem))
         return 1
     failed = False
-    for spec in specs:
+    for spec, path in zip(specs, paths, strict=True):
+        schema_issues = schema_problems(spec, path)
+        for problem in schema_issues:
+            if args.format == "github":
+                print(github_annotation(problem))
+            else:
+                print(problem, file=sys.stderr)
+        failed = failed or bool(schema_issues)
         if args.data:
             try:
                 profile = check(spec, repo_root())
@@ -72,7 +90,8 @@ def _validate(args: argparse.Namespace) -> int:
                 failed = True
                 continue
             print(f"ok  {spec.name:<24} data: {profile.rows} usable of {profile.rows_read} rows")
-        print(f"ok  {spec.name:<24} {spec.task:<22} version {spec.fingerprint()}")
+        if not schema_issues:
+            print(f"ok  {spec.name:<24} {spec.task:<22} version {spec.fingerprint()}")
     return 1 if failed else 0
 
 
@@ -95,5 +114,19 @@ def schema_text() -> str:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    sys.stdout.write(schema_text())
+    if args.action is None:
+        if args.spec is not None:
+            print("retrain schema: did you mean `retrain schema infer SPEC`?", file=sys.stderr)
+            return 2
+        sys.stdout.write(schema_text())
+        return 0
+    if args.spec is None:
+        print("retrain schema infer: which spec? e.g. specs/churn.yaml", file=sys.stderr)
+        return 2
+    from retrain.cli.pipeline_cmds import resolve_spec
+    from retrain.schema_infer import infer_schema
+
+    spec, path = resolve_spec(args.spec)
+    out, rows = infer_schema(spec, path, Path(args.workdir) / "logs")
+    print(f"wrote {out} from {rows} rows of {spec.data.local.path}; review it and check it in")
     return 0

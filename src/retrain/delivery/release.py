@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from retrain.compile_plan import CompileOptions, input_hash
+from retrain.compile_plan import CompileOptions, input_hash, schema_digest
 from retrain.delivery.config import DeployConfig
 from retrain.delivery.images import unpinned
 from retrain.spec.model import Spec
@@ -75,12 +75,13 @@ class ReleasePlan(_Model):
         return cls.model_validate_json(path.read_text())
 
 
-def content_hash(spec: Spec, config: DeployConfig, code: str) -> str:
-    """The compile input hash without the image: what decides whether a template changes."""
+def content_hash(spec: Spec, config: DeployConfig, code: str, schema: str = "") -> str:
+    """The compile input hash without the image: what decides whether a template changes
+    (`schema`: the digest of the spec's checked-in schema, which the template's image holds)."""
     options = CompileOptions(
         pipeline_root=config.pipeline_root, serving_root=config.serving_root, image=""
     )
-    return input_hash(spec, options, code)
+    return input_hash(spec, options, code, schema)
 
 
 def plan_release(
@@ -93,7 +94,7 @@ def plan_release(
     sha = config.require_sha()
     planned: list[PlannedSpec] = []
     for spec, path in sorted(specs, key=lambda item: item[0].name):
-        digest = content_hash(spec, config, code)
+        digest = content_hash(spec, config, code, schema_digest(path))
         before = previous.specs.get(spec.name) if previous else None
         carry = (
             before is not None

@@ -39,6 +39,7 @@ from retrain.localstack.stack import TOPICS, LocalStack, StackConfig
 from retrain.pipeline_env import pipelines_python
 from retrain.sample_data import DEFAULT_ROWS, GENERATORS, write_csv
 from retrain.spec import Spec, load_spec, spec_files
+from retrain.spec.tfschema import schema_path
 
 PROJECT = "retrain-demo"
 DEMO_SHA = "de70c0ffee5eed0000000000000000000000beef"  # the "commit" the demo deploys
@@ -129,6 +130,8 @@ class Story:
             if self.o.train_steps is not None:
                 text = re.sub(r"train_steps: \d+", f"train_steps: {self.o.train_steps}", text)
             (specs / source.name).write_text(text)
+            schema = schema_path(source)
+            (specs / schema.name).write_text(schema.read_text())
         init_repository(self.sandbox)
         for name, generator in GENERATORS.items():
             spec = self.spec(name)
