@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -145,8 +145,10 @@ def test_decision_log_lines_are_cloud_logging_json() -> None:
     stream = io.StringIO()
     service, _, _, _ = make_service()
     decision = service.handle("data_arrival", arrival(600, "j1"))[0]
-    StdoutLog(stream).record(decision)
+    at = datetime(2026, 12, 2, 6, 30, 5, 123000, tzinfo=timezone.utc)
+    StdoutLog(stream, clock=lambda: at).record(decision)
     line = json.loads(stream.getvalue())
+    assert line["time"] == "2026-12-02T06:30:05.123+00:00"  # Cloud Logging's `time` field
     assert line["severity"] == "NOTICE"
     assert line["message"] == f"data_arrival run churn {decision.job_id}: 600 new rows (min 500)"
     assert (line["event_id"], line["spec"], line["job_id"]) == ("m-j1", "churn", decision.job_id)

@@ -144,7 +144,8 @@ class LogFileDecisions:
             for number, line in enumerate(text.splitlines(), 1):
                 record = _json_object(line)
                 if record is not None and "decision" in record:
-                    yield decided_from(record, f"{log}:{number}")
+                    at = record.get("time")
+                    yield decided_from(record, f"{log}:{number}", at if isinstance(at, str) else "")
 
 
 def _json_object(line: str) -> dict[str, Any] | None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from typing import Any, Literal, Protocol, TextIO
 
 from pydantic import BaseModel, ConfigDict
@@ -105,14 +107,18 @@ class DecisionLog(Protocol):
 
 
 class StdoutLog:
-    """Cloud Functions ships stdout lines that are JSON objects as structured entries."""
+    """Cloud Functions ships stdout lines that are JSON objects as structured entries. Each
+    carries `time` (RFC 3339), which Cloud Logging takes as the entry's timestamp (structured
+    logging's special fields), so a local log file says when too."""
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, clock: Callable[[], datetime] | None = None):
         self._stream = stream
+        self._clock = clock or (lambda: datetime.now(timezone.utc))
 
     def record(self, decision: Decision) -> None:
         stream = self._stream or sys.stdout
-        stream.write(json.dumps(log_record(decision), sort_keys=True) + "\n")
+        line = {**log_record(decision), "time": self._clock().isoformat(timespec="milliseconds")}
+        stream.write(json.dumps(line, sort_keys=True) + "\n")
         stream.flush()
 
 
