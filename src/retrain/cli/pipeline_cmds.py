@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from retrain import settings
+from retrain.anomalies import classify
 from retrain.cli.parsers import add_command
 from retrain.compile_plan import PLACEHOLDER_OPTIONS, CompileOptions, compile_specs
 from retrain.errors import RetrainError
@@ -97,8 +98,8 @@ def describe(summary: EvaluationSummary) -> str:
         )
     for failure in summary.validation_failures:
         lines.append(f"  threshold failed: {failure}")
-    for anomaly in summary.anomalies:
-        lines.append(f"  anomaly: {anomaly.feature}: {anomaly.kind}")
+    for finding in classify(summary):
+        lines.append(f"  anomaly ({finding.level}): {finding.feature}: {finding.why}")
     return "\n".join(lines)
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from retrain.anomalies import Finding, classify
 from retrain.compare.model import Check, Comparison, MetricRow, Note, SliceKey
 from retrain.report.chart import history_section
 from retrain.report.escape import code, fenced, redact
 from retrain.report.history import HistoryPoint
 from retrain.report.numbers import fmt, limit, signed
 from retrain.runs import RunOutcome
-from retrain.summary import Anomaly, DataFacts, EvaluationSummary
+from retrain.summary import DataFacts, EvaluationSummary
 
 # GitHub refuses comments over 65,536 characters; stay well below.
 MAX_BODY = 60_000
@@ -290,8 +291,9 @@ def _facts_line(facts: DataFacts) -> str:
     return " · ".join(parts)
 
 
-def _anomaly_line(a: Anomaly) -> str:
-    return f"- {code(a.feature)}: {code(a.kind)} ({code(a.severity)})"
+def _anomaly_line(f: Finding) -> str:
+    kinds = ", ".join(code(k) for k in f.kinds)
+    return f"- {code(f.feature)}: {kinds}: **{f.level}**, {redact(f.why)}"
 
 
 def _data_notes(summary: EvaluationSummary, baseline: EvaluationSummary | None = None) -> str:
@@ -306,15 +308,28 @@ def _data_notes(summary: EvaluationSummary, baseline: EvaluationSummary | None =
     if base:
         lines.append("")
         lines.append(f"**Baseline run's data:** {base}")
-    if summary.anomalies:
-        n = len(summary.anomalies)
-        lines.append(f"**⚠️ {n} data {'anomaly' if n == 1 else 'anomalies'}** found by TFDV:")
+    findings = classify(summary)
+    if findings:
+        n, errors = len(findings), sum(f.level == "error" for f in findings)
+        counts = f"{errors} {'error' if errors == 1 else 'errors'}, {n - errors} " + (
+            "warning" if n - errors == 1 else "warnings"
+        )
+        noun = "feature" if n == 1 else "features"
+        lines.append(
+            f"**⚠️ Data anomalies in {n} {noun}** ({counts}), against the checked-in schema:"
+        )
         lines.append("")
-        lines.extend(_anomaly_line(a) for a in summary.anomalies[:5])
+        lines.extend(_anomaly_line(f) for f in findings[:5])
         if n > 5:
             lines.append(f"- and {n - 5} more (details below)")
+        if any(f.schema_change for f in findings):
+            lines.append("")
+            lines.append(
+                "A new column or category is a legitimate change the schema can accept: "
+                "the service proposes it in a schema PR."
+            )
         described = "\n\n".join(
-            f"{a.feature}: {a.kind}\n{a.description}" for a in summary.anomalies if a.description
+            f"{f.feature}: {', '.join(f.kinds)}\n{f.description}" for f in findings if f.description
         )
         if described:
             lines.append("")
