@@ -73,6 +73,15 @@ resource "google_artifact_registry_repository_iam_member" "candidate_grants" {
   member     = "serviceAccount:${local.emails[each.value.account]}"
 }
 
+# topic:KIND: one of our event topics (var.topics), e.g. the completion function publishing a
+# run's anomalies to the drift-alert topic.
+resource "google_pubsub_topic_iam_member" "grants" {
+  for_each = { for k, g in local.grants : k => g if startswith(g.scope, "topic:") }
+  topic    = google_pubsub_topic.events[trimprefix(each.value.scope, "topic:")].id
+  role     = each.value.role
+  member   = "serviceAccount:${local.emails[each.value.account]}"
+}
+
 resource "google_bigquery_dataset_iam_member" "grants" {
   for_each   = local.dataset_grants
   project    = each.value.project

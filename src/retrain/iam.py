@@ -52,6 +52,8 @@ CALLS: tuple[Call, ...] = (
          "storage.objects.create", "bucket:history/"),
     Call("functions", f"{_COMPLETION} history overwrite", "storage.objects.insert",
          "storage.objects.delete", "bucket:history/"),
+    Call("functions", "retrain.completion.alerts (a run's anomalies as a drift alert)",
+         "Publisher.Publish", "pubsub.topics.publish", "topic:drift_alert"),
     Call("functions", f"{_STATE} (transaction reads)", "Firestore.BeginTransaction/Get",
          "datastore.entities.get"),
     Call("functions", f"{_STATE} (transaction writes)", "Firestore.Commit",

@@ -139,6 +139,11 @@ class Settings(BaseModel):
         default="", description="Set by `retrain up`; reports read the local stack's state there."
     )
     completion_topic: str = "retrain-run-complete"
+    drift_topic: str = Field(
+        default="",
+        description="Where finished runs publish their data anomalies as drift alerts "
+        "(the topic on_drift_alert reads); empty: not published.",
+    )
     local_run_command: str = Field(default="", description="Default: this Python's `retrain run`.")
     vertex_endpoint: str = Field(
         default="", description="api_endpoint override (tests: http://...)."

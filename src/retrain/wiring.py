@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, cast
 from retrain.backends.base import RunBackend
 from retrain.codehost.port import CodeHost
 from retrain.completion import CompletionHandler
+from retrain.completion.alerts import AlertSink, NoAlerts, TopicAlerts
 from retrain.completion.notices import Notices
 from retrain.errors import ConfigError
 from retrain.routing.decision import DecisionLog, StdoutLog
@@ -94,7 +95,17 @@ def build_completion(settings: Settings, notices: Notices | None = None) -> Comp
         base_branch=settings.base_branch,
         notices=notices,
         serving_root=settings.serving_root,
+        alerts=build_alerts(settings),
     )
+
+
+def build_alerts(settings: Settings) -> AlertSink:
+    """A run's anomalies as a drift alert on the drift topic, when one is configured."""
+    if not settings.drift_topic:
+        return NoAlerts()
+    from retrain.backends.local import PubSubPublisher
+
+    return TopicAlerts(PubSubPublisher(settings.project), settings.drift_topic)
 
 
 def build_notices(settings: Settings, index: Callable[[], SpecIndex]) -> Notices:

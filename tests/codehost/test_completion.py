@@ -233,3 +233,62 @@ def test_gcs_blobs_map_refusals() -> None:
         Blobs(GcsStorage(lambda: _RefusingClient(denied))).read_bytes("gs://bucket/x.json")
     with pytest.raises(TransientError):
         Blobs(GcsStorage(lambda: _RefusingClient(unavailable))).read_bytes("gs://bucket/x.json")
+
+
+class RecordingPublisher:
+    """Records what the Pub/Sub publisher port is asked to send."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, Any], dict[str, str]]] = []
+
+    def publish(self, topic: str, payload: dict[str, Any], attributes: dict[str, str]) -> None:
+        self.sent.append((topic, payload, attributes))
+
+
+def test_a_runs_anomalies_become_one_drift_alert_the_policy_decides_and_never_loop(
+    fake: FakeGitHub, tmp_path: Path
+) -> None:
+    from retrain.completion.alerts import TopicAlerts
+    from retrain.events.drift import decode_drift
+    from retrain.events.types import DriftAlert
+    from retrain.routing.policy import drift_decision
+    from retrain.spec import load_spec
+
+    publisher = RecordingPublisher()
+    host = GitHubCodeHost(build_client(settings_for(fake)), "acme/models")
+    handler = CompletionHandler(host=host, alerts=TopicAlerts(publisher, "retrain-drift-alert"))
+    summary = load("churn_nan")  # a new category, drift, and a type change
+    _write(tmp_path, summary, "churn-data-9", 0.84)
+    outcome = _outcome(tmp_path, "churn-data-9", trigger="data_arrival")
+    handler.process(outcome)
+    handler.process(outcome)  # the completion event delivered again
+    first, again = publisher.sent
+    assert first == again  # same alert, same key: the drift route starts no second run
+    topic, payload, attributes = first
+    assert topic == "retrain-drift-alert"
+    assert attributes == {"retrain-spec": "churn", "retrain-run": "churn-data-9"}
+    alert = decode_drift(payload)
+    assert isinstance(alert, DriftAlert) and alert.key == "tfdv:churn:churn-data-9"
+    assert {(f.feature, f.kind) for f in alert.features} == {
+        ("contract", "ENUM_TYPE_UNEXPECTED_STRING_VALUES"),
+        ("monthly_charges", "COMPARATOR_L_INFTY_HIGH"),
+        ("support_calls", "UNEXPECTED_DATA_TYPE"),
+    }
+    severity = {k: v["severity"] for k, v in payload["anomalies"]["anomalyInfo"].items()}
+    assert severity == {
+        "contract": "WARNING",
+        "monthly_charges": "WARNING",
+        "support_calls": "ERROR",
+    }
+    spec = load_spec(REPO_ROOT / "specs" / "churn.yaml")  # drift action: retrain
+    decided = drift_decision(spec, version=spec.fingerprint(), alert=alert, running=[])
+    assert decided.decision == "run", decided.reason
+
+    # The run that alert starts finds the same anomalies: it must not raise the alert again.
+    _write(tmp_path, summary, "churn-drift-1", 0.84)
+    handler.process(_outcome(tmp_path, "churn-drift-1", trigger="drift"))
+    assert len(publisher.sent) == 2
+    # A clean run publishes nothing.
+    _write(tmp_path, load("churn_pass"), "churn-data-10", 0.84)
+    handler.process(_outcome(tmp_path, "churn-data-10", trigger="data_arrival"))
+    assert len(publisher.sent) == 2

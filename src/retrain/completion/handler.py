@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from retrain.anomalies import classify
 from retrain.blobs import Blobs, BlobStore, is_under
 from retrain.codehost.port import CodeHost
 from retrain.compare import Comparison, compare
+from retrain.completion.alerts import AlertSink, NoAlerts, anomaly_alert
 from retrain.completion.decide import (
     PROMOTING_TRIGGERS,
     Action,
@@ -66,6 +68,7 @@ class CompletionHandler:
     base_branch: str = "main"
     notices: NoticeSink = field(default_factory=NoNotices)
     serving_root: str = ""  # a promoted model must be under it ("" in tests: anywhere)
+    alerts: AlertSink = field(default_factory=NoAlerts)
 
     def handle(self, outcome: RunOutcome) -> None:
         result = self.process(outcome)
@@ -96,6 +99,9 @@ class CompletionHandler:
         history.record(summary.spec, point_from(summary))
         points = history.recent(summary.spec, HISTORY_RUNS)
         comparison = compare(summary)
+        alert = anomaly_alert(outcome, classify(summary), summary.run.finished_at)
+        if alert is not None:
+            self.alerts.publish(alert)
         plan = after_success(
             outcome, summary, comparison, specs_dir=self.specs_dir, base_branch=self.base_branch
         )

@@ -96,6 +96,7 @@ def function_env(config: DeployConfig) -> dict[str, str]:
         "RETRAIN_SERVING_ROOT": config.serving_root,
         "RETRAIN_SERVICE_ACCOUNT": names.sa_email(names.PIPELINES_SA, config.project),
         "RETRAIN_COMPLETION_TOPIC": names.TOPICS["on_run_complete"],
+        "RETRAIN_DRIFT_TOPIC": names.TOPICS["on_drift_alert"],
         "RETRAIN_HISTORY_URI": config.history_root,
     }
     if config.github_repo:

@@ -148,6 +148,7 @@ class Story:
             "RETRAIN_SPECS_DIR": str((self.sandbox / "specs").resolve()),
             "RETRAIN_WORKDIR": str(self.runs_dir.resolve()),
             "RETRAIN_COMPLETION_TOPIC": TOPICS["on_run_complete"],
+            "RETRAIN_DRIFT_TOPIC": TOPICS["on_drift_alert"],
             "RETRAIN_REPO_ROOT": str(self.sandbox.resolve()),
             "RETRAIN_PIPELINES_PYTHON": str(pipelines_python()),
             "RETRAIN_CODEHOST": "local",

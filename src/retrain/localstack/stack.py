@@ -148,6 +148,7 @@ class LocalStack:
                 "RETRAIN_SPECS_DIR": str(cfg.specs_dir.resolve()),
                 "RETRAIN_WORKDIR": str(cfg.workdir.resolve()),
                 "RETRAIN_COMPLETION_TOPIC": TOPICS["on_run_complete"],
+                "RETRAIN_DRIFT_TOPIC": TOPICS["on_drift_alert"],
                 "RETRAIN_STATE": "firestore" if cfg.firestore else "memory",
                 "PYTHONUNBUFFERED": "1",
                 **cfg.env,
