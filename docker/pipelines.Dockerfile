@@ -28,3 +28,10 @@ RUN python -m pip install --no-deps --no-build-isolation -e . \
 # `retrain compile` inside this image runs the pipeline modules with this interpreter.
 ENV PYTHONPATH=/pipeline \
     RETRAIN_PIPELINES_PYTHON=/usr/local/bin/retrain-pipelines-python
+
+# Dataflow runs this image as its SDK container (`runner: dataflow` in a spec), so the trainer and
+# transform modules import on the workers. Dataflow starts a container through its entrypoint,
+# which must be Beam's boot program of the installed Beam (2.74, pipelines/requirements.lock).
+# Vertex steps and custom jobs set their own command, so they are unaffected.
+COPY --from=apache/beam_python3.10_sdk:2.74.0 /opt/apache/beam /opt/apache/beam
+ENTRYPOINT ["/opt/apache/beam/boot"]

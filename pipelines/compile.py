@@ -12,26 +12,37 @@ import sys
 import time
 from pathlib import Path
 
+from retrain.compile_plan import CompileOptions
 from retrain.spec import load_spec
 
 
-def compile_spec(
-    spec_path: str, out: Path, pipeline_root: str, image: str, serving_root: str
-) -> Path:
+def compile_spec(spec_path: str, out: Path, options: CompileOptions) -> Path:
     from tfx import v1 as tfx
 
+    from pipelines.cloud_args import CloudTarget
     from pipelines.factory import PipelineTarget, create_pipeline
 
     spec = load_spec(spec_path)
+    cloud = CloudTarget(
+        project=options.project,
+        region=options.region,
+        image=options.image,
+        temp_location=options.temp_root,
+        staging_location=options.staging_root,
+        service_account=options.service_account,
+    )
     target = PipelineTarget(
         orchestrator="vertex",
-        pipeline_root=f"{pipeline_root.rstrip('/')}/{spec.name}",
-        serving_dir=f"{serving_root.rstrip('/')}/{spec.name}",
+        pipeline_root=f"{options.pipeline_root.rstrip('/')}/{spec.name}",
+        serving_dir=f"{options.serving_root.rstrip('/')}/{spec.name}",
         repo_root=Path("."),
-        beam_args=("--allow_unsafe_triggers",),
+        beam_args=(),  # per Beam component, from the spec's resources (factory._place_steps)
+        cloud=cloud,
     )
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
-        config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(default_image=image),
+        config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(
+            default_image=options.image
+        ),
         output_dir=str(out),
         output_filename=f"{spec.name}.json",
     )
@@ -45,16 +56,15 @@ def compile_spec(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", required=True)
-    parser.add_argument("--pipeline-root", required=True)
-    parser.add_argument("--serving-root", required=True)
-    parser.add_argument("--image", required=True)
+    parser.add_argument("--options", required=True, help="CompileOptions as JSON")
     parser.add_argument("specs", nargs="+")
     args = parser.parse_args(argv)
+    options = CompileOptions.model_validate_json(args.options)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for spec_path in args.specs:
         started = time.monotonic()
-        path = compile_spec(spec_path, out, args.pipeline_root, args.image, args.serving_root)
+        path = compile_spec(spec_path, out, options)
         print(f"compiled: {path} {time.monotonic() - started:.2f}s", flush=True)
     return 0
 

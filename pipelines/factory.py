@@ -8,6 +8,7 @@ PR, event, data window) are RuntimeParameters when compiling and plain values lo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,6 +16,7 @@ import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
 from tfx.proto import example_gen_pb2
 
+from pipelines import cloud_args
 from pipelines.components.summary import EvaluationSummaryWriter
 from pipelines.settings import ModuleSettings
 from retrain.datacheck import kept_rows_filter
@@ -48,8 +50,9 @@ class PipelineTarget:
     data_facts: str = ""  # local runs: rows read and dropped before ExampleGen (JSON)
     schema_file: str = ""  # the spec's checked-in TFDV schema; default: where the image has it
     run_values: dict[str, str] = field(default_factory=dict)
-    beam_args: tuple[str, ...] = LOCAL_BEAM_ARGS
+    beam_args: tuple[str, ...] = LOCAL_BEAM_ARGS  # pipeline-level: every Beam component
     started_at: str = ""
+    cloud: cloud_args.CloudTarget | None = None  # compiling for Vertex: spec resources apply
 
 
 def pipeline_name(spec: Spec) -> str:
@@ -204,6 +207,43 @@ def eval_config(spec: Spec) -> tfma.EvalConfig:
     )
 
 
+def _trainer(spec: Spec, target: PipelineTarget, custom_config: dict[str, Any]) -> Any:
+    """The Trainer class with its custom_config bound: a Vertex AI custom job when the spec
+    says `resources.training` and the template is for Vertex, else the step trains itself."""
+    training = spec.resources.training
+    if target.cloud is None or training is None:
+        return partial(tfx.components.Trainer, custom_config=custom_config)
+    vertex = cloud_args.vertex_training_config(training, target.cloud)
+    return partial(
+        tfx.extensions.google_cloud_ai_platform.Trainer, custom_config={**custom_config, **vertex}
+    )
+
+
+def _place_steps(spec: Spec, target: PipelineTarget, components: list[Any]) -> None:
+    """Where a Vertex template's steps run, from the spec's resources: Beam args on the Beam
+    components only (pipeline-level args would reach every container), and CPU and memory
+    limits through KubeflowV2's ResourceSpec, the one resource setting TFX 1.16's compiler
+    carries (step_builder.py copies a component's platform_config into its container)."""
+    if target.cloud is None:
+        return
+    from kfp.pipeline_spec import pipeline_spec_pb2
+    from tfx.dsl.components.base.base_beam_component import BaseBeamComponent
+    from tfx.dsl.components.base.base_component import BaseComponent
+
+    beam = cloud_args.beam_args(spec.resources.data_processing, target.cloud)
+    step = spec.resources.step
+    for component in components:
+        if isinstance(component, BaseBeamComponent):
+            component.with_beam_pipeline_args(list(beam))
+        if step is not None and isinstance(component, BaseComponent):
+            cpu, memory = cloud_args.step_limits(step)
+            component.with_platform_config(
+                pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec(
+                    cpu_limit=cpu, memory_limit=memory
+                )
+            )
+
+
 def create_pipeline(spec: Spec, target: PipelineTarget) -> tfx.dsl.Pipeline:
     """The TFX pipeline for `spec`, wired for `target`."""
     params = _run_parameters(target)
@@ -235,11 +275,10 @@ def create_pipeline(spec: Spec, target: PipelineTarget) -> tfx.dsl.Pipeline:
     else:
         trainer_inputs["examples"] = example_gen.outputs["examples"]
 
-    trainer = tfx.components.Trainer(
+    trainer = _trainer(spec, target, custom_config)(
         run_fn=f"{spec.trainer.module}.run_fn",
         train_args=tfx.proto.TrainArgs(num_steps=spec.trainer.train_steps),
         eval_args=tfx.proto.EvalArgs(num_steps=spec.trainer.eval_steps),
-        custom_config=custom_config,
         **trainer_inputs,
     )
     baseline = tfx.dsl.Resolver(
@@ -276,6 +315,7 @@ def create_pipeline(spec: Spec, target: PipelineTarget) -> tfx.dsl.Pipeline:
         **params,
     )
     components += [trainer, baseline, evaluator, pusher, summary]
+    _place_steps(spec, target, components)
 
     metadata = (
         tfx.orchestration.metadata.sqlite_metadata_connection_config(target.metadata_path)

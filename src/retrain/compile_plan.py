@@ -13,8 +13,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
+from retrain.delivery.config import PROJECT_PATTERN, REGION_PATTERN
 from retrain.errors import SpecError
 from retrain.pipeline_env import echo, repo_root, run_module
 from retrain.spec.load import load_specs
@@ -33,17 +34,39 @@ PIPELINE_CODE = (
 
 
 class CompileOptions(BaseModel):
+    """Everything outside the spec that a template names: where runs write, the image, and
+    the project, region and account its Beam, Dataflow and training jobs use."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     pipeline_root: str
     serving_root: str
     image: str
+    project: str = Field(pattern=PROJECT_PATTERN)
+    region: str = Field(pattern=REGION_PATTERN)
+    service_account: str = Field(
+        default="", description="Dataflow workers and training jobs run as it; '' = default."
+    )
+    temp_location: str = Field(default="", description="Default: <pipeline_root>/tmp.")
+    staging_location: str = Field(default="", description="Default: <pipeline_root>/staging.")
+
+    @property
+    def temp_root(self) -> str:
+        return self.temp_location or f"{self.pipeline_root.rstrip('/')}/tmp"
+
+    @property
+    def staging_root(self) -> str:
+        return self.staging_location or f"{self.pipeline_root.rstrip('/')}/staging"
 
 
 # Placeholders for compiling on a machine that deploys nothing (demo, local checks); Cloud
-# Build passes the real bucket and the pushed image.
+# Build passes the real bucket, project and the pushed image.
 PLACEHOLDER_OPTIONS = CompileOptions(
     pipeline_root="gs://retrain-artifacts/pipelines",
     serving_root="gs://retrain-artifacts/serving",
     image="retrain-pipelines:local",
+    project="retrain-local",
+    region="us-central1",
 )
 
 
@@ -150,12 +173,8 @@ def compile_specs(
         args = [
             "--out",
             str(out.resolve()),
-            "--pipeline-root",
-            options.pipeline_root,
-            "--serving-root",
-            options.serving_root,
-            "--image",
-            options.image,
+            "--options",
+            options.model_dump_json(),
             *[str(by_name[n].resolve()) for n in compiled],
         ]
         lines = run_module("pipelines.compile", args, out / "compile.log", on_line=lambda _: None)

@@ -75,7 +75,7 @@ def test_hostile_names_in_specs_are_rejected_with_a_line(hostile: str) -> None:
         (("features", 0, "name"), hostile),
         (("label",), hostile),
         (("promotion", "registry_model"), hostile),
-        (("resources", "machine_type"), hostile),
+        (("resources", "data_processing", "runner"), hostile),
     ):
         data: Any = json.loads(json.dumps(SPEC))
         target = data

@@ -18,6 +18,9 @@ OPTIONS = CompileOptions(
     pipeline_root="gs://test-bucket/pipelines",
     serving_root="gs://test-bucket/serving",
     image="europe-docker.pkg.dev/test/retrain/pipelines:abc123",
+    project="test-project",
+    region="europe-west4",
+    service_account="retrain-pipelines@test-project.iam.gserviceaccount.com",
 )
 
 

@@ -74,7 +74,8 @@ def test_valid_spec_loads_with_defaults(tmp_path: Path) -> None:
     assert spec.name == "toy"
     assert spec.triggers.data_arrival is not None
     assert spec.triggers.data_arrival.max_concurrent_runs == 1
-    assert spec.resources.machine_type == "n1-standard-4"
+    assert spec.resources.data_processing.runner == "direct"
+    assert spec.resources.training is None and spec.resources.step is None
     assert spec.training_query() == (
         "SELECT age, country, churned FROM `my-project.analytics.customers`"
     )

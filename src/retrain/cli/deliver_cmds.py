@@ -305,7 +305,7 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _compile(args: argparse.Namespace) -> int:
-    from retrain.compile_plan import CompileOptions, compile_specs
+    from retrain.compile_plan import compile_specs
     from retrain.delivery.release import ReleasePlan
 
     plan = ReleasePlan.load(Path(args.plan))
@@ -313,9 +313,7 @@ def _compile(args: argparse.Namespace) -> int:
     if not todo:
         print("nothing to compile: every template carries over from the last release")
         return 0
-    options = CompileOptions(
-        pipeline_root=plan.pipeline_root, serving_root=plan.serving_root, image=plan.image
-    )
+    options = plan.compile_options()
     if args.dry_run:
         for spec in todo:
             print(

@@ -9,11 +9,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from retrain import settings
 from retrain.anomalies import classify
 from retrain.cli.parsers import add_command
 from retrain.compile_plan import PLACEHOLDER_OPTIONS, CompileOptions, compile_specs
-from retrain.errors import RetrainError
+from retrain.errors import ConfigError, RetrainError
 from retrain.pipeline_env import echo, repo_root
 from retrain.pipeline_run import run_local
 from retrain.runs import RUNTIME_PARAMETERS
@@ -65,6 +67,12 @@ def register(subparsers: Any) -> None:
         default="",
         help="container image with TFX and this repository (env RETRAIN_PIPELINE_IMAGE)",
     )
+    for flag, env, what in (
+        ("--project", "RETRAIN_PROJECT", "project of BigQuery reads, Dataflow and training jobs"),
+        ("--region", "RETRAIN_REGION", "region of Dataflow and Vertex AI training jobs"),
+        ("--service-account", "RETRAIN_SERVICE_ACCOUNT", "Dataflow workers and training run as"),
+    ):
+        compile_.add_argument(flag, default="", help=f"{what} (env {env})")
     compile_.add_argument("--force", action="store_true", help="compile even when unchanged")
     compile_.set_defaults(handler=_compile)
 
@@ -119,18 +127,32 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compile_options(args: argparse.Namespace) -> CompileOptions:
+    """Flags first, then RETRAIN_* settings, then placeholders for a machine deploying nothing."""
+    configured = settings.current()
+    try:
+        return CompileOptions(
+            pipeline_root=args.pipeline_root
+            or configured.pipeline_root
+            or PLACEHOLDER_OPTIONS.pipeline_root,
+            serving_root=args.serving_root
+            or configured.serving_root
+            or PLACEHOLDER_OPTIONS.serving_root,
+            image=args.image or configured.pipeline_image or PLACEHOLDER_OPTIONS.image,
+            project=args.project or configured.project,
+            region=args.region or configured.region,
+            service_account=args.service_account or configured.service_account,
+        )
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"--{str(e['loc'][0]).replace('_', '-')}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"retrain compile: {problems}") from None
+
+
 def _compile(args: argparse.Namespace) -> int:
     paths = spec_paths(args.specs)
-    configured = settings.current()
-    options = CompileOptions(
-        pipeline_root=args.pipeline_root
-        or configured.pipeline_root
-        or PLACEHOLDER_OPTIONS.pipeline_root,
-        serving_root=args.serving_root
-        or configured.serving_root
-        or PLACEHOLDER_OPTIONS.serving_root,
-        image=args.image or configured.pipeline_image or PLACEHOLDER_OPTIONS.image,
-    )
+    options = _compile_options(args)
     started = time.monotonic()
     compiled, unchanged = compile_specs(paths, Path(args.out), options, args.force)
     echo(

@@ -60,7 +60,20 @@ class ReleasePlan(_Model):
     image: str
     pipeline_root: str
     serving_root: str
+    project: str
+    region: str
+    service_account: str
     specs: list[PlannedSpec]
+
+    def compile_options(self) -> CompileOptions:
+        return CompileOptions(
+            pipeline_root=self.pipeline_root,
+            serving_root=self.serving_root,
+            image=self.image,
+            project=self.project,
+            region=self.region,
+            service_account=self.service_account,
+        )
 
     @property
     def to_compile(self) -> list[PlannedSpec]:
@@ -79,7 +92,12 @@ def content_hash(spec: Spec, config: DeployConfig, code: str, schema: str = "") 
     """The compile input hash without the image: what decides whether a template changes
     (`schema`: the digest of the spec's checked-in schema, which the template's image holds)."""
     options = CompileOptions(
-        pipeline_root=config.pipeline_root, serving_root=config.serving_root, image=""
+        pipeline_root=config.pipeline_root,
+        serving_root=config.serving_root,
+        image="",
+        project=config.project,
+        region=config.region,
+        service_account=config.pipelines_sa,
     )
     return input_hash(spec, options, code, schema)
 
@@ -121,6 +139,9 @@ def plan_release(
         image=config.pipeline_image(sha),
         pipeline_root=config.pipeline_root,
         serving_root=config.serving_root,
+        project=config.project,
+        region=config.region,
+        service_account=config.pipelines_sa,
         specs=planned,
     )
 

@@ -15,6 +15,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from retrain.metrics import METRICS, Task
 from retrain.spec.cron import cron_problem, more_often_than_hourly
+from retrain.spec.machines import (
+    AcceleratorType,
+    dataflow_machine_problem,
+    training_machine_problem,
+)
 
 SPEC_NAME_PATTERN = r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$"
 IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
@@ -246,8 +251,125 @@ class Triggers(_Strict):
         return self
 
 
+MachineType = Annotated[str, Field(pattern=r"^[a-z0-9-]{3,40}$", examples=["n1-standard-4"])]
+
+
+class DataProcessing(_Strict):
+    """Where the Beam components (ExampleGen, StatisticsGen, Transform, Evaluator) run on Vertex."""
+
+    runner: Literal["direct", "dataflow"] = Field(
+        default="direct",
+        description="direct: inside the pipeline step's container; dataflow: Dataflow workers.",
+    )
+    machine_type: MachineType | None = Field(
+        default=None, description="Dataflow worker machine; default: Dataflow's."
+    )
+    # Dataflow's quotas page: at most 1,000 worker VMs per job.
+    max_workers: int | None = Field(default=None, ge=1, le=1000)
+    # Dataflow's pipeline options page: a worker disk needs at least 30 GB (boot image, logs);
+    # a Compute Engine persistent disk holds at most 64 TB.
+    disk_size_gb: int | None = Field(default=None, ge=30, le=65536)
+
+    @model_validator(mode="after")
+    def _fits_runner(self) -> DataProcessing:
+        if self.runner == "direct":
+            for name in ("machine_type", "max_workers", "disk_size_gb"):
+                if getattr(self, name) is not None:
+                    raise FieldProblem(
+                        (name,), f"{name} applies to runner: dataflow only (runner is direct)"
+                    )
+        if self.machine_type is not None:
+            problem = dataflow_machine_problem(self.machine_type)
+            if problem:
+                raise FieldProblem(("machine_type",), problem)
+        return self
+
+
+class Accelerator(_Strict):
+    type: AcceleratorType = Field(description="Vertex AI AcceleratorType, e.g. NVIDIA_TESLA_T4.")
+    count: int = Field(ge=1, le=16)
+
+
+class Training(_Strict):
+    """The Trainer as a Vertex AI custom job on this machine (cloud runs only)."""
+
+    machine_type: MachineType
+    accelerator: Accelerator | None = None
+
+    @model_validator(mode="after")
+    def _fits(self) -> Training:
+        accelerator = self.accelerator
+        problem = training_machine_problem(
+            self.machine_type,
+            accelerator.type if accelerator else None,
+            accelerator.count if accelerator else None,
+        )
+        if problem:
+            raise FieldProblem(*problem)
+        return self
+
+
+# Vertex AI Pipelines' "Specify the machine configuration for a pipeline step": CPU as a number
+# or millicores ("500m"), at most 96; memory as a number with K, M or G, at most 624 GB.
+CPU_PATTERN = r"^[0-9]+(\.[0-9]+)?m?$"
+MEMORY_PATTERN = r"^[0-9]+(\.[0-9]+)?[KMG]$"
+MAX_STEP_CPU = 96
+MAX_STEP_MEMORY_GB = 624
+_MEMORY_UNITS = {"K": 1e-6, "M": 1e-3, "G": 1.0}
+
+
+class StepResources(_Strict):
+    """CPU and memory limits of each pipeline step's container on Vertex."""
+
+    cpu: Annotated[str, Field(pattern=CPU_PATTERN, examples=["4", "500m"])] | int = Field(
+        description="vCPUs, or millicores like 500m; at most 96."
+    )
+    memory: Annotated[str, Field(pattern=MEMORY_PATTERN, examples=["16G", "512M"])] = Field(
+        description="With its unit, K, M or G; at most 624G."
+    )
+
+    @property
+    def cpu_limit(self) -> float:
+        text = str(self.cpu)
+        return float(text[:-1]) / 1000 if text.endswith("m") else float(text)
+
+    @property
+    def memory_limit_gb(self) -> float:
+        return float(self.memory[:-1]) * _MEMORY_UNITS[self.memory[-1]]
+
+    @model_validator(mode="after")
+    def _in_range(self) -> StepResources:
+        if not 0 < self.cpu_limit <= MAX_STEP_CPU:
+            raise FieldProblem(("cpu",), f"cpu {self.cpu} is outside (0, {MAX_STEP_CPU}]")
+        if not 0 < self.memory_limit_gb <= MAX_STEP_MEMORY_GB:
+            raise FieldProblem(
+                ("memory",), f"memory {self.memory} is outside (0, {MAX_STEP_MEMORY_GB}G]"
+            )
+        return self
+
+
 class Resources(_Strict):
-    machine_type: Annotated[str, Field(pattern=r"^[a-z0-9-]{3,40}$")] = "n1-standard-4"
+    """How a cloud run is executed; local runs ignore it (one machine, DirectRunner)."""
+
+    data_processing: DataProcessing = Field(default_factory=DataProcessing)
+    training: Training | None = Field(
+        default=None, description="Run the Trainer as a Vertex AI custom job on this machine."
+    )
+    step: StepResources | None = Field(
+        default=None, description="CPU and memory of every pipeline step's container."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _replaced_field(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "machine_type" in data:
+            raise FieldProblem(
+                ("machine_type",),
+                "resources.machine_type was replaced: the Trainer's machine is "
+                "resources.training.machine_type, Dataflow workers' is "
+                "resources.data_processing.machine_type (runner: dataflow)",
+            )
+        return data
 
 
 # Model Registry model ids (aiplatform_v1 `UploadModelRequest.model_id`): at most 63 characters
@@ -367,6 +489,8 @@ class Spec(_Strict):
         for feature in data["features"]:
             if feature["missing"] is None:
                 del feature["missing"]
+        # Resources change how a cloud run executes, and so its compiled template: they count.
+        data["resources"] = self.resources.model_dump(mode="json", exclude_none=True)
         return data
 
     def fingerprint(self) -> str:

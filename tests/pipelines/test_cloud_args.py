@@ -1,0 +1,45 @@
+"""cloud_args without TFX: what each resources setting adds, and what an unset one leaves out."""
+
+from __future__ import annotations
+
+from pipelines.cloud_args import CloudTarget, beam_args, vertex_training_config
+from retrain.spec.model import DataProcessing, Training
+
+CLOUD = CloudTarget(
+    project="acme-ml",
+    region="us-east1",
+    image="img:1",
+    temp_location="gs://b/tmp",
+    staging_location="gs://b/staging",
+)
+
+
+def test_dataflow_leaves_unset_worker_settings_to_dataflow() -> None:
+    args = beam_args(DataProcessing(runner="dataflow"), CLOUD)
+    assert args == (
+        "--runner=DataflowRunner",
+        "--project=acme-ml",
+        "--region=us-east1",
+        "--temp_location=gs://b/tmp",
+        "--staging_location=gs://b/staging",
+        "--sdk_container_image=img:1",
+    )
+
+
+def test_direct_runs_in_the_step_with_what_bigquery_reads_need() -> None:
+    assert beam_args(DataProcessing(), CLOUD) == (
+        "--allow_unsafe_triggers",
+        "--project=acme-ml",
+        "--region=us-east1",
+        "--temp_location=gs://b/tmp",
+    )
+
+
+def test_a_cpu_training_job_names_no_accelerator_and_no_account() -> None:
+    config = vertex_training_config(Training(machine_type="n2-standard-8"), CLOUD)
+    job = config["ai_platform_training_args"]
+    assert job["project"] == "acme-ml"
+    assert "service_account" not in job["job_spec"]
+    (pool,) = job["job_spec"]["worker_pool_specs"]
+    assert pool["machine_spec"] == {"machine_type": "n2-standard-8"}
+    assert pool["container_spec"] == {"image_uri": "img:1"}
