@@ -79,6 +79,8 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, A
     root = tmp_path_factory.mktemp("resources")
     for name, resources in COMBINATIONS.items():
         (root / f"churn-{name}.yaml").write_text(_spec_text(name, resources))
+        schema = (REPO / "specs" / "churn.schema.pbtxt").read_text()
+        (root / f"churn-{name}.schema.pbtxt").write_text(schema)
     out = root / "out"
     cwd = Path.cwd()
     os.chdir(REPO)
