@@ -11,6 +11,9 @@ resource "google_project_service" "apis" {
   for_each = toset([
     "aiplatform.googleapis.com", "artifactregistry.googleapis.com", "bigquery.googleapis.com",
     "cloudbuild.googleapis.com", "cloudfunctions.googleapis.com", "cloudscheduler.googleapis.com",
+    # Dataflow for specs with resources.data_processing.runner: dataflow; its workers are
+    # Compute Engine VMs, so it needs the Compute Engine API too.
+    "compute.googleapis.com", "dataflow.googleapis.com",
     "eventarc.googleapis.com", "firestore.googleapis.com", "iam.googleapis.com",
     "iamcredentials.googleapis.com", "cloudresourcemanager.googleapis.com",
     "logging.googleapis.com", "pubsub.googleapis.com", "run.googleapis.com",

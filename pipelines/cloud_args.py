@@ -44,6 +44,9 @@ class CloudTarget:
     temp_location: str  # gs://: Beam temp files, BigQuery export
     staging_location: str  # gs://: Dataflow's staged job files
     service_account: str = ""  # Dataflow workers and the training job run as it; "" = default
+    # False: the Beam components run in their step whatever the spec says (candidate runs,
+    # whose account holds no Dataflow roles: see retrain.iam)
+    dataflow: bool = True
 
 
 def beam_args(data: DataProcessing, cloud: CloudTarget) -> tuple[str, ...]:
@@ -53,7 +56,7 @@ def beam_args(data: DataProcessing, cloud: CloudTarget) -> tuple[str, ...]:
         f"--region={cloud.region}",
         f"--temp_location={cloud.temp_location}",
     )
-    if data.runner == "direct":
+    if data.runner == "direct" or not cloud.dataflow:
         return (NO_PRISM, *common)
     # Option names: apache_beam/options/pipeline_options.py (GoogleCloudOptions,
     # WorkerOptions, SetupOptions... in Beam 2.74).

@@ -30,6 +30,7 @@ def compile_spec(spec_path: str, out: Path, options: CompileOptions) -> Path:
         temp_location=options.temp_root,
         staging_location=options.staging_root,
         service_account=options.service_account,
+        dataflow=options.dataflow,
     )
     target = PipelineTarget(
         orchestrator="vertex",

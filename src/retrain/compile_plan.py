@@ -49,6 +49,11 @@ class CompileOptions(BaseModel):
     )
     temp_location: str = Field(default="", description="Default: <pipeline_root>/tmp.")
     staging_location: str = Field(default="", description="Default: <pipeline_root>/staging.")
+    dataflow: bool = Field(
+        default=True,
+        description="False: Beam components run in their step even when a spec asks for "
+        "Dataflow (candidate runs: their account has no Dataflow roles).",
+    )
 
     @property
     def temp_root(self) -> str:

@@ -78,6 +78,21 @@ CALLS: tuple[Call, ...] = (
          "storage.objects.delete", "bucket"),
     Call("pipelines", "TFX on Vertex (ML Metadata)", "MetadataService.CreateArtifact",
          "aiplatform.artifacts.create"),
+    # resources.data_processing.runner: dataflow (pipelines/cloud_args.py): the Beam step
+    # submits a Dataflow job whose workers run as this account; resources.training: the
+    # Trainer step submits a Vertex AI custom job running as this account.
+    Call("pipelines", "Beam components (DataflowRunner)", "Jobs.CreateJob", "dataflow.jobs.create"),
+    Call("pipelines", "Beam components (DataflowRunner waits)", "Jobs.GetJob", "dataflow.jobs.get"),
+    Call("pipelines", "Beam components (--service_account_email)", "actAs",
+         "iam.serviceAccounts.actAs", "service_account:pipelines"),
+    Call("pipelines", "Dataflow workers (run as this account)", "WorkItems.Lease",
+         "dataflow.workItems.lease"),
+    Call("pipelines", "Dataflow workers (run as this account)", "WorkItems.ReportStatus",
+         "dataflow.workItems.update"),
+    Call("pipelines", "Trainer (TFX Vertex training extension)", "JobService.CreateCustomJob",
+         "aiplatform.customJobs.create"),
+    Call("pipelines", "Trainer (waits for the custom job)", "JobService.GetCustomJob",
+         "aiplatform.customJobs.get"),
     # -- events: Eventarc's push identity ----------------------------------------------------
     Call("events", "Eventarc trigger (push to the function)", "Cloud Run invoke",
          "run.routes.invoke"),
@@ -138,4 +153,14 @@ CALLS: tuple[Call, ...] = (
          "storage.objects.create", "bucket:pipelines/candidates/"),
     Call("candidate_runs", "TFX on Vertex (ML Metadata)", "MetadataService.CreateArtifact",
          "aiplatform.artifacts.create"),
+    # resources.training: the Trainer step submits a Vertex AI custom job running as this
+    # account. No Dataflow: roles/dataflow.worker holds storage.objects.create/get on every
+    # bucket of the project, which would undo the candidates/ confinement; candidate templates
+    # are compiled with --no-dataflow (the Beam components run in their step).
+    Call("candidate_runs", "Trainer (TFX Vertex training extension)",
+         "JobService.CreateCustomJob", "aiplatform.customJobs.create"),
+    Call("candidate_runs", "Trainer (waits for the custom job)", "JobService.GetCustomJob",
+         "aiplatform.customJobs.get"),
+    Call("candidate_runs", "Trainer (custom job's service account)", "actAs",
+         "iam.serviceAccounts.actAs", "service_account:candidate_runs"),
 )  # fmt: skip

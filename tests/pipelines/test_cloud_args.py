@@ -43,3 +43,10 @@ def test_a_cpu_training_job_names_no_accelerator_and_no_account() -> None:
     (pool,) = job["job_spec"]["worker_pool_specs"]
     assert pool["machine_spec"] == {"machine_type": "n2-standard-8"}
     assert pool["container_spec"] == {"image_uri": "img:1"}
+
+
+def test_without_dataflow_a_dataflow_spec_runs_in_its_step() -> None:
+    """Candidate runs: their account holds no Dataflow roles (retrain.iam)."""
+    data = DataProcessing(runner="dataflow", machine_type="n1-standard-4")
+    candidate = CloudTarget(**{**CLOUD.__dict__, "dataflow": False})
+    assert beam_args(data, candidate) == beam_args(DataProcessing(), CLOUD)

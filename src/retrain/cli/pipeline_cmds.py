@@ -73,6 +73,12 @@ def register(subparsers: Any) -> None:
         ("--service-account", "RETRAIN_SERVICE_ACCOUNT", "Dataflow workers and training run as"),
     ):
         compile_.add_argument(flag, default="", help=f"{what} (env {env})")
+    compile_.add_argument(
+        "--no-dataflow",
+        action="store_true",
+        help="Beam components run in their step even when a spec asks for Dataflow "
+        "(candidate runs)",
+    )
     compile_.add_argument("--force", action="store_true", help="compile even when unchanged")
     compile_.set_defaults(handler=_compile)
 
@@ -142,6 +148,7 @@ def _compile_options(args: argparse.Namespace) -> CompileOptions:
             project=args.project or configured.project,
             region=args.region or configured.region,
             service_account=args.service_account or configured.service_account,
+            dataflow=not args.no_dataflow,
         )
     except ValidationError as exc:
         problems = "; ".join(
