@@ -82,7 +82,8 @@ def test_the_ci_identity_is_confined_to_candidates() -> None:
         "bucket:pipelines/candidates/",
     }
     assert "immutable_tags = true" in main
-    # the federation admits only this repository's jobs in a candidate environment
-    assert "assertion.environment in [" in main
+    # the federation admits only the condition the code writes (tests/iam/test_ci_token.py
+    # evaluates it against GitHub's token claims)
+    assert "attribute_condition = var.ci_token_condition" in main
     assert "attribute.environment/${each.value}" in main
     assert "attribute.repository/${var.github_repo}" not in main
