@@ -37,10 +37,14 @@ EXPECTED_SINK: dict[str, str | None] = {
     "bigquery_v1_load.json": None,
     "bigquery_v1_query.json": None,
     "bigquery_v1_temp_result.json": None,
+    "bigquery_v1_table_update.json": None,  # the same schema change is read from its v2 entry
     "bigquery_v2_below_threshold.json": "data_arrival",
     "bigquery_v2_load.json": "data_arrival",
     "bigquery_v2_split_change.json": "data_arrival",
     "bigquery_v2_split_part.json": None,  # a split part without the change
+    "bigquery_v2_table_drop_column.json": "data_arrival",  # table changes: Admin Activity log
+    "bigquery_v2_table_patch_new_column.json": "data_arrival",
+    "bigquery_v2_table_retyped.json": "data_arrival",
     "bigquery_v2_truncate.json": None,  # no inserted rows
     "bigquery_v2_unwatched.json": "data_arrival",  # the router ignores the table
     "bigquery_v2_write_api.json": "data_arrival",

@@ -20,11 +20,12 @@ from datetime import datetime
 from typing import Any
 
 from retrain.errors import EventError
+from retrain.events.audit import V2_METADATA_TYPE, audit_entry
 from retrain.events.fields import count, text, timestamp
-from retrain.events.types import DataArrival, Dismissed
+from retrain.events.table_change import decode_table_change
+from retrain.events.types import DataArrival, Dismissed, TableSchemaChange
 
 V1_METHOD = "jobservice.jobcompleted"
-V2_METADATA_TYPE = "type.googleapis.com/google.cloud.audit.BigQueryAuditMetadata"
 
 
 def table_from_resource(resource: str) -> str | None:
@@ -38,8 +39,9 @@ def table_from_resource(resource: str) -> str | None:
     return f"{parts[1]}.{parts[3]}.{table}"
 
 
-def decode_data_arrival(entry: dict[str, Any]) -> DataArrival | Dismissed:
-    """Decode one log entry; EventError when it is not a BigQuery audit entry at all."""
+def decode_data_arrival(entry: dict[str, Any]) -> DataArrival | TableSchemaChange | Dismissed:
+    """Decode one log entry; EventError when it is not a BigQuery audit entry at all. A v2
+    `tableChange` (a watched table's schema changed) is decoded by `retrain.events.table_change`."""
     payload = entry.get("protoPayload")
     if not isinstance(payload, dict):
         raise EventError("not an audit log entry: no protoPayload")
@@ -47,7 +49,8 @@ def decode_data_arrival(entry: dict[str, Any]) -> DataArrival | Dismissed:
         raise EventError(f"not a BigQuery audit entry (service {text(payload, 'serviceName')!r})")
     if text(payload, "methodName") == V1_METHOD or "serviceData" in payload:
         return Dismissed(
-            reason="legacy v1 audit entry: writes are counted from their v2 tableDataChange entry"
+            reason="legacy v1 audit entry: writes and schema changes are read from their v2 "
+            "entry (tableDataChange, tableChange)"
         )
     if isinstance(payload.get("metadata"), dict):
         return _decode_v2(entry, payload)
@@ -61,12 +64,16 @@ def _split_note(entry: dict[str, Any]) -> str:
     return f" (part {count(split, 'index') or 0} of {count(split, 'totalSplits') or '?'})"
 
 
-def _decode_v2(entry: dict[str, Any], payload: dict[str, Any]) -> DataArrival | Dismissed:
+def _decode_v2(
+    entry: dict[str, Any], payload: dict[str, Any]
+) -> DataArrival | TableSchemaChange | Dismissed:
     metadata = payload["metadata"]
     meta_type = text(metadata, "@type")
     if meta_type and meta_type != V2_METADATA_TYPE:
         raise EventError(f"unknown BigQuery audit metadata type {meta_type!r}")
     change = metadata.get("tableDataChange")
+    if change is None and "tableChange" in metadata:
+        return _decode_table_change(entry, payload)
     if change is None:
         kinds = ", ".join(sorted(k for k in metadata if k != "@type")) or "nothing"
         return Dismissed(reason=f"no tableDataChange (carries {kinds}){_split_note(entry)}")
@@ -75,11 +82,7 @@ def _decode_v2(entry: dict[str, Any], payload: dict[str, Any]) -> DataArrival | 
     failed = _failed(payload)
     if failed:
         return Dismissed(reason=f"job failed: {failed}")
-    resource = text(payload, "resourceName", required=True)
-    table = table_from_resource(resource)
-    if table is None:
-        raise EventError(f"resourceName {resource!r} is not a table")
-    _same_dataset(entry, resource, table)
+    resource, table = _table_of(entry, payload)
     inserted = count(change, "insertedRowsCount") or 0
     if inserted == 0:
         return Dismissed(reason=f"no rows inserted into {table}")
@@ -94,6 +97,25 @@ def _decode_v2(entry: dict[str, Any], payload: dict[str, Any]) -> DataArrival | 
         time=timestamp(entry, "timestamp"),
         source="bigquery-v2",
     )
+
+
+def _decode_table_change(
+    entry: dict[str, Any], payload: dict[str, Any]
+) -> TableSchemaChange | Dismissed:
+    failed = _failed(payload)
+    if failed:
+        return Dismissed(reason=f"table change failed: {failed}")
+    return decode_table_change(entry, payload, _table_of(entry, payload)[1])
+
+
+def _table_of(entry: dict[str, Any], payload: dict[str, Any]) -> tuple[str, str]:
+    """(resourceName, P.D.T) of the table the entry is about, checked against its dataset."""
+    resource = text(payload, "resourceName", required=True)
+    table = table_from_resource(resource)
+    if table is None:
+        raise EventError(f"resourceName {resource!r} is not a table")
+    _same_dataset(entry, resource, table)
+    return resource, table
 
 
 def _failed(payload: dict[str, Any]) -> str:
@@ -122,28 +144,14 @@ def _same_dataset(entry: dict[str, Any], resource: str, table: str) -> None:
 def table_data_change_entry(table: str, rows: int, job_id: str, time: datetime) -> dict[str, Any]:
     """The v2 audit entry BigQuery logs when a load job appends `rows` to `table` (P.D.T):
     what `retrain data append` publishes locally."""
-    project, dataset, table_id = table.split(".")
-    return {
-        "insertId": f"{job_id}-tdc",
-        "logName": f"projects/{project}/logs/cloudaudit.googleapis.com%2Fdata_access",
-        "resource": {
-            "type": "bigquery_dataset",
-            "labels": {"project_id": project, "dataset_id": dataset},
-        },
-        "protoPayload": {
-            "@type": "type.googleapis.com/google.cloud.audit.AuditLog",
-            "serviceName": "bigquery.googleapis.com",
-            "methodName": "google.cloud.bigquery.v2.JobService.InsertJob",
-            "resourceName": f"projects/{project}/datasets/{dataset}/tables/{table_id}",
-            "metadata": {
-                "@type": V2_METADATA_TYPE,
-                "tableDataChange": {
-                    "insertedRowsCount": str(rows),
-                    "reason": "JOB",
-                    "jobName": f"projects/{project}/jobs/{job_id}",
-                },
-            },
-        },
-        "severity": "INFO",
-        "timestamp": time.isoformat().replace("+00:00", "Z"),
+    project = table.split(".")[0]
+    change = {
+        "tableDataChange": {
+            "insertedRowsCount": str(rows),
+            "reason": "JOB",
+            "jobName": f"projects/{project}/jobs/{job_id}",
+        }
     }
+    method = "google.cloud.bigquery.v2.JobService.InsertJob"
+    when = time.isoformat().replace("+00:00", "Z")
+    return audit_entry(table, method, change, f"{job_id}-tdc", when, "data_access", "INFO")

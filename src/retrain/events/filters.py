@@ -12,12 +12,19 @@ from retrain.events.types import TERMINAL_STATES
 
 
 def data_arrival_filter(project: str) -> str:
-    """BigQuery writes: v2 table data changes with inserted rows (the legacy v1 entry of the
-    same write is left out: `retrain.events.bigquery` counts v2 only)."""
+    """BigQuery writes: v2 table data changes with inserted rows (Data Access log), and v2
+    table metadata changes carrying the table's schema (Admin Activity log: tables.update or
+    patch, DDL), which `retrain.events.table_change` compares with the specs. The legacy v1
+    entries of the same calls are left out: `retrain.events.bigquery` reads v2 only.
+
+    Parenthesised on purpose: in the Logging query language OR binds tighter than AND.
+    """
+    logs = f"projects/{project}/logs/cloudaudit.googleapis.com"
     return (
-        f'logName="projects/{project}/logs/cloudaudit.googleapis.com%2Fdata_access" '
-        'AND protoPayload.serviceName="bigquery.googleapis.com" '
-        "AND protoPayload.metadata.tableDataChange.insertedRowsCount:*"
+        'protoPayload.serviceName="bigquery.googleapis.com" '
+        f'AND ((logName="{logs}%2Fdata_access" '
+        "AND protoPayload.metadata.tableDataChange.insertedRowsCount:*) "
+        f'OR (logName="{logs}%2Factivity" AND protoPayload.metadata.tableChange.table:*))'
     )
 
 

@@ -28,6 +28,23 @@ class DataArrival(_Event):
     source: Literal["bigquery-v2", "bigquery-v1"]
 
 
+class TableColumn(_Event):
+    name: str
+    type: str  # BigQuery's type name as the schema JSON spells it (INTEGER or INT64, ...)
+    mode: str = "NULLABLE"
+
+
+class TableSchemaChange(_Event):
+    """A watched table's metadata changed (tables.update/patch, or DDL such as ALTER TABLE);
+    `columns` is its top-level schema after the change."""
+
+    table: str
+    columns: tuple[TableColumn, ...]
+    key: str
+    time: datetime
+    how: str  # the change's reason: TABLE_UPDATE_REQUEST, QUERY (DDL), JOB
+
+
 class FeatureDrift(_Event):
     feature: str
     kind: str  # SCHEMA_NEW_COLUMN, L_INFTY, JENSEN_SHANNON_DIVERGENCE, RAW_FEATURE_DRIFT...

@@ -14,7 +14,7 @@ from urllib.parse import quote, unquote
 
 from retrain.report.escape import code, fenced
 
-ProblemKind = Literal["run_failed", "refused", "stale"]
+ProblemKind = Literal["run_failed", "refused", "stale", "schema_drift"]
 NOTICE_LABELS = ("retrain", "retrain: notice")
 # A GitHub user or team handle (@login or @org/team); anything else is shown, not mentioned.
 _HANDLE = re.compile(r"^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9._-]{1,100})?$")
@@ -22,6 +22,7 @@ _HEADS = {
     "run_failed": "💥 Retraining failed",
     "refused": "⛔ Retraining refused",
     "stale": "⏳ Retraining is stale",
+    "schema_drift": "🧬 The watched table's schema drifted",
 }
 
 

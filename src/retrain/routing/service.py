@@ -24,7 +24,13 @@ from retrain.events.drift import decode_drift
 from retrain.events.envelope import Envelope, unwrap
 from retrain.events.fields import EPOCH, timestamp
 from retrain.events.schedule import decode_flush_tick, decode_schedule_tick, is_flush
-from retrain.events.types import DataArrival, Dismissed, DriftAlert, ScheduleTick
+from retrain.events.types import (
+    DataArrival,
+    Dismissed,
+    DriftAlert,
+    ScheduleTick,
+    TableSchemaChange,
+)
 from retrain.report.notice import Problem
 from retrain.routing.answer import Answer
 from retrain.routing.decision import Decision, DecisionKind, DecisionLog, Delivery, EventKind
@@ -41,6 +47,7 @@ from retrain.routing.policy import (
     stalled,
 )
 from retrain.routing.run_complete import RunCompletion
+from retrain.routing.table_schema import schema_verdict
 from retrain.runs import RunOutcome, RunRequest, Trigger
 from retrain.spec import Spec
 from retrain.state.base import Claim, EventRecord, StateStore
@@ -179,6 +186,8 @@ class Service:
         event = decode_data_arrival(envelope.payload)
         if isinstance(event, Dismissed):
             return Answer([delivery.decide("ignored", event.reason)])
+        if isinstance(event, TableSchemaChange):
+            return self._table_change(event, delivery.keyed(event.key))
         nonce = envelope.attributes.get(NONCE_ATTRIBUTE, "")
         delivery = delivery.keyed(event.key)
         return self._for_each_spec(
@@ -186,6 +195,30 @@ class Service:
             self.index().watching(event.table),
             f"no spec watches {event.table}",
             lambda spec, version: self._data_for(spec, version, event, delivery, nonce),
+        )
+
+    def _table_change(self, change: TableSchemaChange, delivery: Delivery) -> Answer:
+        """Decided at once, no run: an alert (and the spec's notice) when a column the spec
+        reads is gone or retyped; a notice in the log for columns it does not read."""
+
+        def decide(spec: Spec, version: str) -> Decision:
+            del version
+            verdict = schema_verdict(spec, change)
+            if verdict.level == "alert":
+                problem = Problem(
+                    spec=spec.name,
+                    kind="schema_drift",
+                    summary=verdict.reason,
+                    trigger="data_arrival",
+                    event_id=delivery.event_id,
+                )
+                self._notify(problem, delivery)
+            return delivery.decide(
+                "ignored", verdict.reason, spec=spec.name, alert=verdict.level == "alert"
+            )
+
+        return self._for_each_spec(
+            delivery, self.index().watching(change.table), f"no spec watches {change.table}", decide
         )
 
     def _data_for(
