@@ -10,7 +10,7 @@ PIPELINES_VENV := .venv-pipelines
 export TF_USE_LEGACY_KERAS := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help setup browser demo test lint typecheck actionlint unit bench clean
+.PHONY: help setup browser demo test lint typecheck actionlint unit bench clean template-fixture
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -70,6 +70,16 @@ unit: setup
 	$(VENV)/bin/pytest
 
 test: lint typecheck actionlint unit  ## lint, type-check and run the whole test suite
+
+# The compiled template the Vertex tests submit (tests/delivery/fixtures/template.json): rebuild
+# it whenever the pipeline's shape or runtime parameters change (tests/pipelines/test_compile.py
+# checks it against a fresh compile).
+template-fixture: setup  ## recompile the checked-in Vertex template the delivery and rehearsal tests use
+	rm -rf build/template-fixture
+	$(VENV)/bin/retrain compile specs/house-prices.yaml --force --out build/template-fixture \
+		--pipeline-root gs://retrain-artifacts/pipelines --serving-root gs://retrain-artifacts/serving \
+		--image retrain-pipelines:local
+	cp build/template-fixture/house-prices.json tests/delivery/fixtures/template.json
 
 bench: setup  ## run the benchmarks and print figures with ratios
 	$(VENV)/bin/python bench/run_all.py

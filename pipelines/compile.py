@@ -14,6 +14,7 @@ from pathlib import Path
 
 from retrain.compile_plan import CompileOptions
 from retrain.spec import load_spec
+from retrain.spec.tfschema import schema_path
 
 
 def compile_spec(spec_path: str, out: Path, options: CompileOptions) -> Path:
@@ -39,6 +40,7 @@ def compile_spec(spec_path: str, out: Path, options: CompileOptions) -> Path:
         repo_root=Path("."),
         beam_args=(),  # per Beam component, from the spec's resources (factory._place_steps)
         cloud=cloud,
+        schema_source=str(schema_path(Path(spec_path))),
     )
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
         config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(

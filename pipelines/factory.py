@@ -7,6 +7,7 @@ PR, event, data window) are RuntimeParameters when compiling and plain values lo
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -17,11 +18,12 @@ from tfx import v1 as tfx
 from tfx.proto import example_gen_pb2
 
 from pipelines import cloud_args
+from pipelines.components.evaluator import ProductionEvaluator
 from pipelines.components.summary import EvaluationSummaryWriter
 from pipelines.settings import ModuleSettings
 from retrain.datacheck import kept_rows_filter
 from retrain.metrics import METRICS, tfma_metric
-from retrain.runs import RUNTIME_PARAMETERS
+from retrain.runs import NO_BASELINE_URI, RUNTIME_PARAMETERS
 from retrain.spec.model import Spec
 from retrain.spec.tfschema import SCHEMA_SUFFIX
 
@@ -49,6 +51,7 @@ class PipelineTarget:
     input_csv: str = ""  # local runs: the training query's result; default the spec's file
     data_facts: str = ""  # local runs: rows read and dropped before ExampleGen (JSON)
     schema_file: str = ""  # the spec's checked-in TFDV schema; default: where the image has it
+    schema_source: str = ""  # compiling: that file in this checkout (its blob sha is lineage)
     run_values: dict[str, str] = field(default_factory=dict)
     beam_args: tuple[str, ...] = LOCAL_BEAM_ARGS  # pipeline-level: every Beam component
     started_at: str = ""
@@ -74,10 +77,23 @@ def schema_file(spec: Spec, target: PipelineTarget) -> str:
 def _run_parameters(target: PipelineTarget) -> dict[str, Any]:
     if target.orchestrator == "vertex":
         return {
-            name: tfx.dsl.experimental.RuntimeParameter(name=name, ptype=str, default="")
+            name: tfx.dsl.experimental.RuntimeParameter(
+                name=name, ptype=str, default=NO_BASELINE_URI if name == "baseline_uri" else ""
+            )
             for name in RUNTIME_PARAMETERS
         }
     return {name: target.run_values.get(name, "") for name in RUNTIME_PARAMETERS}
+
+
+def schema_lineage(spec: Spec, target: PipelineTarget) -> tuple[str, str]:
+    """The schema file a summary's lineage names (`specs/<name>.schema.pbtxt`) and its git blob
+    sha, read where this process finds it (compiling: beside the spec); empty when absent."""
+    path = Path(target.schema_source or target.schema_file)
+    if not path.name or not path.is_file():
+        return "", ""
+    data = path.read_bytes()
+    blob = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+    return f"specs/{spec.name}{SCHEMA_SUFFIX}", blob
 
 
 def _split_config(spec: Spec) -> example_gen_pb2.Output:
@@ -281,17 +297,18 @@ def create_pipeline(spec: Spec, target: PipelineTarget) -> tfx.dsl.Pipeline:
         eval_args=tfx.proto.EvalArgs(num_steps=spec.trainer.eval_steps),
         **trainer_inputs,
     )
-    baseline = tfx.dsl.Resolver(
-        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
-        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-    ).with_id("latest_blessed_model_resolver")
-    evaluator = tfx.components.Evaluator(
+    # Production's model, named per run (never TFX's latest blessed model, which would include
+    # unmerged PR candidates); NO_BASELINE_URI when there is none.
+    baseline = tfx.dsl.Importer(
+        source_uri=params["baseline_uri"] or NO_BASELINE_URI,
+        artifact_type=tfx.types.standard_artifacts.Model,
+    ).with_id("production_model")
+    evaluator = ProductionEvaluator(
         examples=example_gen.outputs["examples"],
         model=trainer.outputs["model"],
-        baseline_model=baseline.outputs["model"],
+        baseline_model=baseline.outputs["result"],
         eval_config=eval_config(spec),
-    )
+    ).with_id("Evaluator")
     pusher = tfx.components.Pusher(
         model=trainer.outputs["model"],
         model_blessing=evaluator.outputs["blessing"],
@@ -299,6 +316,7 @@ def create_pipeline(spec: Spec, target: PipelineTarget) -> tfx.dsl.Pipeline:
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=target.serving_dir)
         ),
     )
+    schema, schema_blob = schema_lineage(spec, target)
     summary = EvaluationSummaryWriter(
         evaluation=evaluator.outputs["evaluation"],
         blessing=evaluator.outputs["blessing"],
@@ -306,12 +324,14 @@ def create_pipeline(spec: Spec, target: PipelineTarget) -> tfx.dsl.Pipeline:
         statistics=statistics_gen.outputs["statistics"],
         model=trainer.outputs["model"],
         pushed_model=pusher.outputs["pushed_model"],
-        baseline_model=baseline.outputs["model"],
+        baseline_model=baseline.outputs["result"],
         spec_json=spec.model_dump_json(),
         data_facts=target.data_facts,
         pipeline_root=target.pipeline_root,
         orchestrator=target.orchestrator,
         started_at=target.started_at,
+        schema_file=schema,
+        schema_blob=schema_blob,
         **params,
     )
     components += [trainer, baseline, evaluator, pusher, summary]

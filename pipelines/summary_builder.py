@@ -17,6 +17,7 @@ from retrain.summary import (
     ClassMetric,
     DataFacts,
     EvaluationSummary,
+    Lineage,
     ModelRef,
     RunInfo,
     SliceMetric,
@@ -114,6 +115,7 @@ def build_summary(
     anomalies: list[Anomaly],
     example_counts: dict[str, int],
     data: DataFacts | None = None,
+    lineage: Lineage | None = None,
 ) -> EvaluationSummary:
     wanted = [m.name for m in spec.evaluation.metrics]
     values = list(values)
@@ -134,4 +136,5 @@ def build_summary(
         example_counts=example_counts,
         data=data,
         per_class=per_class(values, spec.classes or []),
+        lineage=lineage,
     )

@@ -24,7 +24,7 @@ def test_summary_path_is_computable_from_root_and_run_id() -> None:
         ("[1, 2]", "expected a JSON object"),
         (
             json.dumps({"schema_version": 9}),
-            "schema_version 9 is not supported (this reader knows 1, 2)",
+            "schema_version 9 is not supported (this reader knows 1, 2, 3)",
         ),
         (json.dumps({"schema_version": 1, "spec": "x"}), ": spec_version: Field required"),
     ],
@@ -65,4 +65,34 @@ def test_version_2_data_facts_read(tmp_path: Path) -> None:
     raw["data"]["rows_read"] = "many"
     path.write_text(json.dumps(raw))
     with pytest.raises(SummaryError, match=r"data\.rows_read"):
+        read_summary(path)
+
+
+def test_version_3_lineage_and_production_baseline(tmp_path: Path) -> None:
+    fixture = Path(__file__).parent / "compare" / "fixtures" / "churn_pass.json"
+    raw = json.loads(fixture.read_text())
+    raw["schema_version"] = 2
+    path = tmp_path / "v3.json"
+    path.write_text(json.dumps(raw))
+    older = read_summary(path)
+    assert older.lineage is None and older.baseline is not None and older.baseline.version == ""
+    raw["schema_version"] = 3
+    raw["baseline"] = {"uri": "gs://b/pipelines/churn/Trainer/model/7", "version": "churn-1"}
+    raw["lineage"] = {
+        "spec_commit": "9b241c8",
+        "trigger": "data_arrival",
+        "event_id": "m-1",
+        "data_snapshot": "2026-11-20T05:00:00Z",
+        "schema_blob": "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391",
+        "baseline_version": "churn-1",
+        "candidate_uri": "gs://b/pipelines/churn/Trainer/model/9",
+    }
+    path.write_text(json.dumps(raw))
+    summary = read_summary(path)
+    assert summary.schema_version == 3
+    assert summary.baseline is not None and summary.baseline.version == "churn-1"
+    assert summary.lineage is not None and summary.lineage.data_snapshot == "2026-11-20T05:00:00Z"
+    raw["lineage"]["data_rows"] = "some"
+    path.write_text(json.dumps(raw))
+    with pytest.raises(SummaryError, match=r"lineage\.data_rows"):
         read_summary(path)

@@ -18,9 +18,19 @@ from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
 from tfx import v1 as tfx
 from tfx.types import artifact, artifact_utils, standard_artifacts
 
+from pipelines.components.evaluator import baseline_problem
 from pipelines.summary_builder import MetricValue, build_summary
+from retrain.runs import NO_BASELINE_URI
 from retrain.spec.model import Spec
-from retrain.summary import Anomaly, DataFacts, ModelRef, RunInfo, dump_summary, summary_path
+from retrain.summary import (
+    Anomaly,
+    DataFacts,
+    Lineage,
+    ModelRef,
+    RunInfo,
+    dump_summary,
+    summary_path,
+)
 
 Parameter = tfx.dsl.components.Parameter
 InputArtifact = tfx.dsl.components.InputArtifact
@@ -169,6 +179,12 @@ def EvaluationSummaryWriter(
     pr_number: Parameter[str],
     event_id: Parameter[str],
     data_window: Parameter[str],
+    data_snapshot: Parameter[str],
+    baseline_uri: Parameter[str],
+    baseline_version: Parameter[str],
+    baseline_reason: Parameter[str],
+    schema_file: Parameter[str],
+    schema_blob: Parameter[str],
     started_at: Parameter[str],
     baseline_model: InputArtifact[standard_artifacts.Model] = None,  # type: ignore[assignment]
 ) -> None:
@@ -186,6 +202,25 @@ def EvaluationSummaryWriter(
         finished_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     )
     pushed = pushed_model.get_int_custom_property("pushed") == 1
+    # The Evaluator dropped the same baseline for the same reason (pipelines.components.evaluator).
+    problem = baseline_problem(baseline_model.uri if baseline_model is not None else "")
+    baseline = None if problem else ModelRef(uri=baseline_model.uri, version=baseline_version)
+    note = (baseline_reason or problem) if baseline_uri in ("", NO_BASELINE_URI) else problem
+    given = json.loads(data_facts) if data_facts else {}
+    lineage = Lineage(
+        spec_commit=git_sha,
+        trigger=run.trigger,
+        event_id=event_id,
+        data_snapshot=data_snapshot,
+        data_window=data_window,
+        data_rows=given.get("rows_snapshot"),
+        data_hash=given.get("sha256", ""),
+        schema_file=schema_file,
+        schema_blob=schema_blob,
+        baseline_version=baseline_version if baseline is not None else "",
+        baseline_note="" if baseline is not None else note,
+        candidate_uri=model.uri,
+    )
     result = build_summary(
         spec,
         run,
@@ -198,10 +233,11 @@ def EvaluationSummaryWriter(
             if pushed
             else "",
         ),
-        baseline=ModelRef(uri=baseline_model.uri) if baseline_model is not None else None,
+        baseline=baseline,
         anomalies=_anomalies(anomalies),
         example_counts=_example_counts(statistics),
         data=_data_facts(data_facts, statistics, spec),
+        lineage=lineage,
     )
     text = dump_summary(result)
     _write(os.path.join(summary.uri, "evaluation_summary.json"), text)

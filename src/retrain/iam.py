@@ -144,6 +144,8 @@ CALLS: tuple[Call, ...] = (
          "storage.objects.get", "bucket:candidates/"),
     Call("ci", "retrain candidate (candidate run roots)", "storage.objects.insert",
          "storage.objects.create", "bucket:pipelines/candidates/"),
+    Call("ci", "retrain candidate (production's summary, retrain.baseline)",
+         "storage.objects.get", "storage.objects.get", "bucket:pipelines/"),
     # -- candidate_runs: a PR candidate's PipelineJob run-as account (infra/candidates.tf) ---
     Call("candidate_runs", "BigQueryExampleGen (Beam BigQuery read)", "jobs.insert",
          "bigquery.jobs.create"),
@@ -163,4 +165,6 @@ CALLS: tuple[Call, ...] = (
          "aiplatform.customJobs.get"),
     Call("candidate_runs", "Trainer (custom job's service account)", "actAs",
          "iam.serviceAccounts.actAs", "service_account:candidate_runs"),
+    Call("candidate_runs", "Evaluator (production's model as baseline)", "storage.objects.get",
+         "storage.objects.get", "bucket:pipelines/"),
 )  # fmt: skip

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
+from retrain.baseline import ProductionBaselines
+from retrain.blobs import Blobs
 from retrain.errors import PipelineError, SpecError
 from retrain.localdata import materialize
 from retrain.pipeline_env import echo, repo_root, run_module
@@ -23,12 +25,39 @@ def default_run_id(spec: Spec) -> str:
     return f"{spec.name}-manual-{stamp}"
 
 
+BASELINE_PARAMETERS = ("baseline_uri", "baseline_version", "baseline_reason")
+
+
+def local_baselines(workdir: Path) -> ProductionBaselines:
+    """Production's model among the local runs of a work directory."""
+    root = workdir.resolve()
+    return ProductionBaselines(
+        lambda name: str(LocalLayout(workdir=root, spec=name).pipeline_root), Blobs()
+    )
+
+
 def run_local(spec: Spec, spec_path: Path, workdir: Path, values: dict[str, str]) -> Path:
-    """Run the pipeline; return the summary path. Progress lines stream to stdout."""
+    """Run the pipeline; return the summary path. Progress lines stream to stdout.
+
+    Without a baseline from the submitter (the local backend resolves one from the default
+    branch's spec), production is the run this spec file's `promotion.version` names."""
     problems = schema_problems(spec, spec_path)
     if problems:
         raise SpecError(problems)
     layout = LocalLayout(workdir=workdir.resolve(), spec=spec.name)
+    if not any(values.get(name) for name in BASELINE_PARAMETERS):
+        baseline = local_baselines(workdir)(spec)
+        values = {
+            **values,
+            "baseline_uri": baseline.uri,
+            "baseline_version": baseline.version,
+            "baseline_reason": baseline.reason,
+        }
+    echo(
+        f"  baseline: production {values['baseline_version']}"
+        if values.get("baseline_uri")
+        else f"  baseline: none ({values.get('baseline_reason') or 'not given'})"
+    )
     run_id = values.get("run_id") or default_run_id(spec)
     input_csv = layout.root / "input" / run_id / f"{spec.name}.csv"
     rows = materialize(spec, repo_root(), input_csv)

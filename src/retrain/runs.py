@@ -14,13 +14,49 @@ Trigger = Literal["pull_request", "data_arrival", "drift", "schedule", "manual"]
 RunState = Literal["succeeded", "failed", "cancelled"]
 
 # Names of the compiled pipeline's runtime parameters; events set them per run.
-RUNTIME_PARAMETERS = ("run_id", "trigger", "git_sha", "pr_number", "event_id", "data_window")
+RUNTIME_PARAMETERS = (
+    "run_id",
+    "trigger",
+    "git_sha",
+    "pr_number",
+    "event_id",
+    "data_window",
+    "data_snapshot",
+    "baseline_uri",
+    "baseline_version",
+    "baseline_reason",
+)
+# The `baseline_uri` of a run without a baseline. Never empty: the Importer that reads it on
+# Vertex takes a URI, and the pipeline's Evaluator recognises this one and evaluates alone.
+NO_BASELINE_URI = "retrain:no-baseline"
+# A data snapshot time: it enters SQL on BigQuery, so only this exact shape is accepted.
+SNAPSHOT_PATTERN = r"^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)?$"
+NO_PROMOTION = "no model has been promoted yet (promotion.version is unset)"
 _LABEL_UNSAFE = re.compile(r"[^a-z0-9_-]")
 
 
 def label_value(value: str) -> str:
     """A Google Cloud label value: lowercase, [a-z0-9_-], at most 63 characters."""
     return _LABEL_UNSAFE.sub("-", value.lower())[:63]
+
+
+class Baseline(BaseModel):
+    """Production's model, which a run is judged against: the promoted run's job id (the spec's
+    `promotion.version` on the default branch) and its trained model, or why there is none."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: str = Field(default="", max_length=128)
+    uri: str = Field(default="", max_length=1024)
+    reason: str = Field(default=NO_PROMOTION, max_length=1024)
+
+    @classmethod
+    def missing(cls, reason: str, version: str = "") -> Baseline:
+        return cls(version=version[:128], reason=reason[:1024])
+
+    @classmethod
+    def found(cls, version: str, uri: str) -> Baseline:
+        return cls(version=version, uri=uri, reason="")
 
 
 class RunRequest(BaseModel):
@@ -36,6 +72,12 @@ class RunRequest(BaseModel):
     pr_number: int | None = None
     event_id: str = ""
     data_window: str = ""
+    data_snapshot: str = Field(
+        default="",
+        pattern=SNAPSHOT_PATTERN,
+        description="RFC 3339 UTC time (whole seconds) the run reads its data as of.",
+    )
+    baseline: Baseline = Field(default_factory=Baseline)
 
     def parameters(self) -> dict[str, str]:
         """Runtime parameter values, all strings (empty when not applicable)."""
@@ -46,6 +88,10 @@ class RunRequest(BaseModel):
             "pr_number": "" if self.pr_number is None else str(self.pr_number),
             "event_id": self.event_id,
             "data_window": self.data_window,
+            "data_snapshot": self.data_snapshot,
+            "baseline_uri": self.baseline.uri or NO_BASELINE_URI,
+            "baseline_version": self.baseline.version,
+            "baseline_reason": self.baseline.reason,
         }
 
     def labels(self) -> dict[str, str]:
@@ -61,6 +107,8 @@ class RunRequest(BaseModel):
             labels["retrain-pr"] = str(self.pr_number)
         if self.event_id:
             labels["retrain-event"] = label_value(self.event_id)
+        if self.baseline.version:
+            labels["retrain-baseline"] = label_value(self.baseline.version)
         return labels
 
 

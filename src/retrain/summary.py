@@ -17,9 +17,10 @@ from retrain.errors import SummaryError
 from retrain.metrics import METRICS
 from retrain.spec.model import Spec
 
-SCHEMA_VERSION: Literal[2] = 2
-# Version 1 lacks `data` and `per_class`; it reads as version 2 with both empty.
-READABLE_VERSIONS = (1, 2)
+SCHEMA_VERSION: Literal[3] = 3
+# Version 1 lacks `data` and `per_class`; version 2 lacks `lineage` and `baseline.version`
+# (its baseline was TFX's latest blessed model). Older files read with those empty.
+READABLE_VERSIONS = (1, 2, 3)
 SUMMARY_FILENAME = "evaluation_summary.json"
 
 
@@ -94,10 +95,32 @@ class DataFacts(_Contract):
 class ModelRef(_Contract):
     uri: str
     pushed_uri: str = ""
+    version: str = Field(
+        default="", description="Version 3, baseline: production's version (its run's job id)."
+    )
+
+
+class Lineage(_Contract):
+    """Version 3: everything a verdict was built from, so it can be traced and reproduced."""
+
+    spec_commit: str = Field(default="", description="Git commit of the spec and code run.")
+    trigger: str = ""
+    event_id: str = ""
+    data_snapshot: str = Field(
+        default="", description="RFC 3339 time the data was read as of (fixed at decision)."
+    )
+    data_window: str = Field(default="", description="The spec's data.window; empty: all rows.")
+    data_rows: int | None = Field(default=None, description="Rows the snapshot held (local).")
+    data_hash: str = Field(default="", description="sha256 of the rows read (local runs).")
+    schema_file: str = Field(default="", description="specs/<name>.schema.pbtxt when present.")
+    schema_blob: str = Field(default="", description="Its git blob sha; empty when absent.")
+    baseline_version: str = Field(default="", description="Production's job id, or empty.")
+    baseline_note: str = Field(default="", description="Why there is no baseline.")
+    candidate_uri: str = ""
 
 
 class EvaluationSummary(_Contract):
-    schema_version: Literal[1, 2] = SCHEMA_VERSION
+    schema_version: Literal[1, 2, 3] = SCHEMA_VERSION
     spec: str
     spec_version: str = Field(description="Spec fingerprint the run was built from.")
     owner: str = Field(default="", description="The spec's owner, e.g. @team/ml.")
@@ -109,7 +132,9 @@ class EvaluationSummary(_Contract):
         default_factory=list, description="TFMA's reasons when not blessed."
     )
     candidate: ModelRef
-    baseline: ModelRef | None = None
+    baseline: ModelRef | None = Field(
+        default=None, description="Production's model (v3); null when there is none."
+    )
     metrics: list[SliceMetric]
     thresholds: list[Threshold]
     anomalies: list[Anomaly] = Field(default_factory=list)
@@ -120,6 +145,7 @@ class EvaluationSummary(_Contract):
     per_class: list[ClassMetric] = Field(
         default_factory=list, description="Version 2, multiclass only: figures per class."
     )
+    lineage: Lineage | None = Field(default=None, description="Version 3: what the run used.")
 
     def overall(self, metric: str) -> SliceMetric | None:
         return next((m for m in self.metrics if m.metric == metric and not m.slice), None)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from retrain.backends.base import RunBackend
+from retrain.baseline import ProductionBaselines
 from retrain.codehost.port import CodeHost
 from retrain.completion import CompletionHandler
 from retrain.completion.alerts import AlertSink, NoAlerts, TopicAlerts
@@ -217,6 +218,23 @@ def _local_state(settings: Settings, workdir: Path) -> StateReader:
     )
 
 
+def production_root(settings: Settings) -> Callable[[str], str]:
+    """spec name -> the pipeline root its production runs write under (as the backend puts it)."""
+    if settings.backend == "vertex":
+        root = settings.pipeline_root.rstrip("/")
+        return lambda spec: f"{root}/{spec}"
+    from retrain.runs import LocalLayout
+
+    workdir = settings.workdir.resolve()
+    return lambda spec: str(LocalLayout(workdir=workdir, spec=spec).pipeline_root)
+
+
+def build_baselines(settings: Settings) -> ProductionBaselines:
+    from retrain.blobs import Blobs
+
+    return ProductionBaselines(production_root(settings), Blobs())
+
+
 def build_service(settings: Settings, *, log: DecisionLog | None = None) -> Service:
     @functools.cache
     def index() -> SpecIndex:
@@ -232,4 +250,5 @@ def build_service(settings: Settings, *, log: DecisionLog | None = None) -> Serv
         git_sha=settings.git_sha,
         notices=notices,
         runs_root=settings.pipeline_root or str(settings.workdir.resolve()),
+        baselines=build_baselines(settings),
     )

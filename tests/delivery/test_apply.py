@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from retrain.backends.vertex import VertexBackend
+from retrain.baseline import no_baseline
 from retrain.delivery.apply import Ports, apply
 from retrain.delivery.candidate import candidate_plan
 from retrain.delivery.plan import CheckImage, Submit, Upload
@@ -33,7 +34,9 @@ def test_a_candidate_plan_checks_uploads_then_submits(
     tmp_path: Path, gcs: Any, storage: Storage
 ) -> None:
     specs = [s for s, _ in SPECS]
-    plan = candidate_plan(specs, _compiled(tmp_path, CANDIDATE_IMAGE), config(), pr=12)
+    plan = candidate_plan(
+        specs, _compiled(tmp_path, CANDIDATE_IMAGE), config(), pr=12, baselines=no_baseline
+    )
     assert [type(a) for a in plan.actions] == [CheckImage, Upload, Upload, Submit, Submit]
     fake = FakeVertex()
     fake.start()

@@ -80,6 +80,14 @@ def test_the_ci_identity_is_confined_to_candidates() -> None:
     assert {scope for role, scope in ci if role.startswith("roles/storage")} == {
         "bucket:candidates/",
         "bucket:pipelines/candidates/",
+        "bucket:pipelines/",
+    }
+    # writes stay under the candidate prefixes; production's runs are only read (the summary
+    # that names production's model, each candidate's baseline)
+    assert ("roles/storage.objectViewer", "bucket:pipelines/") in ci
+    assert {scope for role, scope in ci if role == "roles/storage.objectAdmin"} == {
+        "bucket:candidates/",
+        "bucket:pipelines/candidates/",
     }
     assert "immutable_tags = true" in main
     # the federation admits only the condition the code writes (tests/iam/test_ci_token.py

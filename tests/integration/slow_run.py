@@ -14,6 +14,9 @@ parser.add_argument("--local", action="store_true", required=True)
 for flag in ("--workdir", "--run-id", "--trigger", "--git-sha", "--event-id", "--data-window"):
     parser.add_argument(flag, required=True)
 parser.add_argument("--pr-number")
+parser.add_argument("--baseline-uri")  # only when production has a model
+for flag in ("--baseline-version", "--baseline-reason"):
+    parser.add_argument(flag, required=True)
 args = parser.parse_args()
 time.sleep(6)
 root = Path(args.workdir) / args.spec.stem / "pipeline_root" / "summaries" / args.run_id

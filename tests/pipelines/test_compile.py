@@ -50,12 +50,22 @@ def test_compile_is_complete_deterministic_and_incremental(
         "EvaluationSummaryWriter",
     } <= tasks
     assert "SchemaGen" not in tasks  # never re-inferred from a run's own data
-    assert any(t.startswith("latest_blessed_model_resolver") for t in tasks)
     schema_gen = spec["root"]["dag"]["tasks"]["ImportSchemaGen"]["inputs"]["parameters"]
     # The pipeline image holds specs/ under /pipeline (docker/pipelines.Dockerfile).
     assert schema_gen["schema_file"]["runtimeValue"]["constantValue"]["stringValue"] == (
         "/pipeline/specs/churn.schema.pbtxt"
     )
+    # The baseline is production's model, imported from the per-run `baseline_uri`; TFX's
+    # latest-blessed resolver (which would pick unmerged PR candidates) is gone.
+    assert not any("resolver" in t for t in tasks)
+    importer = spec["root"]["dag"]["tasks"]["production_model"]["inputs"]["parameters"]
+    assert importer["artifact_uri"] == {"componentInputParameter": "baseline_uri"}
+    executors = spec["deploymentSpec"]["executors"]
+    assert executors["production_model_executor"]["importer"]["artifactUri"] == {
+        "runtimeParameter": "artifact_uri"
+    }
+    evaluator_image = executors["Evaluator_executor"]["container"]
+    assert "pipelines.components.evaluator.Executor" in json.dumps(evaluator_image)
     assert set(spec["root"]["inputDefinitions"]["parameters"]) == set(RUNTIME_PARAMETERS)
     assert churn["runtimeConfig"]["gcsOutputDirectory"] == "gs://test-bucket/pipelines/churn"
     assert OPTIONS.image in (out / "churn.json").read_text()

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from retrain.pipeline_run import run_local
+from retrain.pipeline_run import local_baselines, run_local
+from retrain.runs import NO_PROMOTION
 from retrain.spec import load_spec
 from retrain.summary import read_summary
 from tests.conftest import fast_spec_copy
@@ -15,7 +16,7 @@ from tests.conftest import fast_spec_copy
 pytestmark = pytest.mark.tfx
 
 
-def test_regressor_runs_and_second_run_finds_first_as_baseline(
+def test_regressor_runs_then_a_pr_candidate_is_judged_against_production(
     repo_cwd: Path, tmp_path: Path
 ) -> None:
     spec_path = fast_spec_copy("house-prices", tmp_path / "specs")
@@ -25,7 +26,7 @@ def test_regressor_runs_and_second_run_finds_first_as_baseline(
         spec,
         spec_path,
         workdir,
-        {"run_id": "hp-run-1", "trigger": "pull_request", "pr_number": "7", "git_sha": "abc123"},
+        {"run_id": "hp-run-1", "trigger": "data_arrival", "event_id": "m-1", "git_sha": "abc123"},
     )
     first = read_summary(first_file)
 
@@ -40,11 +41,16 @@ def test_regressor_runs_and_second_run_finds_first_as_baseline(
     )
     assert (first.run.run_id, first.run.trigger, first.run.pr_number, first.run.git_sha) == (
         "hp-run-1",
-        "pull_request",
-        7,
+        "data_arrival",
+        None,
         "abc123",
     )
+    # Nothing promoted yet: no baseline, and the summary says why.
     assert first.baseline is None
+    assert first.lineage is not None
+    assert first.lineage.baseline_note == NO_PROMOTION
+    assert (first.lineage.spec_commit, first.lineage.event_id) == ("abc123", "m-1")
+    assert first.lineage.candidate_uri == first.candidate.uri
     assert first.blessed, first.validation_failures
     assert first.candidate.pushed_uri.startswith(str(workdir / "house-prices" / "serving"))
     assert sum(first.example_counts.values()) == 3000
@@ -61,13 +67,27 @@ def test_regressor_runs_and_second_run_finds_first_as_baseline(
     assert first.thresholds[0].higher_is_better is False
     assert first.thresholds[0].max_regression == 5.0
 
-    second = read_summary(run_local(spec, spec_path, workdir, {"run_id": "hp-run-2"}))
+    # Its promotion merged: a PR candidate is judged against that model.
+    promoted = spec.model_copy(
+        update={"promotion": spec.promotion.model_copy(update={"version": "hp-run-1"})}
+    )
+    baseline = local_baselines(workdir)(promoted)
+    assert baseline.uri == first.candidate.uri
+    values = {
+        "run_id": "hp-run-2",
+        "trigger": "pull_request",
+        "pr_number": "7",
+        "baseline_uri": baseline.uri,
+        "baseline_version": baseline.version,
+    }
+    second = read_summary(run_local(spec, spec_path, workdir, values))
     assert second.baseline is not None
-    assert second.baseline.uri == first.candidate.uri
+    assert (second.baseline.uri, second.baseline.version) == (first.candidate.uri, "hp-run-1")
+    assert second.lineage is not None and second.lineage.baseline_version == "hp-run-1"
     second_overall = second.overall("rmse")
     assert second_overall is not None and second_overall.baseline is not None
     assert math.isclose(second_overall.baseline, overall.candidate, rel_tol=1e-4)
-    assert second.run.trigger == "manual"
+    assert second.run.trigger == "pull_request"
 
 
 def test_classifier_with_transform_runs(repo_cwd: Path, tmp_path: Path) -> None:

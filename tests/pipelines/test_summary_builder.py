@@ -109,5 +109,5 @@ def test_multiclass_keys_map_to_spec_metrics_and_per_class_figures() -> None:
         ("Chinstrap", "f1", 0.80, 0.75),
     ]
     again = parse_summary(dump_summary(summary), "test")
-    assert again.schema_version == 2
+    assert again.schema_version == 3
     assert again.per_class == summary.per_class

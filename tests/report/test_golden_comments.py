@@ -64,6 +64,9 @@ CASES = {
     "regression_task": ("house_prices_pass", CONSOLE, {"rmse": [66.0, 63.9, 61.25]}),
     "multiclass": ("penguins_multiclass", CONSOLE, {"macro_f1": [0.9501, 0.9612]}),
     "hostile_names": ("hostile", "javascript:alert(1)", {"auc": [0.79, 0.80]}),
+    # version 3: the baseline is production's version, or none with the reason
+    "production_baseline": ("churn_production", CONSOLE, {"auc": [0.8331, 0.8412]}),
+    "no_baseline_reason": ("churn_no_baseline", "", {"auc": [0.8190]}),
 }
 
 

@@ -125,7 +125,11 @@ class LocalBackend:
             "--git-sha", request.git_sha,
             "--event-id", request.event_id,
             "--data-window", request.data_window,
+            "--baseline-version", request.baseline.version,
+            "--baseline-reason", request.baseline.reason,
         ]  # fmt: skip
+        if request.baseline.uri:
+            argv += ["--baseline-uri", request.baseline.uri]
         if request.pr_number is not None:
             argv += ["--pr-number", str(request.pr_number)]
         record = {"job_id": request.job_id, "spec": request.spec, "state": RUNNING,

@@ -178,6 +178,11 @@ def _add_candidate(steps: Any) -> None:
     candidate.add_argument("specs", nargs="+", help="spec files to run")
     candidate.add_argument("--pr", type=int, required=True, help="pull request number")
     candidate.add_argument("--compiled", default=COMPILED)
+    candidate.add_argument(
+        "--base",
+        default="origin/main",
+        help="the default branch's revision: its specs name production, the runs' baseline",
+    )
 
 
 def _add_infra(subparsers: Any) -> None:
@@ -408,12 +413,23 @@ def _promotions(args: argparse.Namespace) -> int:
 
 def _candidate(args: argparse.Namespace) -> int:
     from retrain.backends.vertex import VertexBackend
-    from retrain.delivery.candidate import candidate_plan
+    from retrain.baseline import ProductionBaselines
+    from retrain.blobs import Blobs
+    from retrain.delivery.candidate import candidate_plan, on_base_branch
+    from retrain.delivery.gitrev import Git
     from retrain.delivery.runner import SubprocessRunner
+    from retrain.gcs import GcsStorage
+    from retrain.google_api import storage_client
 
     config = _config(args)
-    specs = [s for s, _ in _specs(args.specs)]
-    plan = candidate_plan(specs, Path(args.compiled), config, args.pr)
+    pairs = _specs(args.specs)
+    repo = _repo()
+    paths = {s.name: str(p.resolve().relative_to(repo.resolve())) for s, p in pairs}
+    root = config.pipeline_root
+    gcs = GcsStorage(lambda: storage_client(config.project))
+    production = ProductionBaselines(lambda name: f"{root}/{name}", Blobs(gcs))
+    baselines = on_base_branch(Git(repo), args.base, lambda s: paths[s.name], production)
+    plan = candidate_plan([s for s, _ in pairs], Path(args.compiled), config, args.pr, baselines)
 
     def ports() -> Ports:
         backend = VertexBackend(

@@ -102,7 +102,11 @@ def _fmt(value: float | None) -> str:
 def describe(summary: EvaluationSummary) -> str:
     """A plain-text digest of a summary for the terminal."""
     verdict = "BLESSED" if summary.blessed else "NOT BLESSED"
-    baseline = "first run, no baseline" if summary.baseline is None else "vs latest blessed model"
+    if summary.baseline is not None:
+        baseline = f"vs production {summary.baseline.version or summary.baseline.uri}"
+    else:
+        note = summary.lineage.baseline_note if summary.lineage else ""
+        baseline = f"no baseline: {note}" if note else "no baseline"
     lines = [f"{summary.spec} run {summary.run.run_id}: {verdict} ({baseline})"]
     lines.append(f"  {'metric':<10} {'slice':<24} {'candidate':>10} {'baseline':>10}")
     for row in summary.metrics:

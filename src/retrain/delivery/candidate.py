@@ -2,23 +2,55 @@
 (never where the deployed functions look), then one PipelineJob per changed spec, with a job id
 derived from (spec, version, PR, commit): pushing the same commit twice starts nothing new.
 A PR's code is not production's: its images come from the candidate repository, and its runs
-write under the candidate root as the candidate pipeline account."""
+write under the candidate root as the candidate pipeline account. Each run is judged against
+production: the model the spec's `promotion.version` names on the base branch, never what the
+PR's own copy of the spec claims."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from retrain.delivery.config import DeployConfig
+from retrain.delivery.gitrev import GitReader
 from retrain.delivery.images import refuse_unpinned
 from retrain.delivery.plan import Plan, Submit, Upload
 from retrain.delivery.templates import foreign_images, image_checks, write_ir
-from retrain.errors import BackendError
+from retrain.errors import BackendError, ConfigError, SpecError
 from retrain.routing.jobid import derive_job_id
-from retrain.runs import RunRequest
+from retrain.runs import Baseline, RunRequest
+from retrain.spec.load import parse_spec
 from retrain.spec.model import Spec
 
+Baselines = Callable[[Spec], Baseline]
 
-def candidate_request(spec: Spec, git_sha: str, pr: int) -> RunRequest:
+
+def on_base_branch(
+    git: GitReader, base: str, spec_path: Callable[[Spec], str], production: Baselines
+) -> Baselines:
+    """Production for a PR's spec, as the base branch's copy of that spec names it (a PR could
+    set its own `promotion.version`); a spec new in the PR has no baseline."""
+
+    def resolve(spec: Spec) -> Baseline:
+        path = spec_path(spec)
+        try:
+            text = git.show(base, path)
+        except ConfigError as exc:
+            return Baseline.missing(f"cannot read {path} on {base}: {exc}")
+        if text is None:
+            return Baseline.missing(f"{path} does not exist on {base}: a new spec")
+        try:
+            on_base = parse_spec(text, f"{base}:{path}")
+        except SpecError as exc:
+            return Baseline.missing(f"{path} on {base} is not a valid spec: {exc}")
+        if on_base.name != spec.name:
+            return Baseline.missing(f"{path} on {base} is spec {on_base.name!r}")
+        return production(on_base)
+
+    return resolve
+
+
+def candidate_request(spec: Spec, git_sha: str, pr: int, baseline: Baseline) -> RunRequest:
     """The run a PR's commit gets for one spec (CI on Vertex, `retrain demo` locally)."""
     return RunRequest(
         job_id=derive_job_id(spec.name, spec.fingerprint(), "pull_request", f"pr{pr}:{git_sha}"),
@@ -27,15 +59,20 @@ def candidate_request(spec: Spec, git_sha: str, pr: int) -> RunRequest:
         trigger="pull_request",
         git_sha=git_sha,
         pr_number=pr,
+        baseline=baseline,
     )
 
 
-def candidate_requests(specs: list[Spec], config: DeployConfig, pr: int) -> list[RunRequest]:
+def candidate_requests(
+    specs: list[Spec], config: DeployConfig, pr: int, baselines: Baselines
+) -> list[RunRequest]:
     sha = config.require_sha()
-    return [candidate_request(s, sha, pr) for s in specs]
+    return [candidate_request(s, sha, pr, baselines(s)) for s in specs]
 
 
-def candidate_plan(specs: list[Spec], compiled: Path, config: DeployConfig, pr: int) -> Plan:
+def candidate_plan(
+    specs: list[Spec], compiled: Path, config: DeployConfig, pr: int, baselines: Baselines
+) -> Plan:
     """Check the images, upload each spec's IR (a new push of the PR replaces it), then submit
     one run per spec."""
     sha = config.require_sha()
@@ -57,7 +94,9 @@ def candidate_plan(specs: list[Spec], compiled: Path, config: DeployConfig, pr: 
         uploads.append(Upload(ir, uri, overwrite=True))
     submits = [
         Submit(request, upload.uri)
-        for request, upload in zip(candidate_requests(specs, config, pr), uploads, strict=True)
+        for request, upload in zip(
+            candidate_requests(specs, config, pr, baselines), uploads, strict=True
+        )
     ]
     checks = image_checks(images, "no candidate run started")
     return Plan((*checks, *uploads, *submits))

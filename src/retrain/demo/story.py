@@ -339,6 +339,7 @@ class Story:
         started = self.step(2, f"a pull request changes {self.o.spec}'s hyperparameters")
         number = self.o.pr_number
         spec_file = self.sandbox / "specs" / f"{self.o.spec}.yaml"
+        on_main = self.spec(self.o.spec)  # the default branch's: it names production
         before = spec_file.read_text()
         after = re.sub(r"hidden_units: (\d+)", lambda m: f"hidden_units: {int(m[1]) * 2}", before)
         spec_file.write_text(after)
@@ -358,12 +359,20 @@ class Story:
         (self.codehost / f"pr-{number}").mkdir(parents=True, exist_ok=True)
         (self.codehost / f"pr-{number}" / "pull.json").write_text(pull.model_dump_json(indent=2))
 
-        # What CI does for a PR (`retrain deploy candidate`), with the local backend.
-        request = candidate_request(spec, DEMO_SHA, number)
+        # What CI does for a PR (`retrain deploy candidate`), with the local backend: the
+        # candidate is judged against production, the model the merged promotion names.
         from retrain.settings import Settings
-        from retrain.wiring import build_backend
+        from retrain.wiring import build_backend, build_baselines
 
-        backend = build_backend(Settings.from_env(self.stack_env()))
+        settings = Settings.from_env(self.stack_env())
+        baseline = build_baselines(settings)(on_main)
+        self.say(
+            f"    baseline: production {baseline.version}"
+            if baseline.uri
+            else f"    baseline: none ({baseline.reason})"
+        )
+        request = candidate_request(spec, DEMO_SHA, number, baseline)
+        backend = build_backend(settings)
         laps = self.report.latency["PR candidate submitted -> PR comment"] = Laps()
         self.own_runs.append(request.job_id)
         self.check(f"candidate run {request.job_id} submitted", backend.submit(request))
@@ -385,6 +394,11 @@ class Story:
         self.check(
             f"PR #{number} has one comparison comment against the production model",
             len(comments) == 1 and "no baseline" not in verdict.lower(),
+        )
+        self.check(
+            f"its baseline is the promoted model, {on_main.promotion.version}",
+            bool(baseline.uri)
+            and f"**Baseline:** production, version `{on_main.promotion.version}`" in text,
         )
         self.timed("pull_request", started)
 

@@ -69,7 +69,8 @@ def render_comparison(report: Report) -> str:
 
 def _comparison(report: Report, full_slices: bool) -> str:
     c = report.comparison
-    parts = [p for p in (report.marker, _verdict_line(c), _about(report.summary)) if p]
+    head = (report.marker, _verdict_line(c), _about(report.summary), _baseline(report.summary))
+    parts = [p for p in head if p]
     if not c.agrees_with_tfx:
         parts.append(_disagreement(c))
     parts.append(_metric_table(c))
@@ -280,6 +281,17 @@ def _class_table(summary: EvaluationSummary) -> str:
     return "\n".join(lines)
 
 
+def _baseline(summary: EvaluationSummary) -> str:
+    """Version 3 says which model the candidate was judged against: production, or none."""
+    lineage = summary.lineage
+    if lineage is None:
+        return ""
+    if summary.baseline is not None:
+        version = summary.baseline.version or lineage.baseline_version
+        return f"**Baseline:** production, version {code(version)} (the spec's `promotion.version`)"
+    return f"**Baseline:** none; {code(lineage.baseline_note[:300] or 'no reason given')}"
+
+
 def _facts_line(facts: DataFacts) -> str:
     parts = []
     if facts.rows_read is not None:
@@ -300,6 +312,11 @@ def _data_notes(summary: EvaluationSummary, baseline: EvaluationSummary | None =
     lines = []
     counts = " · ".join(f"{n:,} {code(split)}" for split, n in summary.example_counts.items())
     window = f" · window {code(summary.run.data_window)}" if summary.run.data_window else ""
+    lineage = summary.lineage
+    if lineage is not None and lineage.data_snapshot:
+        window += f" · snapshot {code(lineage.data_snapshot)}"
+    if lineage is not None and lineage.schema_blob:
+        window += f" · schema {code(lineage.schema_blob[:12])}"
     facts = _facts_line(summary.data) if summary.data is not None else ""
     facts = f" · {facts}" if facts else ""
     if counts or window or facts:

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from retrain.backends.base import RunBackend
+from retrain.baseline import no_baseline
 from retrain.completion.notices import NoNotices, NoticeSink
 from retrain.errors import BackendError, EventError, RetrainError, TransientError
 from retrain.events.bigquery import decode_data_arrival
@@ -48,7 +49,7 @@ from retrain.routing.policy import (
 )
 from retrain.routing.run_complete import RunCompletion
 from retrain.routing.table_schema import schema_verdict
-from retrain.runs import RunOutcome, RunRequest, Trigger
+from retrain.runs import Baseline, RunOutcome, RunRequest, Trigger
 from retrain.spec import Spec
 from retrain.state.base import Claim, EventRecord, StateStore
 
@@ -75,6 +76,8 @@ class Service:
     notices: Callable[[], NoticeSink] = NoNotices
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
     runs_root: str = ""  # finished runs must have written under it ("" in tests: anywhere)
+    # Production's model for a spec of the index (the default branch): every run's baseline.
+    baselines: Callable[[Spec], Baseline] = no_baseline
     handlers: dict[EventKind, Handler] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -142,6 +145,7 @@ class Service:
             git_sha=self.git_sha,
             event_id=event_id,
             data_window=data_window,
+            baseline=self.baselines(spec),
         )
         if self.backend.submit(request):
             again = "resubmitted after an interrupted delivery: " if redelivered else ""
@@ -286,6 +290,7 @@ class Service:
             git_sha=self.git_sha,
             event_id=claim.event_id,
             data_window=claim.data_window,
+            baseline=self.baselines(spec),
         )
         try:
             created = self.backend.submit(request)

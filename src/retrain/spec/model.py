@@ -395,7 +395,7 @@ class Promotion(_Strict):
 # Fields that change neither a run's result nor its triggering. Editing them keeps the
 # spec's version, so a redelivered event still finds its job id, and nothing recompiles:
 # owner and description only describe the spec; promotion.alias and promotion.version say
-# which model serves, which runs do not read (their baseline is the latest blessed model).
+# which model serves: a run's baseline, resolved when it is submitted, not part of what it is.
 NOT_IDENTITY: dict[str, Any] = {
     "owner": True,
     "description": True,
