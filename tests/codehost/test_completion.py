@@ -20,7 +20,7 @@ from retrain.google_api import storage_client
 from retrain.report import comment_marker
 from retrain.runs import RunOutcome
 from retrain.settings import Settings
-from retrain.summary import EvaluationSummary, SliceMetric, dump_summary, summary_path
+from retrain.summary import Anomaly, EvaluationSummary, SliceMetric, dump_summary, summary_path
 from retrain.wiring import build_completion
 from tests.fakes.github_client import REPO_ROOT, settings_for
 from tests.fakes.github_server import FakeGitHub
@@ -292,3 +292,52 @@ def test_a_runs_anomalies_become_one_drift_alert_the_policy_decides_and_never_lo
     _write(tmp_path, load("churn_pass"), "churn-data-10", 0.84)
     handler.process(_outcome(tmp_path, "churn-data-10", trigger="data_arrival"))
     assert len(publisher.sent) == 2
+
+
+def _with_anomalies(job_id: str, root: Path, *anomalies: tuple[str, str, str]) -> None:
+    summary = load("churn_pass").model_copy(
+        update={"anomalies": [Anomaly(feature=f, kind=k, description=d) for f, k, d in anomalies]}
+    )
+    _write(root, summary, job_id, 0.84)
+
+
+def test_new_categories_and_columns_become_one_schema_pr_per_spec(
+    fake: FakeGitHub, tmp_path: Path
+) -> None:
+    host = GitHubCodeHost(build_client(settings_for(fake)), "acme/models")
+    handler = CompletionHandler(host=host, specs_dir="specs")
+    country = "Examples contain values missing from the schema: PT (~4%), ES (<1%). "
+    _with_anomalies(
+        "churn-data-20",
+        tmp_path,
+        ("country", "ENUM_TYPE_UNEXPECTED_STRING_VALUES", country),
+        ("support_calls", "UNEXPECTED_DATA_TYPE", "Expected data of type: INT but got BYTES"),
+    )
+    handler.process(_outcome(tmp_path, "churn-data-20", trigger="data_arrival"))
+    (number,) = [n for n in fake.open_pulls() if fake.pull(n)["head"] == "retrain/schema-churn"]
+    pull = fake.pull(number)
+    assert pull["title"] == "Schema update for churn: country: a new category"
+    assert sorted(pull["labels"]) == ["retrain", "schema"]
+    body = str(pull["body"])
+    assert "- `support_calls`: **error**, its type changed" in body  # listed, never proposed
+    proposed = fake.file_on("retrain/schema-churn", "specs/churn.schema.pbtxt") or ""
+    assert '  value: "PT"\n  value: "ES"\n}' in proposed
+
+    # A later run with another change updates the same PR; the file starts again from base.
+    _with_anomalies(
+        "churn-data-21",
+        tmp_path,
+        ("region", "SCHEMA_NEW_COLUMN", "New column (column in data but not in schema)"),
+    )
+    handler.process(_outcome(tmp_path, "churn-data-21", trigger="schedule"))
+    assert [n for n in fake.open_pulls() if fake.pull(n)["head"] == "retrain/schema-churn"] == [
+        number
+    ]
+    proposed = fake.file_on("retrain/schema-churn", "specs/churn.schema.pbtxt") or ""
+    assert '  name: "region"\n  lifecycle_stage: DEPRECATED' in proposed and '"PT"' not in proposed
+
+    # Only errors: nothing to accept, so no schema PR is touched.
+    pulls = len(fake.state.pulls)
+    _with_anomalies("churn-data-22", tmp_path, ("tenure_months", "SCHEMA_MISSING_COLUMN", ""))
+    handler.process(_outcome(tmp_path, "churn-data-22", trigger="data_arrival"))
+    assert len(fake.state.pulls) == pulls

@@ -12,9 +12,11 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def spec_files() -> dict[str, str]:
+    """The specs and their checked-in schemas, as on the repository's default branch."""
     return {
-        f"specs/{name}.yaml": (REPO_ROOT / "specs" / f"{name}.yaml").read_text(encoding="utf-8")
+        f"specs/{name}{suffix}": (REPO_ROOT / "specs" / f"{name}{suffix}").read_text("utf-8")
         for name in ("churn", "house-prices")
+        for suffix in (".yaml", ".schema.pbtxt")
     }
 
 

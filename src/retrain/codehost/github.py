@@ -25,13 +25,13 @@ from github.Repository import Repository
 from urllib3.util.retry import Retry
 
 from retrain.codehost.port import (
+    FileProposal,
     PostedComment,
     PostedIssue,
     PromotionPR,
     PromotionRequest,
     with_marker,
 )
-from retrain.codehost.spec_edit import set_promotion_version
 from retrain.errors import BackendError
 from retrain.report.marker import has_marker
 from retrain.report.notice import NOTICE_LABELS
@@ -187,44 +187,47 @@ class GitHubCodeHost:
 
     def open_or_update_promotion(self, request: PromotionRequest) -> PromotionPR | None:
         with translated(f"GitHub: propose promoting {request.spec}"):
-            return self._promote(request)
+            return self._propose(request.proposal())
 
-    def _promote(self, request: PromotionRequest) -> PromotionPR | None:
+    def open_or_update_proposal(self, proposal: FileProposal) -> PromotionPR | None:
+        with translated(f"GitHub: propose {proposal.path} for {proposal.spec}"):
+            return self._propose(proposal)
+
+    def _propose(self, proposal: FileProposal) -> PromotionPR | None:
         repo = self._repo()
-        base_sha = repo.get_branch(request.base).commit.sha
-        base_file = repo.get_contents(request.spec_path, ref=base_sha)
+        base_sha = repo.get_branch(proposal.base).commit.sha
+        base_file = repo.get_contents(proposal.path, ref=base_sha)
         if isinstance(base_file, list):
-            raise BackendError(f"{request.spec_path} is a directory on {request.base}")
+            raise BackendError(f"{proposal.path} is a directory on {proposal.base}")
         text = base_file.decoded_content.decode("utf-8")
-        edited = set_promotion_version(text, request.version, request.spec_path)
+        edited = proposal.edit(text)
         if edited == text:
-            log.info(
-                "%s already records version %s; nothing to propose", request.spec, request.version
-            )
+            log.info("%s on %s already says it; nothing to propose", proposal.path, proposal.base)
             return None
-        self._reset_branch(repo, request.branch, base_sha)
+        self._reset_branch(repo, proposal.branch, base_sha)
         repo.update_file(
-            request.spec_path, request.commit_message, edited, base_file.sha, branch=request.branch
+            proposal.path, proposal.commit_message, edited, base_file.sha, branch=proposal.branch
         )
         owner = self.repo_name.split("/")[0]
         open_pulls = list(
-            repo.get_pulls(state="open", head=f"{owner}:{request.branch}", base=request.base)
+            repo.get_pulls(state="open", head=f"{owner}:{proposal.branch}", base=proposal.base)
         )
         if open_pulls:
             pull = open_pulls[0]
-            pull.edit(title=request.title, body=request.body)
+            pull.edit(title=proposal.title, body=proposal.body)
             created = False
         else:
             pull = repo.create_pull(
-                base=request.base, head=request.branch, title=request.title, body=request.body
+                base=proposal.base, head=proposal.branch, title=proposal.title, body=proposal.body
             )
             created = True
-        pull.add_to_labels(*request.labels)
+        pull.add_to_labels(*proposal.labels)
         log.info(
-            "%s promotion PR #%s for %s",
+            "%s PR #%s (%s) for %s",
             "opened" if created else "updated",
             pull.number,
-            request.spec,
+            proposal.branch,
+            proposal.spec,
         )
         return PromotionPR(pull.number, pull.html_url, created)
 

@@ -16,13 +16,13 @@ from typing import TextIO
 from pydantic import BaseModel, ConfigDict
 
 from retrain.codehost.port import (
+    FileProposal,
     PostedComment,
     PostedIssue,
     PromotionPR,
     PromotionRequest,
     with_marker,
 )
-from retrain.codehost.spec_edit import set_promotion_version
 from retrain.errors import BackendError
 from retrain.report.marker import has_marker
 
@@ -82,27 +82,30 @@ class LocalCodeHost:
         return PostedComment(cid, path.as_uri(), created)
 
     def open_or_update_promotion(self, request: PromotionRequest) -> PromotionPR | None:
-        source = self.repo_root / request.spec_path
+        return self.open_or_update_proposal(request.proposal())
+
+    def open_or_update_proposal(self, proposal: FileProposal) -> PromotionPR | None:
+        source = self.repo_root / proposal.path
         try:
             text = source.read_text(encoding="utf-8")
         except OSError as exc:
-            raise BackendError(f"cannot read {source} to propose a promotion: {exc}") from exc
-        edited = set_promotion_version(text, request.version, str(source))
+            raise BackendError(f"cannot read {source} to propose a change: {exc}") from exc
+        edited = proposal.edit(text)
         if edited == text:
             return None
-        current = self._open_promotion(request.branch)
+        current = self._open_promotion(proposal.branch)
         number = current.number if current else self._next_number()
         pull = LocalPull(
             number=number,
-            title=request.title,
-            body=request.body,
-            head=request.branch,
-            base=request.base,
-            labels=sorted({*(current.labels if current else []), *request.labels}),
+            title=proposal.title,
+            body=proposal.body,
+            head=proposal.branch,
+            base=proposal.base,
+            labels=sorted({*(current.labels if current else []), *proposal.labels}),
         )
         folder = self._pr_dir(number)
-        (folder / "files" / request.spec_path).parent.mkdir(parents=True, exist_ok=True)
-        (folder / "files" / request.spec_path).write_text(edited, encoding="utf-8")
+        (folder / "files" / proposal.path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / "files" / proposal.path).write_text(edited, encoding="utf-8")
         (folder / "pull.json").write_text(pull.model_dump_json(indent=2) + "\n", encoding="utf-8")
         return PromotionPR(number, folder.as_uri(), current is None)
 

@@ -7,6 +7,7 @@ notice (an issue) per spec.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -38,6 +39,38 @@ class PromotionRequest:
     def commit_message(self) -> str:
         return f"Promote {self.spec} to {self.version}"
 
+    def proposal(self) -> FileProposal:
+        from retrain.codehost.spec_edit import set_promotion_version
+
+        return FileProposal(
+            spec=self.spec,
+            path=self.spec_path,
+            branch=self.branch,
+            title=self.title,
+            body=self.body,
+            commit_message=self.commit_message,
+            edit=lambda text: set_promotion_version(text, self.version, self.spec_path),
+            base=self.base,
+            labels=self.labels,
+        )
+
+
+@dataclass(frozen=True)
+class FileProposal:
+    """Edit one file of base on the spec's own branch and propose it in a PR: a promotion
+    (`PromotionRequest.proposal`) or a schema change. `edit` is pure; returning the text
+    unchanged means there is nothing to propose."""
+
+    spec: str
+    path: str  # in the repository, e.g. specs/churn.schema.pbtxt
+    branch: str
+    title: str
+    body: str
+    commit_message: str
+    edit: Callable[[str], str]
+    base: str = "main"
+    labels: tuple[str, ...] = ()
+
 
 @dataclass(frozen=True)
 class PromotionPR:
@@ -63,6 +96,11 @@ class CodeHost(Protocol):
 
         None when base already records this version: there is nothing to propose.
         """
+        ...
+
+    def open_or_update_proposal(self, proposal: FileProposal) -> PromotionPR | None:
+        """The same for any one-file proposal (a schema change PR); None when the edit
+        changes nothing on base."""
         ...
 
     def open_or_update_issue(

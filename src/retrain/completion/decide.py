@@ -5,6 +5,8 @@ failed/cancelled ─► pull_request run: comment on its PR
 succeeded ─► pull_request run ─► comment on that PR (other runs close the spec's notice)
          └► data_arrival / drift / schedule run blessed by TFX
               ─► open or update the spec's promotion PR, then comment there
+         └► any run whose data has a new column or category
+              ─► open or update the spec's schema change PR
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from retrain.codehost.port import PromotionRequest
+from retrain.anomalies import Finding
+from retrain.codehost.port import FileProposal, PromotionRequest
+from retrain.codehost.schema_edit import propose_schema
 from retrain.compare import Comparison
 from retrain.report.escape import code
 from retrain.runs import RunOutcome
+from retrain.spec.tfschema import SCHEMA_SUFFIX
 from retrain.summary import EvaluationSummary
 
 PROMOTING_TRIGGERS = ("data_arrival", "drift", "schedule")
@@ -97,4 +102,48 @@ def proposal(
         body="\n".join(lines),
         base=base_branch,
         labels=labels,
+    )
+
+
+def schema_proposal(
+    outcome: RunOutcome,
+    findings: list[Finding],
+    specs_dir: str,
+    base_branch: str,
+) -> FileProposal | None:
+    """One PR per spec proposing the schema update for the run's legitimate changes (a new
+    column or category), with every anomaly listed; None when there is none. Merging accepts
+    the change; a later run with changes updates the same PR (its branch is the spec's)."""
+    changes = [f for f in findings if f.schema_change]
+    if not changes:
+        return None
+    spec = outcome.spec
+    what = "; ".join(f"{f.feature}: {f.why}" for f in changes)
+    lines = [
+        f"Run {code(outcome.job_id)} ({outcome.trigger.replace('_', ' ')}) found data that the "
+        f"checked-in schema of {code(spec)} does not describe. These look like legitimate "
+        "changes, so this PR proposes accepting them:",
+        "",
+        *(f"- {code(f.feature)}: {f.why} ({', '.join(code(k) for k in f.kinds)})" for f in changes),
+        "",
+        "Every anomaly of the run:",
+        "",
+        *(f"- {code(f.feature)}: **{f.level}**, {f.why}" for f in findings),
+        "",
+        "New categories join the feature's domain (the values are read from TFDV's anomaly "
+        "description); a new column is recorded as known but unused (`lifecycle_stage: "
+        "DEPRECATED`): to train on it, add it to the spec's features and re-run `retrain schema "
+        "infer`. Merging accepts the update; closing this PR keeps the schema as it is. A later "
+        "run with changes updates this PR.",
+    ]
+    return FileProposal(
+        spec=spec,
+        path=f"{specs_dir.rstrip('/')}/{spec}{SCHEMA_SUFFIX}",
+        branch=f"retrain/schema-{spec}",
+        title=f"Schema update for {spec}: {what}"[:200],
+        body="\n".join(lines),
+        commit_message=f"Accept schema changes of {spec} seen by {outcome.job_id}",
+        edit=lambda text: propose_schema(text, changes).text,
+        base=base_branch,
+        labels=("retrain", "schema"),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from retrain.anomalies import classify
+from retrain.anomalies import Finding, classify
 from retrain.blobs import Blobs, BlobStore, is_under
 from retrain.codehost.port import CodeHost
 from retrain.compare import Comparison, compare
@@ -22,10 +22,11 @@ from retrain.completion.decide import (
     after_success,
     after_unfinished,
     pr_of,
+    schema_proposal,
 )
 from retrain.completion.history import BlobHistory
 from retrain.completion.notices import NoNotices, NoticeSink
-from retrain.errors import SummaryError
+from retrain.errors import RetrainError, SummaryError, TransientError
 from retrain.report import (
     HistoryPoint,
     MetricHistory,
@@ -99,13 +100,32 @@ class CompletionHandler:
         history.record(summary.spec, point_from(summary))
         points = history.recent(summary.spec, HISTORY_RUNS)
         comparison = compare(summary)
-        alert = anomaly_alert(outcome, classify(summary), summary.run.finished_at)
+        findings = classify(summary)
+        alert = anomaly_alert(outcome, findings, summary.run.finished_at)
         if alert is not None:
             self.alerts.publish(alert)
         plan = after_success(
             outcome, summary, comparison, specs_dir=self.specs_dir, base_branch=self.base_branch
         )
-        return self._carry_out(plan, outcome, summary, comparison, points, location)
+        result = self._carry_out(plan, outcome, summary, comparison, points, location)
+        self._propose_schema(outcome, findings)
+        return result
+
+    def _propose_schema(self, outcome: RunOutcome, findings: list[Finding]) -> None:
+        """Best effort beside the comment: a refused schema PR is logged (a transient failure
+        redelivers the event; proposing again is idempotent)."""
+        proposal = schema_proposal(outcome, findings, self.specs_dir, self.base_branch)
+        if proposal is None:
+            return
+        try:
+            opened = self.host.open_or_update_proposal(proposal)
+        except TransientError:
+            raise
+        except RetrainError as exc:
+            log.warning("schema change PR for %s not proposed: %s", outcome.spec, exc)
+            return
+        if opened is not None:
+            log.info("schema change PR #%s for %s", opened.number, outcome.spec)
 
     def _summary(self, outcome: RunOutcome, location: str) -> EvaluationSummary:
         """The run's summary; when it is unreadable, its PR is told before the error leaves."""

@@ -4,7 +4,7 @@ the spec.
 The service environment has no TensorFlow Metadata, so the schema's protobuf text format is
 read here by a small reader that keeps line numbers: a problem points at the schema file's
 line. Only what the check needs is interpreted (top-level `feature` entries: name, type,
-int_domain.is_categorical); everything else is read and kept, never judged.
+int_domain.is_categorical, lifecycle_stage); everything else is read and kept, never judged.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ SCHEMA_SUFFIX = ".schema.pbtxt"
 
 # The physical types TFDV's Schema proto knows (schema.proto, FeatureType).
 FEATURE_TYPES = ("INT", "FLOAT", "BYTES", "STRUCT")
+# Lifecycle stages (schema.proto, LifecycleStage) of a feature known but not used: TFDV leaves
+# such features out of validation.
+UNUSED_STAGES = ("DEPRECATED", "DISABLED")
 
 
 def schema_path(spec_path: Path) -> Path:
@@ -164,13 +167,17 @@ class SchemaFeature:
     line: int
 
 
-def schema_features(text: str, file: str) -> tuple[list[SchemaFeature], list[Problem]]:
-    """The schema's top-level features, and problems with the file itself."""
+def schema_features(
+    text: str, file: str
+) -> tuple[list[SchemaFeature], list[SchemaFeature], list[Problem]]:
+    """The schema's top-level features in use, those marked unused (a column the data has and
+    the spec does not read, as schema change PRs record it), and problems with the file."""
     try:
         root = parse_text_format(text)
     except TextFormatError as exc:
-        return [], [Problem(file, exc.line, "", f"not TFDV's schema text format: {exc}")]
+        return [], [], [Problem(file, exc.line, "", f"not TFDV's schema text format: {exc}")]
     features: list[SchemaFeature] = []
+    unused: list[SchemaFeature] = []
     problems: list[Problem] = []
     seen: set[str] = set()
     for value, line in root.values("feature"):
@@ -181,6 +188,9 @@ def schema_features(text: str, file: str) -> tuple[list[SchemaFeature], list[Pro
         kind = value.scalar("type") or ""
         if not name:
             problems.append(Problem(file, line, "feature", "a feature without a name"))
+            continue
+        if value.scalar("lifecycle_stage") in UNUSED_STAGES or value.scalar("deprecated") == "true":
+            unused.append(SchemaFeature(name, kind, False, line))
             continue
         if kind not in FEATURE_TYPES:
             problems.append(
@@ -199,7 +209,7 @@ def schema_features(text: str, file: str) -> tuple[list[SchemaFeature], list[Pro
         domain = value.message("int_domain")
         categorical = domain is not None and domain.scalar("is_categorical") == "true"
         features.append(SchemaFeature(name, kind, categorical, line))
-    return features, problems
+    return features, unused, problems
 
 
 def _type_problem(spec: Spec, column: str, feature: SchemaFeature) -> str | None:
@@ -253,13 +263,25 @@ def schema_problems(spec: Spec, spec_path: Path) -> list[Problem]:
         ]
     except (OSError, UnicodeDecodeError) as exc:
         return [Problem(file, 1, "", f"cannot read: {exc}")]
-    features, problems = schema_features(text, file)
+    features, unused, problems = schema_features(text, file)
     if problems:
         return problems
+    unused_names = {f.name: f for f in unused}
     by_name = {f.name: f for f in features}
     columns = [f.name for f in spec.features] + [spec.label]
     for column in columns:
         found = by_name.get(column)
+        if found is None and column in unused_names:
+            problems.append(
+                Problem(
+                    file,
+                    unused_names[column].line,
+                    f"feature {column}",
+                    f"the spec reads "
+                    f"{column!r}, but the schema marks it unused (lifecycle_stage); {fix}",
+                )
+            )
+            continue
         if found is None:
             what = "label" if column == spec.label else "feature"
             problems.append(
