@@ -33,7 +33,17 @@ def test_demo_story_end_to_end(tmp_path: Path) -> None:
     by_function: dict[str, list[tuple[str, str]]] = {}
     for d in report.decisions:
         by_function.setdefault(d.function, []).append((d.decision, d.spec))
-    assert by_function["on_data_arrival"] == [("run", "churn"), ("deduplicated", "churn")]
+    assert by_function["on_data_arrival"] == [
+        ("run", "churn"),
+        ("deduplicated", "churn"),
+        ("ignored", "house-prices"),  # a column it reads was removed from its table
+    ]
+    (schema_drift,) = [
+        d for d in report.decisions if d.spec == "house-prices" and d.function == "on_data_arrival"
+    ]
+    assert schema_drift.alert and "gone (removed or renamed): city" in schema_drift.reason
+    notice = report.comments["notice (house-prices)"].read_text()
+    assert "schema drifted" in notice and "city" in notice
     assert by_function["on_drift_alert"] == [("ignored", "house-prices")]
     assert by_function["on_run_complete"] == [("completed", "churn"), ("completed", "churn")]
     (drift,) = [d for d in report.decisions if d.function == "on_drift_alert"]
@@ -77,5 +87,5 @@ def test_demo_story_end_to_end(tmp_path: Path) -> None:
         ],
     }
     assert all(took >= 0 for laps in report.latency.values() for _, took in laps.stages)
-    assert "[4] summary" in narration
+    assert "[5] summary" in narration
     assert "local stack stopped" in narration

@@ -1,5 +1,6 @@
-"""`retrain data`: the example specs' local data, made deterministically (`generate`), and
-new rows plus the audit-log entry BigQuery would write for them (`append`)."""
+"""`retrain data`: the example specs' local data, made deterministically (`generate`), new
+rows plus the audit-log entry BigQuery would write for them (`append`), and a column removed
+plus the entry of that schema change (`drop-column`)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,23 @@ def register(subparsers: Any) -> None:
     append.add_argument("--no-publish", action="store_true", help="print the entry instead")
     append.set_defaults(handler=_append)
 
+    drop = add_command(
+        commands,
+        "drop-column",
+        "remove a column from a spec's local table and publish the audit entry BigQuery logs "
+        "for the schema change (a schema-drift alert when the spec reads the column)",
+        "retrain data drop-column specs/house-prices.yaml city",
+        description="Publishes to the stack `retrain up --workdir WORKDIR` runs, found in "
+        "WORKDIR/stack.json; PUBSUB_EMULATOR_HOST, when set, wins.",
+    )
+    drop.add_argument("spec", type=Path, help="spec file")
+    drop.add_argument("column", help="the column to remove")
+    drop.add_argument("--workdir", type=Path, default=Path("work"), help="where `retrain up` runs")
+    drop.add_argument("--project", help="Pub/Sub project (default: the running stack's)")
+    drop.add_argument("--topic", default="retrain-data-arrival")
+    drop.add_argument("--no-publish", action="store_true", help="print the entry instead")
+    drop.set_defaults(handler=_drop_column)
+
 
 def _generate(args: argparse.Namespace) -> int:
     for spec in load_specs(spec_paths([args.specs])):
@@ -86,14 +104,32 @@ def _append(args: argparse.Namespace) -> int:
     job_id = f"retrain_append_{uuid.uuid4().hex[:12]}"
     entry = table_data_change_entry(spec.data.table, written, job_id, datetime.now(timezone.utc))
     print(f"appended {written} rows to {path} (table {spec.data.table})")
+    return _send(entry, target, args.topic, f"the audit entry of {job_id}")
+
+
+def _drop_column(args: argparse.Namespace) -> int:
+    from retrain.localtable import drop_column
+    from retrain.spec.load import parse_spec
+
+    target = None if args.no_publish else _pubsub_target(args)  # before touching the data
+    try:
+        spec = parse_spec(args.spec.read_text(encoding="utf-8"), str(args.spec))
+    except OSError as exc:
+        raise RetrainError(f"cannot read {args.spec}: {exc}") from exc
+    entry = drop_column(spec, repo_root(), args.column, datetime.now(timezone.utc))
+    print(f"removed column {args.column} from {spec.data.local.path} (table {spec.data.table})")
+    return _send(entry, target, args.topic, "the schema change's audit entry")
+
+
+def _send(entry: dict[str, Any], target: tuple[str, str] | None, topic: str, what: str) -> int:
     if target is None:
         print(json.dumps(entry, indent=2))
         return 0
     from retrain.backends.local import PubSubPublisher
 
     project, host = target
-    PubSubPublisher(project, emulator_host=host).publish(args.topic, entry, {})
-    print(f"published the audit entry of {job_id} to {args.topic} (emulator {host})")
+    PubSubPublisher(project, emulator_host=host).publish(topic, entry, {})
+    print(f"published {what} to {topic} (emulator {host})")
     return 0
 
 

@@ -251,6 +251,7 @@ class Story:
                     self.data_arrival()
                     self.pull_request()
                     self.drift_alert()
+                    self.table_schema_drift()
                 finally:
                     self.stop_own_runs()
         finally:
@@ -448,9 +449,49 @@ class Story:
         )
         self.timed("drift", started)
 
+    def table_schema_drift(self) -> None:
+        """A column the drift spec reads is removed from its local table: BigQuery's audit
+        entry of that schema change reaches on_data_arrival, which alerts at once (no run) and
+        raises the spec's notice."""
+        from retrain.localtable import drop_column
+
+        spec = self.spec(self.o.drift_spec)
+        column = next(f.name for f in spec.features if f.type == "categorical")
+        started = self.step(4, f"a column {spec.name} reads is removed from its table")
+        entry = drop_column(spec, self.sandbox, column, datetime.now(timezone.utc))
+        self.say(f"    removed {column} from {spec.data.local.path}; publishing BigQuery's entry")
+        self.publish(TOPICS["on_data_arrival"], entry)
+        decided = wait_for(
+            "the schema-drift decision",
+            lambda: self.decision("on_data_arrival", spec.name, {"ignored"}),
+            60,
+        )
+        self.say(f"    on_data_arrival decided: {decided.decision} ({decided.reason})")
+        self.check(
+            f"removing {column} raised a schema-drift alert for {spec.name}",
+            decided.alert and column in decided.reason,
+        )
+        notice = wait_for(
+            "the spec's notice",
+            lambda: next(
+                (
+                    p
+                    for p in self.codehost.glob("issues/*.json")
+                    if "schema drifted" in p.read_text()
+                ),
+                None,
+            ),
+            30,
+        )
+        self.report.comments[f"notice ({spec.name})"] = notice
+        self.check(
+            f"{spec.name}'s owner got a notice naming {column}", column in notice.read_text()
+        )
+        self.timed("schema_drift", started)
+
     def summarise(self) -> None:
         self.report.decisions = decisions(self.logs_dir)
-        self.say("\n[4] summary")
+        self.say("\n[5] summary")
         self.say("    events and decisions:")
         quiet = [d for d in self.report.decisions if d.event_key == "flush" and not d.spec]
         for d in self.report.decisions:
