@@ -3,8 +3,9 @@ baseline measured in the same run (`make bench`). Each runs in its own process.
 
     .venv/bin/python bench/run_all.py [--quick]
 
---quick: fewer repetitions, a 2,000-delivery storm, 1,000 fuzz cases per test, no compile
-(for a fast look; the figures in docs/benchmarks.md come from the full run).
+--quick: fewer repetitions, a 2,000-delivery storm, 1,000 fuzz cases per test, no compile,
+scaling at 1k and 10k rows only (for a fast look; the figures in docs/benchmarks.md come from
+the full run).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def benches(quick: bool) -> list[tuple[str, list[str]]]:
             ("router throughput", ["bench/router_throughput.py", "--events", "10000"]),
             ("redelivery storm", ["bench/storm.py", "--messages", "200", "--deliveries", "2000"]),
             ("fuzzing", ["bench/fuzz.py", "--examples", "1000"]),
+            ("scaling", ["bench/scaling.py", "--sizes", "1000,10000"]),
         ]
     return [
         ("cold start", ["bench/cold_start.py", "--runs", "10"]),
@@ -36,6 +38,7 @@ def benches(quick: bool) -> list[tuple[str, list[str]]]:
         ("redelivery storm", ["bench/storm.py", "--messages", "500", "--deliveries", "10000"]),
         ("fuzzing", ["bench/fuzz.py", "--examples", "10000"]),
         ("model quality", ["bench/model_quality.py"]),
+        ("scaling", ["bench/scaling.py"]),
     ]
 
 

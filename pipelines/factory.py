@@ -31,7 +31,9 @@ Orchestrator = Literal["local", "vertex"]
 
 # Beam 2.74's DirectRunner first tries the Prism runner, which downloads a binary at run time.
 # Batch pipelines have no unsafe triggers, and declaring that makes Beam skip Prism and run
-# the in-process FnApiRunner: no download, no network.
+# the in-process FnApiRunner: no download, no network. In memory with one worker: measured
+# against multi_processing with 2 workers on the 2-core machine, it was faster at 1k and 100k
+# rows (bench/scaling.py --direct-workers 2; figures in docs/benchmarks.md).
 LOCAL_BEAM_ARGS = (
     "--direct_running_mode=in_memory",
     "--direct_num_workers=1",

@@ -50,6 +50,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--input-csv", default="", help="rows to train on (default: the spec's file)"
     )
+    parser.add_argument(
+        "--direct-workers",
+        type=int,
+        default=1,
+        help="Beam DirectRunner: 1 in memory (the default, faster here: docs/benchmarks.md); "
+        "N > 1 multi-process with N workers (bench/scaling.py compares them)",
+    )
     for name in RUNTIME_PARAMETERS:
         parser.add_argument(f"--{name.replace('_', '-')}", default="")
     args = parser.parse_args(argv)
@@ -61,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from tfx import v1 as tfx
 
-    from pipelines.factory import PipelineTarget, create_pipeline
+    from pipelines.factory import LOCAL_BEAM_ARGS, PipelineTarget, create_pipeline
 
     values = {name: getattr(args, name) for name in RUNTIME_PARAMETERS}
     facts = facts_path(Path(args.input_csv)) if args.input_csv else None
@@ -76,6 +83,13 @@ def main(argv: list[str] | None = None) -> int:
         schema_file=str(schema_path(Path(args.spec)).resolve()),
         data_facts=facts.read_text() if facts is not None and facts.exists() else "",
         started_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        beam_args=LOCAL_BEAM_ARGS
+        if args.direct_workers <= 1
+        else (
+            "--direct_running_mode=multi_processing",
+            f"--direct_num_workers={args.direct_workers}",
+            "--allow_unsafe_triggers",
+        ),
     )
     pipeline = create_pipeline(spec, target)
     progress = _Progress(len(pipeline.components))
