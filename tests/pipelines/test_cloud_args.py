@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from pipelines.cloud_args import CloudTarget, beam_args, vertex_training_config
+from retrain.cli.main import main
 from retrain.spec.model import DataProcessing, Training
+from tests.conftest import REPO
 
 CLOUD = CloudTarget(
     project="acme-ml",
@@ -50,3 +56,15 @@ def test_without_dataflow_a_dataflow_spec_runs_in_its_step() -> None:
     data = DataProcessing(runner="dataflow", machine_type="n1-standard-4")
     candidate = CloudTarget(**{**CLOUD.__dict__, "dataflow": False})
     assert beam_args(data, candidate) == beam_args(DataProcessing(), CLOUD)
+
+
+def test_compile_refuses_a_malformed_project_before_starting_tfx(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = str(REPO / "specs" / "churn.yaml")
+    code = main(["compile", spec, "--out", str(tmp_path), "--project", "Not_A_Project"])
+    assert code == 2
+    assert capsys.readouterr().err.startswith(
+        "retrain compile: --project: String should match pattern"
+    )
+    assert list(tmp_path.iterdir()) == []

@@ -158,7 +158,7 @@ def _compile_options(args: argparse.Namespace) -> CompileOptions:
         problems = "; ".join(
             f"--{str(e['loc'][0]).replace('_', '-')}: {e['msg']}" for e in exc.errors()
         )
-        raise ConfigError(f"retrain compile: {problems}") from None
+        raise ConfigError(problems) from None
 
 
 def _compile(args: argparse.Namespace) -> int:
