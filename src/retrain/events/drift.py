@@ -4,7 +4,8 @@
   ModelMonitoringAnomaliesLogEntry, or a log name ending in model_monitoring_anomaly), features
   under `featureAnomalies`;
 - Model Monitoring v2 alerts logged as `ModelMonitoringAlert` JSON (`anomaly.modelMonitoringJob`);
-- TFDV `Anomalies` our pipelines publish: `{"spec", "run_id", "anomalies": <Anomalies as JSON>}`,
+- TFDV `Anomalies` of a finished run, published by `on_run_complete`
+  (`retrain.completion.alerts`): `{"spec", "run_id", "anomalies": <Anomalies as JSON>}`,
   bare or as a log entry's jsonPayload. Both `anomalyInfo` (schema: new/missing column...) and
   `driftSkewInfo` (L-infinity, Jensen-Shannon measurements over their threshold) count.
 """

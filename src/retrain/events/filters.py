@@ -30,7 +30,8 @@ def data_arrival_filter(project: str) -> str:
 
 def drift_alert_filter(project: str) -> str:
     """Vertex Model Monitoring anomalies: v1 entries in their own log, v2 alerts by the model
-    monitor job they name (TFDV anomalies are published by the pipeline).
+    monitor job they name (a run's TFDV anomalies are published to the topic by
+    `on_run_complete`, no sink involved).
 
     Parenthesised on purpose: in the Logging query language OR binds tighter than AND.
     """
