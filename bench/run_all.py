@@ -39,6 +39,7 @@ def benches(quick: bool) -> list[tuple[str, list[str]]]:
         ("fuzzing", ["bench/fuzz.py", "--examples", "10000"]),
         ("model quality", ["bench/model_quality.py"]),
         ("scaling", ["bench/scaling.py"]),
+        ("cache reuse", ["bench/cache_reuse.py"]),
     ]
 
 

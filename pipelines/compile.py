@@ -17,7 +17,9 @@ from retrain.spec import load_spec
 from retrain.spec.tfschema import schema_path
 
 
-def compile_spec(spec_path: str, out: Path, options: CompileOptions) -> Path:
+def compile_spec(
+    spec_path: str, out: Path, options: CompileOptions, queries: dict[str, str] | None = None
+) -> Path:
     from tfx import v1 as tfx
 
     from pipelines.cloud_args import CloudTarget
@@ -41,6 +43,7 @@ def compile_spec(spec_path: str, out: Path, options: CompileOptions) -> Path:
         beam_args=(),  # per Beam component, from the spec's resources (factory._place_steps)
         cloud=cloud,
         schema_source=str(schema_path(Path(spec_path))),
+        snapshot_query=(queries or {}).get(spec.name, ""),
     )
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
         config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(
@@ -60,14 +63,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", required=True)
     parser.add_argument("--options", required=True, help="CompileOptions as JSON")
+    parser.add_argument(
+        "--queries", default="{}", help="spec name -> snapshot-ready BigQuery query (JSON)"
+    )
     parser.add_argument("specs", nargs="+")
     args = parser.parse_args(argv)
     options = CompileOptions.model_validate_json(args.options)
+    queries: dict[str, str] = json.loads(args.queries)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for spec_path in args.specs:
         started = time.monotonic()
-        path = compile_spec(spec_path, out, options)
+        path = compile_spec(spec_path, out, options, queries)
         print(f"compiled: {path} {time.monotonic() - started:.2f}s", flush=True)
     return 0
 

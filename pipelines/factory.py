@@ -18,6 +18,7 @@ from tfx import v1 as tfx
 from tfx.proto import example_gen_pb2
 
 from pipelines import cloud_args
+from pipelines.components.bigquery import SnapshotBigQueryExampleGen
 from pipelines.components.evaluator import ProductionEvaluator
 from pipelines.components.summary import EvaluationSummaryWriter
 from pipelines.settings import ModuleSettings
@@ -54,6 +55,7 @@ class PipelineTarget:
     data_facts: str = ""  # local runs: rows read and dropped before ExampleGen (JSON)
     schema_file: str = ""  # the spec's checked-in TFDV schema; default: where the image has it
     schema_source: str = ""  # compiling: that file in this checkout (its blob sha is lineage)
+    snapshot_query: str = ""  # BigQuery: the training query as of the run's data snapshot
     run_values: dict[str, str] = field(default_factory=dict)
     beam_args: tuple[str, ...] = LOCAL_BEAM_ARGS  # pipeline-level: every Beam component
     started_at: str = ""
@@ -98,6 +100,16 @@ def schema_lineage(spec: Spec, target: PipelineTarget) -> tuple[str, str]:
     return f"specs/{spec.name}{SCHEMA_SUFFIX}", blob
 
 
+def _code_version(target: PipelineTarget) -> dict[str, str]:
+    """Local runs: the pipeline code's hash, so a cached Transform or Trainer is never reused
+    by other code under the same module path. Vertex keys its cache on the image instead."""
+    if target.orchestrator != "local":
+        return {}
+    from retrain.compile_plan import code_hash
+
+    return {"code_version": code_hash(target.repo_root)}
+
+
 def _split_config(spec: Spec) -> example_gen_pb2.Output:
     eval_buckets = max(1, round(spec.evaluation.eval_fraction * 20))
     return example_gen_pb2.Output(
@@ -110,11 +122,15 @@ def _split_config(spec: Spec) -> example_gen_pb2.Output:
     )
 
 
-def _example_gen(spec: Spec, target: PipelineTarget) -> Any:
+def _example_gen(spec: Spec, target: PipelineTarget, params: dict[str, Any]) -> Any:
     if target.orchestrator == "vertex" and spec.data.source == "bigquery":
-        return tfx.extensions.google_cloud_big_query.BigQueryExampleGen(
-            query=selection_query(spec), output_config=_split_config(spec)
-        )
+        if not target.snapshot_query:
+            raise ValueError(f"{spec.name}: no snapshot query; compile with `retrain compile`")
+        return SnapshotBigQueryExampleGen(
+            query=selection_query(spec, target.snapshot_query),
+            output_config=_split_config(spec),
+            data_snapshot=params["data_snapshot"],
+        ).with_id("BigQueryExampleGen")
     csv = Path(target.input_csv) if target.input_csv else target.repo_root / spec.data.local.path
     csv = csv.resolve()
     return tfx.components.CsvExampleGen(
@@ -126,11 +142,12 @@ def _example_gen(spec: Spec, target: PipelineTarget) -> Any:
     )
 
 
-def selection_query(spec: Spec) -> str:
-    """The training query without the rows a run drops (label missing, drop_row features),
-    as local runs select them with DuckDB."""
+def selection_query(spec: Spec, query: str) -> str:
+    """The training query (`query`: the spec's, reading the table as of the run's snapshot)
+    without the rows a run drops (label missing, drop_row features), as local runs select
+    them with DuckDB."""
     keep = " AND ".join(f"NOT ({condition})" for _, condition in kept_rows_filter(spec))
-    return f"SELECT * FROM ({spec.training_query()}) WHERE {keep}"
+    return f"SELECT * FROM ({query}) WHERE {keep}"
 
 
 def _bound(value: float | None) -> dict[str, float] | None:
@@ -265,9 +282,14 @@ def _place_steps(spec: Spec, target: PipelineTarget, components: list[Any]) -> N
 def create_pipeline(spec: Spec, target: PipelineTarget) -> tfx.dsl.Pipeline:
     """The TFX pipeline for `spec`, wired for `target`."""
     params = _run_parameters(target)
-    custom_config = {"retrain": ModuleSettings.from_spec(spec).model_dump()}
+    settings = ModuleSettings.from_spec(spec)
+    code = _code_version(target)
+    custom_config = {"retrain": settings.model_dump(), **code}
+    # The Transform reads no hyperparameter: leaving them out lets a run that changes only
+    # those reuse its cached output.
+    transform_config = {"retrain": settings.for_transform().model_dump(), **code}
 
-    example_gen = _example_gen(spec, target)
+    example_gen = _example_gen(spec, target, params)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
     # The schema is checked in beside the spec and reviewed like code (`retrain schema infer`),
     # never re-inferred from the run's own data: ExampleValidator then sees what changed.
@@ -283,7 +305,7 @@ def create_pipeline(spec: Spec, target: PipelineTarget) -> tfx.dsl.Pipeline:
             examples=example_gen.outputs["examples"],
             schema=schema_gen.outputs["schema"],
             preprocessing_fn="pipelines.transform.preprocessing_fn",
-            custom_config=custom_config,
+            custom_config=transform_config,
         )
         components.append(transform)
         trainer_inputs.update(
@@ -350,5 +372,9 @@ def create_pipeline(spec: Spec, target: PipelineTarget) -> tfx.dsl.Pipeline:
         components=components,
         metadata_connection_config=metadata,
         beam_pipeline_args=list(target.beam_args),
-        enable_cache=False,
+        # Safe to cache: a step's key holds its inputs and settings, and what could change
+        # under an unchanged key is in them too: the data snapshot (ExampleGen's input file or
+        # query parameter), the schema (a content-addressed file locally, the image on
+        # Vertex) and the code (`code_version` locally, the image's commit on Vertex).
+        enable_cache=True,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import logging
 import os
 import sys
@@ -40,6 +41,21 @@ class _Progress(logging.Handler):
                 f"progress: [{len(self.started)}/{self.total}] {node} done in {took:.1f}s",
                 flush=True,
             )
+
+
+def _schema_copy(schema: Path, root: Path) -> Path:
+    """The schema at a path of its own content: ImportSchemaGen's cache key holds the file's
+    path, not what it says, so an edited schema must not keep the path of the old one."""
+    if not schema.is_file():
+        return schema  # the factory's ImportSchemaGen fails naming it
+    data = schema.read_bytes()
+    copy = root / "schemas" / hashlib.sha256(data).hexdigest()[:16] / schema.name
+    if not copy.exists():
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        partial = copy.with_name(f".{copy.name}.{os.getpid()}")
+        partial.write_bytes(data)
+        partial.replace(copy)
+    return copy
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         metadata_path=str(layout.metadata_path),
         run_values=values,
         input_csv=args.input_csv,
-        schema_file=str(schema_path(Path(args.spec)).resolve()),
+        schema_file=str(_schema_copy(schema_path(Path(args.spec)).resolve(), layout.root)),
+        schema_source=str(schema_path(Path(args.spec)).resolve()),
         data_facts=facts.read_text() if facts is not None and facts.exists() else "",
         started_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         beam_args=LOCAL_BEAM_ARGS

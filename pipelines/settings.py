@@ -44,6 +44,10 @@ class ModuleSettings(BaseModel):
             hyperparameters=dict(spec.trainer.hyperparameters),
         )
 
+    def for_transform(self) -> ModuleSettings:
+        """What the Transform reads: everything but the trainer's hyperparameters."""
+        return self.model_copy(update={"hyperparameters": {}})
+
     @classmethod
     def from_custom_config(cls, custom_config: dict[str, Any] | None) -> ModuleSettings:
         if not custom_config or "retrain" not in custom_config:

@@ -93,3 +93,30 @@ def test_query_is_translated_to_duckdb(tmp_path: Path) -> None:
         tmp_path,
     )
     assert "retrain_source" in local_query(spec)
+
+
+def test_a_snapshot_is_the_rows_of_its_first_run_and_a_new_one_selects_again(
+    tmp_path: Path,
+) -> None:
+    import hashlib
+    import json
+
+    from retrain.localdata import facts_path, snapshot_input
+
+    spec = spec_with(None, tmp_path)
+    root = tmp_path / "work" / "toy"
+    first = snapshot_input(spec, tmp_path, root, "2026-11-20T05:00:00Z")
+    facts = json.loads(facts_path(first).read_text())
+    assert facts["rows_snapshot"] == 90
+    assert facts["sha256"] == hashlib.sha256(first.read_bytes()).hexdigest()
+    stamp = first.stat().st_mtime_ns
+
+    toy_spec(tmp_path, ROWS * 2)  # rows land in the table afterwards
+    again = snapshot_input(spec, tmp_path, root, "2026-11-20T05:00:00Z")
+    assert again == first and len(read(again)) == 90  # the same rows, the same file
+    assert again.stat().st_mtime_ns == stamp  # untouched: TFX's ExampleGen fingerprint holds
+    later = snapshot_input(spec, tmp_path, root, "2026-11-21T05:00:00Z")
+    assert later != first and len(read(later)) == 180
+
+    with pytest.raises(PipelineError, match="is not YYYY-MM-DDTHH:MM:SSZ"):
+        snapshot_input(spec, tmp_path, root, "../../etc")

@@ -16,10 +16,11 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from retrain.delivery.config import PROJECT_PATTERN, REGION_PATTERN
-from retrain.errors import SpecError
+from retrain.errors import PipelineError, SpecError
 from retrain.pipeline_env import echo, repo_root, run_module
 from retrain.spec.load import load_specs
 from retrain.spec.model import Spec
+from retrain.spec.sql import QueryProblem, time_travel_query
 from retrain.spec.tfschema import schema_path, schema_problems
 
 MANIFEST = "manifest.json"
@@ -156,6 +157,20 @@ def schema_digest(spec_path: Path) -> str:
     return file_sha256(path) if path.is_file() else ""
 
 
+def snapshot_queries(specs: list[Spec]) -> dict[str, str]:
+    """Each BigQuery spec's training query reading its table as of the run's data snapshot
+    (`FOR SYSTEM_TIME AS OF`, filled in per run). Built here: sqlglot lives in this
+    environment, not in the pipeline's."""
+    try:
+        return {
+            s.name: time_travel_query(s.training_query(), s.data.table)
+            for s in specs
+            if s.data.source == "bigquery"
+        }
+    except QueryProblem as exc:
+        raise PipelineError(f"data.query {exc}") from exc
+
+
 def compile_specs(
     paths: list[Path], out: Path, options: CompileOptions, force: bool = False
 ) -> tuple[list[str], list[str]]:
@@ -180,6 +195,8 @@ def compile_specs(
             str(out.resolve()),
             "--options",
             options.model_dump_json(),
+            "--queries",
+            json.dumps(snapshot_queries([s for s in specs if s.name in compiled])),
             *[str(by_name[n].resolve()) for n in compiled],
         ]
         lines = run_module("pipelines.compile", args, out / "compile.log", on_line=lambda _: None)

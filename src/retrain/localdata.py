@@ -11,13 +11,17 @@ read another file nor write one. The CSV must lie inside the repository.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
+import re
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from retrain.datacheck import TableProfile, kept_rows_filter, problems
 from retrain.errors import PipelineError
+from retrain.runs import SNAPSHOT_PATTERN
 from retrain.spec.model import Spec
 from retrain.spec.sql import QueryProblem, duckdb_query
 
@@ -176,3 +180,33 @@ def materialize(spec: Spec, repo_root: Path, out: Path) -> int:
     column, too few rows, a one-class label, ...) raise before any TFX step starts.
     """
     return check(spec, repo_root, out).rows
+
+
+def snapshot_input(spec: Spec, repo_root: Path, spec_root: Path, snapshot: str) -> Path:
+    """The rows a local run with data snapshot `snapshot` reads, selected once.
+
+    A CSV has no history, so the snapshot is what the training query selected on the
+    snapshot's first run, kept under `<spec_root>/snapshots/<time>/` with its row count and
+    sha256 in the facts beside it: a rerun of that snapshot reads the same rows from the same
+    file (so TFX's cache knows them), a new snapshot selects afresh."""
+    if not re.fullmatch(SNAPSHOT_PATTERN, snapshot) or not snapshot:
+        raise PipelineError(
+            f"{spec.name}: data snapshot {snapshot[:40]!r} is not YYYY-MM-DDTHH:MM:SSZ"
+        )
+    folder = spec_root / "snapshots" / snapshot.replace(":", "")
+    out = folder / f"{spec.name}.csv"
+    if out.exists() and facts_path(out).exists():
+        return out
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".partial-", dir=folder.parent))
+    partial = scratch / out.name
+    rows = materialize(spec, repo_root, partial)
+    facts = json.loads(facts_path(partial).read_text())
+    data = partial.read_bytes()
+    facts.update(rows_snapshot=rows, sha256=hashlib.sha256(data).hexdigest())
+    facts_path(partial).write_text(json.dumps(facts, sort_keys=True) + "\n")
+    try:
+        scratch.rename(folder)  # atomic: a concurrent first run of the same snapshot keeps its own
+    except OSError:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return out

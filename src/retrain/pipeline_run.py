@@ -8,14 +8,15 @@ call it directly.
 from __future__ import annotations
 
 import datetime
+import json
 from pathlib import Path
 
 from retrain.baseline import ProductionBaselines
 from retrain.blobs import Blobs
 from retrain.errors import PipelineError, SpecError
-from retrain.localdata import materialize
+from retrain.localdata import facts_path, snapshot_input
 from retrain.pipeline_env import echo, repo_root, run_module
-from retrain.runs import RUNTIME_PARAMETERS, LocalLayout
+from retrain.runs import RUNTIME_PARAMETERS, LocalLayout, snapshot_time
 from retrain.spec import Spec
 from retrain.spec.tfschema import schema_problems
 
@@ -59,10 +60,13 @@ def run_local(spec: Spec, spec_path: Path, workdir: Path, values: dict[str, str]
         else f"  baseline: none ({values.get('baseline_reason') or 'not given'})"
     )
     run_id = values.get("run_id") or default_run_id(spec)
-    input_csv = layout.root / "input" / run_id / f"{spec.name}.csv"
-    rows = materialize(spec, repo_root(), input_csv)
+    snapshot = values.get("data_snapshot") or snapshot_time(datetime.datetime.now(datetime.UTC))
+    values = {**values, "data_snapshot": snapshot}
+    input_csv = snapshot_input(spec, repo_root(), layout.root, snapshot)
+    facts = json.loads(facts_path(input_csv).read_text())
     echo(
-        f"  input: {rows} rows selected by the training query (DuckDB over {spec.data.local.path})"
+        f"  input: {facts['rows_snapshot']} rows of snapshot {snapshot} (the training query, "
+        f"DuckDB over {spec.data.local.path}; sha256 {facts['sha256'][:12]})"
     )
     args = [
         "--input-csv",

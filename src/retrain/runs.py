@@ -5,6 +5,7 @@ completion handler pass between them. Pure data; no I/O.
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
@@ -33,6 +34,11 @@ NO_BASELINE_URI = "retrain:no-baseline"
 SNAPSHOT_PATTERN = r"^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)?$"
 NO_PROMOTION = "no model has been promoted yet (promotion.version is unset)"
 _LABEL_UNSAFE = re.compile(r"[^a-z0-9_-]")
+
+
+def snapshot_time(moment: datetime) -> str:
+    """A data snapshot time: RFC 3339 UTC to the second, the shape SNAPSHOT_PATTERN accepts."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def label_value(value: str) -> str:
@@ -109,6 +115,8 @@ class RunRequest(BaseModel):
             labels["retrain-event"] = label_value(self.event_id)
         if self.baseline.version:
             labels["retrain-baseline"] = label_value(self.baseline.version)
+        if self.data_snapshot:
+            labels["retrain-snapshot"] = label_value(self.data_snapshot)
         return labels
 
 

@@ -35,7 +35,12 @@ def test_a_candidate_plan_checks_uploads_then_submits(
 ) -> None:
     specs = [s for s, _ in SPECS]
     plan = candidate_plan(
-        specs, _compiled(tmp_path, CANDIDATE_IMAGE), config(), pr=12, baselines=no_baseline
+        specs,
+        _compiled(tmp_path, CANDIDATE_IMAGE),
+        config(),
+        pr=12,
+        baselines=no_baseline,
+        snapshot="2026-11-20T05:00:00Z",
     )
     assert [type(a) for a in plan.actions] == [CheckImage, Upload, Upload, Submit, Submit]
     fake = FakeVertex()

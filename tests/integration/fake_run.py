@@ -15,7 +15,7 @@ for flag in ("--workdir", "--run-id", "--trigger", "--git-sha", "--event-id", "-
     parser.add_argument(flag, required=True)
 parser.add_argument("--pr-number")
 parser.add_argument("--baseline-uri")  # only when production has a model
-for flag in ("--baseline-version", "--baseline-reason"):
+for flag in ("--baseline-version", "--baseline-reason", "--data-snapshot"):
     parser.add_argument(flag, required=True)
 args = parser.parse_args()
 root = Path(args.workdir) / args.spec.stem / "pipeline_root" / "summaries" / args.run_id

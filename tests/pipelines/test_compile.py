@@ -149,3 +149,13 @@ def test_compile_multiclass_and_missing_label_filter(repo_cwd: Path, tmp_path: P
     query = input_config["splits"][0]["pattern"]
     assert query.startswith("SELECT * FROM (SELECT species, island")
     assert query.endswith("WHERE NOT (is_male IS NULL)")
+    # ... and read the table as of the run's data snapshot, a runtime parameter of the step.
+    assert "FOR SYSTEM_TIME AS OF '@@retrain_data_snapshot@@'" in query
+    spec = json.loads((out / "penguins-sex.json").read_text())["pipelineSpec"]
+    example_gen = spec["root"]["dag"]["tasks"]["BigQueryExampleGen"]
+    assert example_gen["inputs"]["parameters"]["data_snapshot"] == {
+        "componentInputParameter": "data_snapshot"
+    }
+    assert example_gen["cachingOptions"] == {"enableCache": True}
+    executor = spec["deploymentSpec"]["executors"]["BigQueryExampleGen_executor"]
+    assert "pipelines.components.bigquery.Executor" in executor["container"]["args"]

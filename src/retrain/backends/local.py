@@ -125,6 +125,7 @@ class LocalBackend:
             "--git-sha", request.git_sha,
             "--event-id", request.event_id,
             "--data-window", request.data_window,
+            "--data-snapshot", request.data_snapshot,
             "--baseline-version", request.baseline.version,
             "--baseline-reason", request.baseline.reason,
         ]  # fmt: skip

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +184,12 @@ def _add_candidate(steps: Any) -> None:
         "--base",
         default="origin/main",
         help="the default branch's revision: its specs name production, the runs' baseline",
+    )
+    candidate.add_argument(
+        "--snapshot",
+        default="",
+        help="read the data as of this UTC time, YYYY-MM-DDTHH:MM:SSZ (default: now); the same "
+        "snapshot reuses the cached data steps of an earlier run",
     )
 
 
@@ -420,6 +428,7 @@ def _candidate(args: argparse.Namespace) -> int:
     from retrain.delivery.runner import SubprocessRunner
     from retrain.gcs import GcsStorage
     from retrain.google_api import storage_client
+    from retrain.runs import SNAPSHOT_PATTERN, snapshot_time
 
     config = _config(args)
     pairs = _specs(args.specs)
@@ -429,7 +438,11 @@ def _candidate(args: argparse.Namespace) -> int:
     gcs = GcsStorage(lambda: storage_client(config.project))
     production = ProductionBaselines(lambda name: f"{root}/{name}", Blobs(gcs))
     baselines = on_base_branch(Git(repo), args.base, lambda s: paths[s.name], production)
-    plan = candidate_plan([s for s, _ in pairs], Path(args.compiled), config, args.pr, baselines)
+    snapshot = args.snapshot or snapshot_time(datetime.now(timezone.utc))
+    if not re.fullmatch(SNAPSHOT_PATTERN, snapshot):
+        raise ConfigError(f"--snapshot {snapshot!r}: expected YYYY-MM-DDTHH:MM:SSZ")
+    specs = [s for s, _ in pairs]
+    plan = candidate_plan(specs, Path(args.compiled), config, args.pr, baselines, snapshot)
 
     def ports() -> Ports:
         backend = VertexBackend(

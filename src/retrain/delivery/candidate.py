@@ -50,8 +50,11 @@ def on_base_branch(
     return resolve
 
 
-def candidate_request(spec: Spec, git_sha: str, pr: int, baseline: Baseline) -> RunRequest:
-    """The run a PR's commit gets for one spec (CI on Vertex, `retrain demo` locally)."""
+def candidate_request(
+    spec: Spec, git_sha: str, pr: int, baseline: Baseline, snapshot: str = ""
+) -> RunRequest:
+    """The run a PR's commit gets for one spec (CI on Vertex, `retrain demo` locally), reading
+    the data as of `snapshot` (RFC 3339; empty: as of when the run starts)."""
     return RunRequest(
         job_id=derive_job_id(spec.name, spec.fingerprint(), "pull_request", f"pr{pr}:{git_sha}"),
         spec=spec.name,
@@ -60,18 +63,24 @@ def candidate_request(spec: Spec, git_sha: str, pr: int, baseline: Baseline) -> 
         git_sha=git_sha,
         pr_number=pr,
         baseline=baseline,
+        data_snapshot=snapshot,
     )
 
 
 def candidate_requests(
-    specs: list[Spec], config: DeployConfig, pr: int, baselines: Baselines
+    specs: list[Spec], config: DeployConfig, pr: int, baselines: Baselines, snapshot: str
 ) -> list[RunRequest]:
     sha = config.require_sha()
-    return [candidate_request(s, sha, pr, baselines(s)) for s in specs]
+    return [candidate_request(s, sha, pr, baselines(s), snapshot) for s in specs]
 
 
 def candidate_plan(
-    specs: list[Spec], compiled: Path, config: DeployConfig, pr: int, baselines: Baselines
+    specs: list[Spec],
+    compiled: Path,
+    config: DeployConfig,
+    pr: int,
+    baselines: Baselines,
+    snapshot: str,
 ) -> Plan:
     """Check the images, upload each spec's IR (a new push of the PR replaces it), then submit
     one run per spec."""
@@ -95,7 +104,7 @@ def candidate_plan(
     submits = [
         Submit(request, upload.uri)
         for request, upload in zip(
-            candidate_requests(specs, config, pr, baselines), uploads, strict=True
+            candidate_requests(specs, config, pr, baselines, snapshot), uploads, strict=True
         )
     ]
     checks = image_checks(images, "no candidate run started")

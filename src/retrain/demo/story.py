@@ -37,6 +37,7 @@ from retrain.events.bigquery import table_data_change_entry
 from retrain.localstack import procs
 from retrain.localstack.stack import TOPICS, LocalStack, StackConfig
 from retrain.pipeline_env import pipelines_python
+from retrain.runs import snapshot_time
 from retrain.sample_data import DEFAULT_ROWS, GENERATORS, write_csv
 from retrain.spec import Spec, load_spec, spec_files
 from retrain.spec.tfschema import schema_path
@@ -372,7 +373,8 @@ class Story:
             if baseline.uri
             else f"    baseline: none ({baseline.reason})"
         )
-        request = candidate_request(spec, DEMO_SHA, number, baseline)
+        snapshot = snapshot_time(datetime.now(timezone.utc))
+        request = candidate_request(spec, DEMO_SHA, number, baseline, snapshot)
         backend = build_backend(settings)
         laps = self.report.latency["PR candidate submitted -> PR comment"] = Laps()
         self.own_runs.append(request.job_id)

@@ -49,7 +49,7 @@ from retrain.routing.policy import (
 )
 from retrain.routing.run_complete import RunCompletion
 from retrain.routing.table_schema import schema_verdict
-from retrain.runs import Baseline, RunOutcome, RunRequest, Trigger
+from retrain.runs import Baseline, RunOutcome, RunRequest, Trigger, snapshot_time
 from retrain.spec import Spec
 from retrain.state.base import Claim, EventRecord, StateStore
 
@@ -129,6 +129,7 @@ class Service:
         trigger: Trigger,
         record: EventRecord,
         event_id: str,
+        snapshot: datetime,
         *,
         redelivered: bool = False,
         data_window: str = "",
@@ -145,6 +146,7 @@ class Service:
             git_sha=self.git_sha,
             event_id=event_id,
             data_window=data_window,
+            data_snapshot=snapshot_time(snapshot),
             baseline=self.baselines(spec),
         )
         if self.backend.submit(request):
@@ -290,6 +292,7 @@ class Service:
             git_sha=self.git_sha,
             event_id=claim.event_id,
             data_window=claim.data_window,
+            data_snapshot=snapshot_time(claim.claimed_at),  # decided then; resubmits agree
             baseline=self.baselines(spec),
         )
         try:
@@ -436,7 +439,7 @@ class Service:
         action = spec.triggers.drift.action
         running = self.backend.running(spec.name) if action == "retrain" else []
         record = drift_decision(spec, version=version, alert=alert, running=running, nonce=nonce)
-        kind, reason = self._submit(spec, version, "drift", record, delivery.event_id)
+        kind, reason = self._submit(spec, version, "drift", record, delivery.event_id, alert.time)
         return delivery.decide(
             kind, reason, spec=spec.name, job_id=record.job_id, alert=action == "notify"
         )
@@ -460,15 +463,32 @@ class Service:
             delivery,
             [spec],
             "",
-            lambda spec, version: self._schedule_for(spec, version, tick, delivery, nonce),
+            lambda spec, version: self._schedule_for(
+                spec, version, tick, delivery, nonce, self._published(envelope)
+            ),
         )
 
+    def _published(self, envelope: Envelope) -> datetime:
+        """When the tick was published (its data snapshot); the clock when it does not say."""
+        if envelope.publish_time:
+            try:
+                return timestamp({"t": envelope.publish_time}, "t")
+            except EventError:
+                pass
+        return self.clock()
+
     def _schedule_for(
-        self, spec: Spec, version: str, tick: ScheduleTick, delivery: Delivery, nonce: str
+        self,
+        spec: Spec,
+        version: str,
+        tick: ScheduleTick,
+        delivery: Delivery,
+        nonce: str,
+        published: datetime,
     ) -> Decision:
         running = self.backend.running(spec.name)
         record = schedule_decision(spec, version=version, tick=tick, running=running, nonce=nonce)
-        kind, reason = self._submit(spec, version, "schedule", record, delivery.event_id)
+        kind, reason = self._submit(spec, version, "schedule", record, delivery.event_id, published)
         return delivery.decide(kind, reason, spec=spec.name, job_id=record.job_id)
 
 

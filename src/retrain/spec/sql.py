@@ -11,6 +11,8 @@ sqlglot is imported here only, lazily: it is installed in the service environmen
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from retrain.errors import RetrainError
@@ -105,3 +107,47 @@ def duckdb_query(sql: str, watched: str, view: str) -> str:
         return node
 
     return str(tree.transform(to_view).sql(dialect="duckdb"))
+
+
+# What a snapshot-ready query reads the watched table as of, until the run fills it in: a
+# string literal in the compiled query, replaced by the run's `data_snapshot` (`at_snapshot`).
+SNAPSHOT_TOKEN = "@@retrain_data_snapshot@@"
+# BigQuery keeps a table's history for its time travel window, 7 days unless set shorter.
+TIME_TRAVEL = timedelta(days=7)
+_SNAPSHOT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
+
+
+def time_travel_query(sql: str, watched: str) -> str:
+    """The checked query reading the watched table `FOR SYSTEM_TIME AS OF` the run's snapshot
+    (SNAPSHOT_TOKEN until `at_snapshot` fills it in), in BigQuery's dialect."""
+    from sqlglot import exp
+
+    tree = checked_query(sql, watched)
+    for table in tree.find_all(exp.Table):
+        if table_name(table) == watched:
+            point = exp.Literal.string(SNAPSHOT_TOKEN)
+            table.set("version", exp.Version(this="TIMESTAMP", kind="AS OF", expression=point))
+    return str(tree.sql(dialect="bigquery"))
+
+
+def at_snapshot(query: str, snapshot: str, now: datetime) -> str:
+    """A time-travel query as the run executes it: as of `snapshot` (RFC 3339, whole seconds,
+    UTC), or as of now when the run has none. The value comes from a runtime parameter, so it
+    enters the SQL only in exactly that shape; past the time travel window it is refused: the
+    run could not read what the snapshot held."""
+    literal = f"'{SNAPSHOT_TOKEN}'"
+    if literal not in query:
+        raise QueryProblem("the query has no snapshot placeholder: recompile the template")
+    if not snapshot:
+        return query.replace(literal, "CURRENT_TIMESTAMP()")
+    if not _SNAPSHOT.fullmatch(snapshot):
+        raise QueryProblem(f"data snapshot {snapshot[:40]!r} is not YYYY-MM-DDTHH:MM:SSZ")
+    moment = datetime.strptime(snapshot, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    if now - moment > TIME_TRAVEL:
+        raise QueryProblem(
+            f"data snapshot {snapshot} is older than BigQuery's {TIME_TRAVEL.days}-day time "
+            "travel window: this run cannot read the rows it held, so it cannot be reproduced"
+        )
+    if moment > now:
+        raise QueryProblem(f"data snapshot {snapshot} is in the future")
+    return query.replace(literal, f"TIMESTAMP '{snapshot}'")
