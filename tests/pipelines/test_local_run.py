@@ -26,7 +26,13 @@ def test_regressor_runs_then_a_pr_candidate_is_judged_against_production(
         spec,
         spec_path,
         workdir,
-        {"run_id": "hp-run-1", "trigger": "data_arrival", "event_id": "m-1", "git_sha": "abc123"},
+        {
+            "run_id": "hp-run-1",
+            "trigger": "data_arrival",
+            "event_id": "m-1",
+            "git_sha": "abc123",
+            "data_snapshot": "2026-11-20T05:00:00Z",
+        },
     )
     first = read_summary(first_file)
 
@@ -51,6 +57,9 @@ def test_regressor_runs_then_a_pr_candidate_is_judged_against_production(
     assert first.lineage.baseline_note == NO_PROMOTION
     assert (first.lineage.spec_commit, first.lineage.event_id) == ("abc123", "m-1")
     assert first.lineage.candidate_uri == first.candidate.uri
+    # Pinned data: the snapshot, its rows and their hash travel with the verdict.
+    assert first.lineage.data_snapshot == "2026-11-20T05:00:00Z"
+    assert first.lineage.data_rows == 3000 and len(first.lineage.data_hash) == 64
     assert first.blessed, first.validation_failures
     assert first.candidate.pushed_uri.startswith(str(workdir / "house-prices" / "serving"))
     assert sum(first.example_counts.values()) == 3000
@@ -79,11 +88,13 @@ def test_regressor_runs_then_a_pr_candidate_is_judged_against_production(
         "pr_number": "7",
         "baseline_uri": baseline.uri,
         "baseline_version": baseline.version,
+        "data_snapshot": "2026-11-20T05:00:00Z",
     }
     second = read_summary(run_local(spec, spec_path, workdir, values))
     assert second.baseline is not None
     assert (second.baseline.uri, second.baseline.version) == (first.candidate.uri, "hp-run-1")
     assert second.lineage is not None and second.lineage.baseline_version == "hp-run-1"
+    assert second.lineage.data_hash == first.lineage.data_hash  # the same rows
     second_overall = second.overall("rmse")
     assert second_overall is not None and second_overall.baseline is not None
     assert math.isclose(second_overall.baseline, overall.candidate, rel_tol=1e-4)
