@@ -109,7 +109,9 @@ class Lineage(_Contract):
     data_snapshot: str = Field(
         default="", description="RFC 3339 time the data was read as of (fixed at decision)."
     )
-    data_window: str = Field(default="", description="The spec's data.window; empty: all rows.")
+    data_window: str = Field(
+        default="", description="The run's data_window (a data arrival's debounce window)."
+    )
     data_rows: int | None = Field(default=None, description="Rows the snapshot held (local).")
     data_hash: str = Field(default="", description="sha256 of the rows read (local runs).")
     schema_file: str = Field(default="", description="specs/<name>.schema.pbtxt when present.")
