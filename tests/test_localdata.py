@@ -92,7 +92,7 @@ def test_query_is_translated_to_duckdb(tmp_path: Path) -> None:
         "SELECT SAFE_DIVIDE(age, 2) AS age, country, churned FROM `my-project.analytics.customers`",
         tmp_path,
     )
-    assert "retrain_source" in local_query(spec)
+    assert "retrain_source" in local_query(spec, "2026-11-20T05:00:00Z")
 
 
 def test_a_snapshot_is_the_rows_of_its_first_run_and_a_new_one_selects_again(

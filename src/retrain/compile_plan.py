@@ -20,7 +20,7 @@ from retrain.errors import PipelineError, SpecError
 from retrain.pipeline_env import echo, repo_root, run_module
 from retrain.spec.load import load_specs
 from retrain.spec.model import Spec
-from retrain.spec.sql import QueryProblem, time_travel_query
+from retrain.spec.sql import QueryProblem, time_travel_query, windowed_query
 from retrain.spec.tfschema import schema_path, schema_problems
 
 MANIFEST = "manifest.json"
@@ -163,7 +163,7 @@ def snapshot_queries(specs: list[Spec]) -> dict[str, str]:
     environment, not in the pipeline's."""
     try:
         return {
-            s.name: time_travel_query(s.training_query(), s.data.table)
+            s.name: time_travel_query(windowed_query(s), s.data.table)
             for s in specs
             if s.data.source == "bigquery"
         }

@@ -16,29 +16,51 @@ import json
 import re
 import shutil
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from retrain.datacheck import TableProfile, kept_rows_filter, problems
 from retrain.errors import PipelineError
-from retrain.runs import SNAPSHOT_PATTERN
+from retrain.runs import SNAPSHOT_PATTERN, snapshot_time
 from retrain.spec.model import Spec
-from retrain.spec.sql import QueryProblem, duckdb_query
+from retrain.spec.sql import SNAPSHOT_TOKEN, QueryProblem, duckdb_query, windowed_query
 
 SOURCE_VIEW = "retrain_source"
-# DuckDB settings for the untrusted query: no file system or network, and no way to turn it back.
-LOCKED: dict[str, str | bool | int | float | list[str]] = {
-    "enable_external_access": False,
-    "lock_configuration": True,
-}
+# DuckDB settings for the untrusted query: no file system or network, and (`_locked`) no way
+# to turn it back.
+LOCKED: dict[str, str | bool | int | float | list[str]] = {"enable_external_access": False}
 
 
-def local_query(spec: Spec) -> str:
-    """The spec's training query in DuckDB's dialect, reading the table of the local file."""
+def _locked(database: str) -> Any:
+    """A read-only connection for the untrusted query. Times without a zone are UTC, as in
+    BigQuery (data.window compares them), whatever the machine's zone; then the configuration
+    is locked. (DuckDB refuses TimeZone in the connect config when external access is off.)"""
+    import duckdb
+
+    db = duckdb.connect(database, read_only=True, config=LOCKED)
+    db.execute("SET TimeZone = 'UTC'")
+    db.execute("SET lock_configuration = true")
+    return db
+
+
+def _check_snapshot(spec: Spec, snapshot: str) -> None:
+    if not re.fullmatch(SNAPSHOT_PATTERN, snapshot) or not snapshot:
+        raise PipelineError(
+            f"{spec.name}: data snapshot {snapshot[:40]!r} is not YYYY-MM-DDTHH:MM:SSZ"
+        )
+
+
+def local_query(spec: Spec, snapshot: str) -> str:
+    """The spec's training query in DuckDB's dialect, reading the table of the local file,
+    with data.window (if any) ending at `snapshot` (YYYY-MM-DDTHH:MM:SSZ, checked here: it
+    enters the SQL)."""
+    _check_snapshot(spec, snapshot)
     try:
-        return duckdb_query(spec.training_query(), spec.data.table, SOURCE_VIEW)
+        query = duckdb_query(windowed_query(spec), spec.data.table, SOURCE_VIEW)
     except QueryProblem as exc:
         raise PipelineError(f"{spec.name}: data.query {exc}") from exc
+    return query.replace(f"'{SNAPSHOT_TOKEN}'", f"TIMESTAMPTZ '{snapshot}'")
 
 
 def local_source(spec: Spec, repo_root: Path) -> Path:
@@ -127,8 +149,11 @@ def _profile(db: Any, spec: Spec, query: str) -> TableProfile:
     )
 
 
-def check(spec: Spec, repo_root: Path, out: Path | None = None) -> TableProfile:
-    """Profile the local table through the training query; raise on any data problem.
+def check(
+    spec: Spec, repo_root: Path, out: Path | None = None, snapshot: str | None = None
+) -> TableProfile:
+    """Profile the local table through the training query as of `snapshot` (default: now;
+    it ends data.window); raise on any data problem.
 
     With `out`, also write the rows to train on (label present, drop_row features present)
     as CSV, and the data facts beside it for the run's summary.
@@ -136,7 +161,7 @@ def check(spec: Spec, repo_root: Path, out: Path | None = None) -> TableProfile:
     import duckdb
 
     source = local_source(spec, repo_root)
-    query = local_query(spec)
+    query = local_query(spec, snapshot or snapshot_time(datetime.now(UTC)))
     with tempfile.TemporaryDirectory(prefix="retrain-local-") as scratch:
         database = str(Path(scratch) / "source.duckdb")
         with duckdb.connect(database) as db:
@@ -148,7 +173,7 @@ def check(spec: Spec, repo_root: Path, out: Path | None = None) -> TableProfile:
             )
         # The untrusted query, and our profiling over it, see only that table (temp views work
         # on a read-only database); the rows leave through Python, since DuckDB may not write.
-        with duckdb.connect(database, read_only=True, config=LOCKED) as db:
+        with _locked(database) as db:
             try:
                 profile = _profile(db, spec, query)
             except duckdb.Error as exc:
@@ -173,13 +198,13 @@ def _write_csv(out: Path, columns: list[str], rows: list[tuple[Any, ...]]) -> No
         writer.writerows([_cell(v) for v in row] for row in rows)
 
 
-def materialize(spec: Spec, repo_root: Path, out: Path) -> int:
+def materialize(spec: Spec, repo_root: Path, out: Path, snapshot: str | None = None) -> int:
     """Run the training query over the local CSV and write the rows to train on to `out`.
 
     Returns the number of rows written. Data problems (a missing column, text in a numeric
     column, too few rows, a one-class label, ...) raise before any TFX step starts.
     """
-    return check(spec, repo_root, out).rows
+    return check(spec, repo_root, out, snapshot).rows
 
 
 def snapshot_input(spec: Spec, repo_root: Path, spec_root: Path, snapshot: str) -> Path:
@@ -189,10 +214,7 @@ def snapshot_input(spec: Spec, repo_root: Path, spec_root: Path, snapshot: str) 
     snapshot's first run, kept under `<spec_root>/snapshots/<time>/` with its row count and
     sha256 in the facts beside it: a rerun of that snapshot reads the same rows from the same
     file (so TFX's cache knows them), a new snapshot selects afresh."""
-    if not re.fullmatch(SNAPSHOT_PATTERN, snapshot) or not snapshot:
-        raise PipelineError(
-            f"{spec.name}: data snapshot {snapshot[:40]!r} is not YYYY-MM-DDTHH:MM:SSZ"
-        )
+    _check_snapshot(spec, snapshot)
     folder = spec_root / "snapshots" / snapshot.replace(":", "")
     out = folder / f"{spec.name}.csv"
     if out.exists() and facts_path(out).exists():
@@ -200,7 +222,7 @@ def snapshot_input(spec: Spec, repo_root: Path, spec_root: Path, snapshot: str) 
     folder.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".partial-", dir=folder.parent))
     partial = scratch / out.name
-    rows = materialize(spec, repo_root, partial)
+    rows = materialize(spec, repo_root, partial, snapshot)
     facts = json.loads(facts_path(partial).read_text())
     data = partial.read_bytes()
     facts.update(rows_snapshot=rows, sha256=hashlib.sha256(data).hexdigest())

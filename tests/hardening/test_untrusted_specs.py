@@ -185,7 +185,7 @@ def test_a_query_with_a_cte_over_the_watched_table_is_valid_and_runs(tmp_path: P
     with duckdb.connect() as db:
         source = str(tmp_path / "toy.csv")
         db.execute(f"CREATE TABLE {SOURCE_VIEW} AS SELECT * FROM read_csv_auto('{source}')")
-        rows = db.sql(local_query(spec)).fetchall()
+        rows = db.sql(local_query(spec, "2026-11-20T05:00:00Z")).fetchall()
     assert [tuple(str(v) for v in row) for row in rows] == [("45", "FR", "0"), ("52", "DE", "0")]
 
 

@@ -103,6 +103,24 @@ class DataConfig(_Strict):
         description="BigQuery SQL that selects the training rows; default: features and label.",
     )
     local: LocalData
+    window: Duration | None = Field(
+        default=None,
+        description="Train only on rows whose time_column is in (snapshot - window, snapshot], "
+        "e.g. 90d; default: every row of the snapshot.",
+    )
+    time_column: Identifier | None = Field(
+        default=None,
+        description="The TIMESTAMP column that data.window filters on; a custom data.query "
+        "must select it.",
+    )
+
+    @model_validator(mode="after")
+    def _window_has_column(self) -> DataConfig:
+        if self.window is not None and self.time_column is None:
+            raise FieldProblem(
+                ("window",), "data.window needs data.time_column: the column it filters on"
+            )
+        return self
 
 
 MissingPolicy = Literal["mean", "zero", "bucket", "drop_row"]
@@ -439,6 +457,8 @@ class Spec(_Strict):
                 raise FieldProblem(("features", index, "name"), f"feature {name!r} is listed twice")
         if self.label in names:
             raise FieldProblem(("label",), f"label {self.label!r} is also listed as a feature")
+        if self.data.time_column is not None and self.data.time_column == self.label:
+            raise FieldProblem(("data", "time_column"), f"time_column {self.label!r} is the label")
         self._check_classes()
         for i, cross in enumerate(self.evaluation.slices):
             for j, column in enumerate(cross):
@@ -486,6 +506,9 @@ class Spec(_Strict):
         # keeps its version (and its job ids and compiled templates).
         if data["classes"] is None:
             del data["classes"]
+        for key in ("window", "time_column"):
+            if data["data"][key] is None:
+                del data["data"][key]
         for feature in data["features"]:
             if feature["missing"] is None:
                 del feature["missing"]
@@ -499,11 +522,16 @@ class Spec(_Strict):
         return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
     def training_query(self) -> str:
-        """The BigQuery SQL that selects the training rows."""
+        """The BigQuery SQL that selects the training rows, before any data.window
+        (`retrain.spec.sql.windowed_query` applies it): with a window, the default query
+        selects the time column too."""
         if self.data.query:
             return self.data.query
-        columns = ", ".join([*self.feature_names, self.label])
-        return f"SELECT {columns} FROM `{self.data.table}`"
+        names = [*self.feature_names, self.label]
+        time_column = self.data.time_column
+        if self.data.window and time_column and time_column not in names:
+            names.append(time_column)
+        return f"SELECT {', '.join(names)} FROM `{self.data.table}`"
 
 
 def json_schema() -> dict[str, Any]:

@@ -20,6 +20,8 @@ from retrain.errors import RetrainError
 if TYPE_CHECKING:
     from sqlglot import exp
 
+    from retrain.spec.model import Spec
+
 
 class QueryProblem(RetrainError):
     """The training query is not one SELECT over the watched table; the message says why."""
@@ -115,6 +117,32 @@ SNAPSHOT_TOKEN = "@@retrain_data_snapshot@@"
 # BigQuery keeps a table's history for its time travel window, 7 days unless set shorter.
 TIME_TRAVEL = timedelta(days=7)
 _SNAPSHOT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
+
+
+def windowed_query(spec: Spec) -> str:
+    """The spec's training query, restricted by data.window when it has one: the rows whose
+    data.time_column is in (snapshot - window, snapshot], the snapshot still SNAPSHOT_TOKEN
+    (`at_snapshot` on BigQuery, `retrain.localdata` locally, fill it in). Only the features
+    and the label leave the window; BigQuery's dialect."""
+    from retrain.spec.model import duration_of
+
+    sql = spec.training_query()
+    window, time_column = spec.data.window, spec.data.time_column
+    if window is None or time_column is None:
+        return sql
+    tree = checked_query(sql, spec.data.table)
+    if not tree.is_star and time_column not in tree.named_selects:
+        raise QueryProblem(
+            f"must select {time_column} (data.time_column), which data.window {window} filters on"
+        )
+    seconds = int(duration_of(window).total_seconds())
+    columns = ", ".join([*spec.feature_names, spec.label])
+    end = f"'{SNAPSHOT_TOKEN}'"
+    return (
+        f"SELECT {columns} FROM ({tree.sql(dialect='bigquery')}) AS retrain_window "
+        f"WHERE {time_column} > TIMESTAMP_SUB({end}, INTERVAL {seconds} SECOND) "
+        f"AND {time_column} <= {end}"
+    )
 
 
 def time_travel_query(sql: str, watched: str) -> str:
