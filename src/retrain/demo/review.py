@@ -33,6 +33,24 @@ def init_repository(sandbox: Path) -> None:
     _git(sandbox, "commit", "-q", "-m", "Specs of the demo")
 
 
+def head(sandbox: Path) -> str:
+    return _git(sandbox, "rev-parse", "HEAD").strip()
+
+
+def commit_on_branch(sandbox: Path, branch: str, path: Path, text: str, message: str) -> str:
+    """A pull request's commit: `path` rewritten on a new `branch`, which stays checked out
+    (as CI checks out the PR) until `checkout_main`; returns the commit."""
+    _git(sandbox, "checkout", "-q", "-b", branch)
+    path.write_text(text, encoding="utf-8")
+    _git(sandbox, "add", str(path.relative_to(sandbox)))
+    _git(sandbox, "commit", "-q", "-m", message)
+    return head(sandbox)
+
+
+def checkout_main(sandbox: Path) -> None:
+    _git(sandbox, "checkout", "-q", "main")
+
+
 def merge_promotion(sandbox: Path, pr_dir: Path) -> str:
     """Commit the PR's files onto main and mark the PR merged; return the merge commit."""
     pull_file = pr_dir / "pull.json"
@@ -51,4 +69,4 @@ def merge_promotion(sandbox: Path, pr_dir: Path) -> str:
         }
     )
     pull_file.write_text(merged.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    return _git(sandbox, "rev-parse", "HEAD").strip()
+    return head(sandbox)

@@ -32,7 +32,13 @@ from retrain.demo.observe import (
     promotion_pulls,
     wait_for,
 )
-from retrain.demo.review import init_repository, merge_promotion
+from retrain.demo.review import (
+    checkout_main,
+    commit_on_branch,
+    head,
+    init_repository,
+    merge_promotion,
+)
 from retrain.events.bigquery import table_data_change_entry
 from retrain.localstack import procs
 from retrain.localstack.stack import TOPICS, LocalStack, StackConfig
@@ -43,7 +49,6 @@ from retrain.spec import Spec, load_spec, spec_files
 from retrain.spec.tfschema import schema_path
 
 PROJECT = "retrain-demo"
-DEMO_SHA = "de70c0ffee5eed0000000000000000000000beef"  # the "commit" the demo deploys
 RUN_TIMEOUT = 900.0
 MONITORING_LOG = "aiplatform.googleapis.com%2Fmodel_monitoring_anomaly"
 
@@ -107,6 +112,7 @@ class Story:
         self.logs_dir = options.workdir / "logs"
         self.codehost = self.runs_dir / "codehost"
         self.own_runs: list[str] = []  # runs this process submitted (the stack owns the rest)
+        self.deployed_sha = ""  # main's first commit, once the sandbox is made
 
     # -- narration ------------------------------------------------------------------------
 
@@ -134,6 +140,7 @@ class Story:
             schema = schema_path(source)
             (specs / schema.name).write_text(schema.read_text())
         init_repository(self.sandbox)
+        self.deployed_sha = head(self.sandbox)
         for name, generator in GENERATORS.items():
             spec = self.spec(name)
             rows = max(200, int(DEFAULT_ROWS[name] * self.o.rows_scale))
@@ -153,7 +160,7 @@ class Story:
             "RETRAIN_REPO_ROOT": str(self.sandbox.resolve()),
             "RETRAIN_PIPELINES_PYTHON": str(pipelines_python()),
             "RETRAIN_CODEHOST": "local",
-            "RETRAIN_GIT_SHA": DEMO_SHA,
+            "RETRAIN_GIT_SHA": self.deployed_sha,  # what the stack "deploys": main's first commit
             "RETRAIN_BACKEND": "local",
         }
 
@@ -344,7 +351,15 @@ class Story:
         on_main = self.spec(self.o.spec)  # the default branch's: it names production
         before = spec_file.read_text()
         after = re.sub(r"hidden_units: (\d+)", lambda m: f"hidden_units: {int(m[1]) * 2}", before)
-        spec_file.write_text(after)
+        branch = f"tune/{self.o.spec}-hidden-units"
+        pr_sha = commit_on_branch(self.sandbox, branch, spec_file, after, "Double hidden_units")
+        try:
+            self._candidate(number, on_main, branch, pr_sha)
+        finally:
+            checkout_main(self.sandbox)  # the PR stays a branch: main and its specs are as merged
+        self.timed("pull_request", started)
+
+    def _candidate(self, number: int, on_main: Spec, branch: str, pr_sha: str) -> None:
         spec = self.spec(self.o.spec)
         self.say(
             f"    PR #{number}: hidden_units doubled; the spec validates "
@@ -354,7 +369,7 @@ class Story:
             number=number,
             title=f"{spec.name}: wider hidden layers",
             body="Doubles hidden_units.",
-            head=f"tune/{spec.name}-hidden-units",
+            head=branch,
             base="main",
             labels=["retrain"],
         )
@@ -374,7 +389,7 @@ class Story:
             else f"    baseline: none ({baseline.reason})"
         )
         snapshot = snapshot_time(datetime.now(timezone.utc))
-        request = candidate_request(spec, DEMO_SHA, number, baseline, snapshot)
+        request = candidate_request(spec, pr_sha, number, baseline, snapshot)
         backend = build_backend(settings)
         laps = self.report.latency["PR candidate submitted -> PR comment"] = Laps()
         self.own_runs.append(request.job_id)
@@ -403,7 +418,6 @@ class Story:
             bool(baseline.uri)
             and f"**Baseline:** production, version `{on_main.promotion.version}`" in text,
         )
-        self.timed("pull_request", started)
 
     def drift_alert(self) -> None:
         spec = self.spec(self.o.drift_spec)
