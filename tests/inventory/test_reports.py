@@ -78,7 +78,10 @@ def test_lineage_of_the_alias_follows_every_recorded_link(inventory: Inventory) 
     assert "window 2026-11-21T00:00:00Z/2026-11-21T01:00:00Z" in text
     assert "auc" in text and "0.8412" in text and "0.8331" in text
     assert f"baseline    {BASELINE_JOB} (succeeded)" in text
-    assert "schema    not recorded; image not recorded" in text
+    # the promoted run's summary records its lineage (version 3); the baseline's predates it
+    assert "snapshot 2026-11-21T01:00:00Z, 4000 rows, sha256 abababababab;" in text
+    assert "schema    specs/churn.schema.pbtxt (blob cdcdcdcdcdcd); image none (local run)" in text
+    assert "schema    not recorded; image none (local run)" in text
 
 
 def test_lineage_by_job_id_and_unknown_targets(inventory: Inventory) -> None:

@@ -24,7 +24,7 @@ from retrain.report.history import point_from
 from retrain.report.notice import Problem
 from retrain.routing.decision import Decision, StdoutLog
 from retrain.runs import LocalLayout, RunRequest
-from retrain.summary import EvaluationSummary, ModelRef, dump_summary, summary_path
+from retrain.summary import EvaluationSummary, Lineage, ModelRef, dump_summary, summary_path
 from tests.fakes.summaries import load
 
 REPO_SPECS = Path(__file__).resolve().parents[2] / "specs"
@@ -117,6 +117,14 @@ def build(root: Path) -> World:
         update={
             "run": passing.run.model_copy(update={"data_window": promoted.data_window}),
             "baseline": ModelRef(uri=f"{root_dir}/Trainer/model/6"),
+            "lineage": Lineage(
+                data_snapshot="2026-11-21T01:00:00Z",
+                data_rows=4000,
+                data_hash="ab" * 32,
+                schema_file="specs/churn.schema.pbtxt",
+                schema_blob="cd" * 20,
+                baseline_version=BASELINE_JOB,
+            ),
         }
     )
     history = BlobHistory(blobs, f"{root_dir}/history")

@@ -14,6 +14,7 @@ from retrain.errors import RetrainError
 from retrain.inventory.gather import Inventory, ModelFacts, open_promotion, promotion_pull
 from retrain.inventory.model import Production, Pull, Run
 from retrain.report.numbers import fmt
+from retrain.summary import EvaluationSummary
 
 MISSING = "not recorded"
 
@@ -177,9 +178,36 @@ def render(chain: Lineage) -> str:
     if chain.baseline is not None:
         lines += _link_lines("baseline", chain.baseline)
     elif chain.model is not None and chain.model.run is not None:
-        lines.append("baseline    none (first run of the spec, or no baseline recorded)")
+        summary = chain.model.run.summary
+        why = summary.lineage.baseline_note if summary and summary.lineage else ""
+        lines.append(f"baseline    none ({why or 'first run of the spec, or none recorded'})")
     lines += [f"missing     {m}" for m in chain.missing]
     return "\n".join(lines) + "\n"
+
+
+def _snapshot(summary: EvaluationSummary | None) -> str:
+    """When the data was read as of, and (local runs) how many rows with which content hash."""
+    lineage = summary.lineage if summary else None
+    if lineage is None or not lineage.data_snapshot:
+        return MISSING
+    rows = f", {lineage.data_rows} rows" if lineage.data_rows is not None else ""
+    digest = f", sha256 {lineage.data_hash[:12]}" if lineage.data_hash else ""
+    return f"{lineage.data_snapshot}{rows}{digest}"
+
+
+def _schema(summary: EvaluationSummary | None) -> str:
+    lineage = summary.lineage if summary else None
+    if lineage is None or not lineage.schema_file:
+        return MISSING
+    blob = f" (blob {lineage.schema_blob[:12]})" if lineage.schema_blob else ""
+    return f"{lineage.schema_file}{blob}"
+
+
+def _image(summary: EvaluationSummary | None) -> str:
+    """Local runs use no container; a Vertex run's image is in its template, not its summary."""
+    if summary is not None and summary.run.orchestrator == "local":
+        return "none (local run)"
+    return MISSING
 
 
 def _pull_line(what: str, pull: Pull) -> str:
@@ -204,8 +232,9 @@ def _link_lines(what: str, link: Link) -> list[str]:
         f"{what:<11} {run.job_id} ({run.state})",
         f"  trigger   {run.trigger or MISSING}, event {run.event_id or MISSING}",
         f"  spec      commit {run.git_sha or MISSING}, spec version {run.spec_version or MISSING}",
-        f"  data      window {window or MISSING}; examples {counts or MISSING}",
-        f"  schema    {MISSING}; image {MISSING}",
+        f"  data      snapshot {_snapshot(summary)}; window {window or MISSING}; "
+        f"examples {counts or MISSING}",
+        f"  schema    {_schema(summary)}; image {_image(summary)}",
     ]
     if summary is not None:
         lines.append(f"  finished  {summary.run.finished_at}")
