@@ -12,9 +12,9 @@ import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from retrain.backends.base import JobInfo
 from retrain.codehost.local import LocalIssue, LocalPull
@@ -26,6 +26,7 @@ from retrain.spec.load import parse_spec
 from retrain.state.base import SpecState
 
 GIT_TIMEOUT = 60
+R = TypeVar("R", bound=BaseModel)
 PULL_STATES: dict[str, PullState] = {"open": "open", "closed": "closed", "merged": "merged"}
 
 
@@ -87,13 +88,16 @@ class LocalPulls:
     def __init__(self, codehost_dir: Path) -> None:
         self.root = codehost_dir
 
+    def _records(self, pattern: str, model: type[R], what: str) -> Iterator[tuple[Path, R]]:
+        for path in sorted(self.root.glob(pattern)):
+            try:
+                yield path, model.model_validate_json(path.read_bytes())
+            except (OSError, ValidationError) as exc:
+                raise BackendError(f"{path}: not {what}: {exc}") from exc
+
     def pulls(self) -> list[Pull]:
         found = []
-        for path in sorted(self.root.glob("pr-*/pull.json")):
-            try:
-                pull = LocalPull.model_validate_json(path.read_bytes())
-            except (OSError, ValidationError) as exc:
-                raise BackendError(f"{path}: not a pull request record: {exc}") from exc
+        for path, pull in self._records("pr-*/pull.json", LocalPull, "a pull request record"):
             state = PULL_STATES.get(pull.state)
             if state is None:
                 raise BackendError(
@@ -115,11 +119,7 @@ class LocalPulls:
 
     def notices(self) -> list[Notice]:
         found = []
-        for path in sorted(self.root.glob("issues/*.json")):
-            try:
-                issue = LocalIssue.model_validate_json(path.read_bytes())
-            except (OSError, ValidationError) as exc:
-                raise BackendError(f"{path}: not an issue record: {exc}") from exc
+        for path, issue in self._records("issues/*.json", LocalIssue, "an issue record"):
             spec = notice_spec(issue.body)
             if issue.state == "open" and spec is not None:
                 found.append(
