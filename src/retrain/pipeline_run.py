@@ -16,7 +16,7 @@ from retrain.blobs import Blobs
 from retrain.errors import PipelineError, SpecError
 from retrain.localdata import facts_path, snapshot_input
 from retrain.pipeline_env import echo, repo_root, run_module
-from retrain.runs import RUNTIME_PARAMETERS, LocalLayout, snapshot_time
+from retrain.runs import RUNTIME_PARAMETERS, LocalLayout, data_window, snapshot_time
 from retrain.spec import Spec
 from retrain.spec.tfschema import schema_problems
 
@@ -61,7 +61,12 @@ def run_local(spec: Spec, spec_path: Path, workdir: Path, values: dict[str, str]
     )
     run_id = values.get("run_id") or default_run_id(spec)
     snapshot = values.get("data_snapshot") or snapshot_time(datetime.datetime.now(datetime.UTC))
-    values = {**values, "data_snapshot": snapshot}
+    # the window this run reads, whatever the caller passed: data.window ending at the snapshot
+    values = {
+        **values,
+        "data_snapshot": snapshot,
+        "data_window": data_window(spec.data.window, snapshot),
+    }
     input_csv = snapshot_input(spec, repo_root(), layout.root, snapshot)
     facts = json.loads(facts_path(input_csv).read_text())
     echo(

@@ -41,6 +41,21 @@ def snapshot_time(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def data_window(window: str | None, snapshot: str) -> str:
+    """The `data_window` run value: the rows a run reads by the spec's `data.window`, as
+    `start/end` (RFC 3339; the end is the snapshot, included, the start excluded); `<window>
+    before the run's start` when the snapshot is left to the run; empty without a window (every
+    row of the snapshot)."""
+    if not window:
+        return ""
+    if not snapshot:
+        return f"{window} before the run's start"
+    from retrain.spec.model import duration_of
+
+    end = datetime.strptime(snapshot, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    return f"{snapshot_time(end - duration_of(window))}/{snapshot}"
+
+
 def label_value(value: str) -> str:
     """A Google Cloud label value: lowercase, [a-z0-9_-], at most 63 characters."""
     return _LABEL_UNSAFE.sub("-", value.lower())[:63]
@@ -77,7 +92,9 @@ class RunRequest(BaseModel):
     git_sha: str = ""
     pr_number: int | None = None
     event_id: str = ""
-    data_window: str = ""
+    data_window: str = Field(
+        default="", description="The rows data.window selects (`retrain.runs.data_window`)."
+    )
     data_snapshot: str = Field(
         default="",
         pattern=SNAPSHOT_PATTERN,

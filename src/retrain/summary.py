@@ -35,7 +35,12 @@ class RunInfo(_Contract):
     trigger: str = Field(description="pull_request, data_arrival, drift, schedule or manual.")
     git_sha: str = ""
     pr_number: int | None = None
-    data_window: str = ""
+    data_window: str = Field(
+        default="",
+        description="The rows the spec's data.window selected: start/end (RFC 3339); empty: "
+        "every row of the snapshot. Before the window existed (older v3 summaries), a data "
+        "arrival's debounce window.",
+    )
     event_id: str = ""
     pipeline_root: str
     started_at: str = ""
@@ -109,9 +114,7 @@ class Lineage(_Contract):
     data_snapshot: str = Field(
         default="", description="RFC 3339 time the data was read as of (fixed at decision)."
     )
-    data_window: str = Field(
-        default="", description="The run's data_window (a data arrival's debounce window)."
-    )
+    data_window: str = Field(default="", description="As run.data_window: the rows read.")
     data_rows: int | None = Field(default=None, description="Rows the snapshot held (local).")
     data_hash: str = Field(default="", description="sha256 of the rows read (local runs).")
     schema_file: str = Field(default="", description="specs/<name>.schema.pbtxt when present.")

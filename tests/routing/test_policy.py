@@ -6,6 +6,7 @@ import io
 import json
 import re
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -31,7 +32,7 @@ def test_rows_accumulate_to_the_threshold_then_one_run() -> None:
     assert kinds(third) == ["run"] and third[0].reason == "550 new rows (min 500)"
     request = backend.jobs[third[0].job_id]
     assert request.trigger == "data_arrival" and request.event_id == "m-j3"
-    assert request.data_window == "2026-03-02T10:00:00Z/2026-03-02T11:00:00Z"
+    assert request.data_window == ""  # the spec has no data.window: every row of the snapshot
     assert request.git_sha.startswith("9b241c8")
 
 
@@ -156,3 +157,35 @@ def test_decision_log_lines_are_cloud_logging_json() -> None:
         "retrain-event": "data_arrival",
         "retrain-decision": "run",
     }
+
+
+def test_a_run_of_a_spec_with_a_data_window_carries_the_window_it_reads(tmp_path: Path) -> None:
+    import shutil
+
+    from retrain.routing.index import load_index
+    from tests.routing.helpers import SPECS
+
+    shutil.copytree(SPECS, tmp_path / "specs")
+    churn = tmp_path / "specs" / "churn.yaml"
+    text = churn.read_text().replace(
+        "  local:\n", "  window: 30d\n  time_column: signup_at\n  local:\n", 1
+    )
+    churn.write_text(text)
+    service, backend, _, _ = make_service(index=load_index(tmp_path / "specs"))
+    (decision,) = service.handle("data_arrival", arrival(600, "j1"))
+    assert decision.decision == "run"
+    request = backend.jobs[decision.job_id]
+    end = T0.strftime("%Y-%m-%dT%H:%M:%SZ")
+    start = (T0 - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert request.data_snapshot == end
+    assert request.parameters()["data_window"] == f"{start}/{end}"
+
+
+def test_a_stored_claim_from_before_still_loads() -> None:
+    """Claims once carried the debounce window as `data_window`; Firestore may still hold one."""
+    from retrain.state.base import SpecState
+
+    claim = {"job_id": "churn-x", "rows": 1, "events": 1, "window": 7, "version": "v"}
+    old = {**claim, "claimed_at": T0.isoformat(), "data_window": "2026-03-02T10:00:00Z/x"}
+    state = SpecState.model_validate({"claims": [old]})
+    assert state.claims[0].job_id == "churn-x" and state.claims[0].window == 7

@@ -140,3 +140,17 @@ def test_local_window_reads_zoned_times_in_utc(tmp_path: Path) -> None:
     later = [dict(r, updated_at="2026-11-20T06:00:00+00:00") for r in rows]
     write_csv(tmp_path / "toy.csv", later + rows)
     assert materialize(spec, tmp_path, tmp_path / "out.csv", SNAPSHOT) == 60
+
+
+def test_the_data_window_run_value_is_the_window_read() -> None:
+    from retrain.delivery.candidate import candidate_request
+    from retrain.runs import Baseline, data_window
+
+    assert data_window("2d", SNAPSHOT) == "2026-11-18T05:00:00Z/2026-11-20T05:00:00Z"
+    assert data_window(None, SNAPSHOT) == ""  # no window: every row of the snapshot
+    assert data_window("2d", "") == "2d before the run's start"
+    spec = parse_spec(windowed(), "toy.yaml")
+    request = candidate_request(spec, "9b241c8", 7, Baseline(), SNAPSHOT)
+    assert request.parameters()["data_window"] == "2026-11-18T05:00:00Z/2026-11-20T05:00:00Z"
+    plain = candidate_request(parse_spec(VALID, "toy.yaml"), "9b241c8", 7, Baseline(), SNAPSHOT)
+    assert plain.parameters()["data_window"] == ""

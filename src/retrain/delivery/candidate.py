@@ -18,7 +18,7 @@ from retrain.delivery.plan import Plan, Submit, Upload
 from retrain.delivery.templates import foreign_images, image_checks, write_ir
 from retrain.errors import BackendError, ConfigError, SpecError
 from retrain.routing.jobid import derive_job_id
-from retrain.runs import Baseline, RunRequest
+from retrain.runs import Baseline, RunRequest, data_window
 from retrain.spec.load import parse_spec
 from retrain.spec.model import Spec
 
@@ -63,6 +63,7 @@ def candidate_request(
         git_sha=git_sha,
         pr_number=pr,
         baseline=baseline,
+        data_window=data_window(spec.data.window, snapshot),
         data_snapshot=snapshot,
     )
 

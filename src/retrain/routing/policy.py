@@ -44,7 +44,7 @@ def window_of(time: datetime, debounce: str) -> int:
 
 
 def window_bounds(window: int, debounce: str) -> str:
-    """`start/end` in RFC 3339, the `data_window` runtime parameter of a data-arrival run."""
+    """A debounce window as `start/end` in RFC 3339 (shown by `retrain status`)."""
     size = duration_of(debounce)
     start = _EPOCH + window * size
     return f"{_iso(start)}/{_iso(start + size)}"
@@ -137,7 +137,6 @@ def _admit(
         window=window,
         version=version,
         event_id=event_id,
-        data_window=window_bounds(window, policy.debounce),
         claimed_at=now,
     )
     taken = state.model_copy(

@@ -49,7 +49,7 @@ from retrain.routing.policy import (
 )
 from retrain.routing.run_complete import RunCompletion
 from retrain.routing.table_schema import schema_verdict
-from retrain.runs import Baseline, RunOutcome, RunRequest, Trigger, snapshot_time
+from retrain.runs import Baseline, RunOutcome, RunRequest, Trigger, data_window, snapshot_time
 from retrain.spec import Spec
 from retrain.state.base import Claim, EventRecord, StateStore
 
@@ -132,7 +132,6 @@ class Service:
         snapshot: datetime,
         *,
         redelivered: bool = False,
-        data_window: str = "",
     ) -> tuple[DecisionKind, str]:
         """Submit a `run` record's job, pass any other record through. ALREADY_EXISTS means
         another delivery got there first."""
@@ -145,7 +144,7 @@ class Service:
             trigger=trigger,
             git_sha=self.git_sha,
             event_id=event_id,
-            data_window=data_window,
+            data_window=data_window(spec.data.window, snapshot_time(snapshot)),
             data_snapshot=snapshot_time(snapshot),
             baseline=self.baselines(spec),
         )
@@ -291,7 +290,7 @@ class Service:
             trigger="data_arrival",
             git_sha=self.git_sha,
             event_id=claim.event_id,
-            data_window=claim.data_window,
+            data_window=data_window(spec.data.window, snapshot_time(claim.claimed_at)),
             data_snapshot=snapshot_time(claim.claimed_at),  # decided then; resubmits agree
             baseline=self.baselines(spec),
         )

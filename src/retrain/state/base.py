@@ -42,7 +42,6 @@ class Claim(BaseModel):
     window: int
     version: str
     event_id: str = ""
-    data_window: str = ""
     claimed_at: datetime
     accepted: bool = False
     accepted_at: datetime | None = None
