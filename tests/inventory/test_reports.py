@@ -76,6 +76,7 @@ def test_lineage_of_the_alias_follows_every_recorded_link(inventory: Inventory) 
     assert "merged by demo-reviewer at " in text
     assert f"trigger   data_arrival, event {EVENT}" in text
     assert "window 2026-11-21T00:00:00Z/2026-11-21T01:00:00Z" in text
+    assert "window none (every row)" in text  # the baseline's run read every row
     assert "auc" in text and "0.8412" in text and "0.8331" in text
     assert f"baseline    {BASELINE_JOB} (succeeded)" in text
     # the promoted run's summary records its lineage (version 3); the baseline's predates it
@@ -194,6 +195,7 @@ def test_without_a_recorded_version_the_open_promotion_is_shown_as_proposed(
     assert "registry    churn@champion: no version recorded" in text
     assert f"proposed by PR #1 Promote churn to {PROMOTED_JOB} (open)" in text
     assert "window 2026-11-21T00:00:00Z/2026-11-21T01:00:00Z" in text
+    assert "window none (every row)" in text  # the baseline's run read every row
     churn = found.model("churn")
     assert churn is not None
     assert model_row(churn, datetime.now(timezone.utc))["production"] == (

@@ -224,7 +224,8 @@ def _link_lines(what: str, link: Link) -> list[str]:
     if run is None:
         return [f"{what:<11} {link.job_id or '?'}", *(f"  missing   {m}" for m in link.missing)]
     summary = run.summary
-    window = summary.run.data_window if summary else ""
+    # an empty data window is a fact: the run read every row of its snapshot (no data.window)
+    window = (summary.run.data_window or "none (every row)") if summary else MISSING
     counts = (
         ", ".join(f"{k} {v}" for k, v in sorted(summary.example_counts.items())) if summary else ""
     )
@@ -232,7 +233,7 @@ def _link_lines(what: str, link: Link) -> list[str]:
         f"{what:<11} {run.job_id} ({run.state})",
         f"  trigger   {run.trigger or MISSING}, event {run.event_id or MISSING}",
         f"  spec      commit {run.git_sha or MISSING}, spec version {run.spec_version or MISSING}",
-        f"  data      snapshot {_snapshot(summary)}; window {window or MISSING}; "
+        f"  data      snapshot {_snapshot(summary)}; window {window}; "
         f"examples {counts or MISSING}",
         f"  schema    {_schema(summary)}; image {_image(summary)}",
     ]
