@@ -233,8 +233,7 @@ def _link_lines(what: str, link: Link) -> list[str]:
         f"{what:<11} {run.job_id} ({run.state})",
         f"  trigger   {run.trigger or MISSING}, event {run.event_id or MISSING}",
         f"  spec      commit {run.git_sha or MISSING}, spec version {run.spec_version or MISSING}",
-        f"  data      snapshot {_snapshot(summary)}; window {window}; "
-        f"examples {counts or MISSING}",
+        f"  data      snapshot {_snapshot(summary)}; window {window}; examples {counts or MISSING}",
         f"  schema    {_schema(summary)}; image {_image(summary)}",
     ]
     if summary is not None:
