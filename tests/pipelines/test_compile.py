@@ -113,7 +113,12 @@ def test_compile_multiclass_and_missing_label_filter(repo_cwd: Path, tmp_path: P
     specs_dir.mkdir()
     for name in ("penguins-species", "penguins-sex"):
         text = (REPO / "examples" / "specs" / f"{name}.yaml").read_text()
-        (specs_dir / f"{name}.yaml").write_text(text.replace("source: local", "source: bigquery"))
+        text = text.replace("source: local", "source: bigquery")
+        if name == "penguins-sex":  # trains on the last 90 days before the snapshot
+            text = text.replace("END AS is_male\n", "END AS is_male, date_egg\n").replace(
+                "  local:\n", "  window: 90d\n  time_column: date_egg\n  local:\n"
+            )
+        (specs_dir / f"{name}.yaml").write_text(text)
         schema = f"{name}.schema.pbtxt"
         (specs_dir / schema).write_text((REPO / "examples" / "specs" / schema).read_text())
     out = tmp_path / "out"
@@ -151,6 +156,10 @@ def test_compile_multiclass_and_missing_label_filter(repo_cwd: Path, tmp_path: P
     assert query.endswith("WHERE NOT (is_male IS NULL)")
     # ... and read the table as of the run's data snapshot, a runtime parameter of the step.
     assert "FOR SYSTEM_TIME AS OF '@@retrain_data_snapshot@@'" in query
+    assert (
+        "AS retrain_window WHERE date_egg > TIMESTAMP_SUB('@@retrain_data_snapshot@@', "
+        "INTERVAL '7776000' SECOND) AND date_egg <= '@@retrain_data_snapshot@@'"
+    ) in query
     spec = json.loads((out / "penguins-sex.json").read_text())["pipelineSpec"]
     example_gen = spec["root"]["dag"]["tasks"]["BigQueryExampleGen"]
     assert example_gen["inputs"]["parameters"]["data_snapshot"] == {
