@@ -16,7 +16,7 @@ import json
 import re
 import shutil
 import tempfile
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -161,7 +161,7 @@ def check(
     import duckdb
 
     source = local_source(spec, repo_root)
-    query = local_query(spec, snapshot or snapshot_time(datetime.now(UTC)))
+    query = local_query(spec, snapshot or snapshot_time(datetime.now(timezone.utc)))
     with tempfile.TemporaryDirectory(prefix="retrain-local-") as scratch:
         database = str(Path(scratch) / "source.duckdb")
         with duckdb.connect(database) as db:
