@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,12 @@ from retrain.demo.story import DemoOptions, Story
 from tests.conftest import REPO
 
 pytestmark = [pytest.mark.tfx, pytest.mark.emulator]
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
 
 
 @pytest.mark.skipif(shutil.which("gcloud") is None, reason="needs the Google Cloud CLI emulators")
@@ -70,7 +77,13 @@ def test_demo_story_end_to_end(tmp_path: Path) -> None:
     auc_row = next(line for line in pr_comment.splitlines() if line.startswith("| `auc`"))
     numbers = re.findall(r"\d\.\d{4}", auc_row)
     assert len(numbers) >= 2, auc_row  # baseline and candidate both present
-    assert pr_job in pr_comment and "de70c0f" in pr_comment
+    # the candidate ran the PR's own commit: a branch in the sandbox's git, main left as merged
+    repo = tmp_path / "demo" / "repo"
+    pr_commit = git(repo, "rev-parse", "tune/churn-hidden-units")
+    assert pr_job in pr_comment and f"commit `{pr_commit[:12]}`" in pr_comment
+    assert git(repo, "rev-parse", "--abbrev-ref", "HEAD") == "main"
+    original = re.search(r"hidden_units: \d+", (REPO / "specs" / "churn.yaml").read_text())
+    assert original is not None and original[0] in (repo / "specs" / "churn.yaml").read_text()
 
     stages = {flow: [name for name, _ in laps.stages] for flow, laps in report.latency.items()}
     assert stages == {
