@@ -37,7 +37,7 @@ $(PIPELINES_VENV)/.project: $(PIPELINES_VENV)/.installed pyproject.toml
 	$(UV) pip install --quiet --no-deps --no-build-isolation --python $(PIPELINES_VENV)/bin/python -e .
 	@touch $@
 
-data/.generated: $(VENV)/.installed src/retrain/sample_data.py $(wildcard specs/*.yaml)
+data/.generated: $(VENV)/.installed src/retrain/data/samples.py $(wildcard specs/*.yaml)
 	$(VENV)/bin/retrain data generate --force
 	@touch $@
 

@@ -22,9 +22,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "src"), str(REPO)]
 
 from retrain.metrics import METRICS  # noqa: E402
-from retrain.pipeline_env import run_module  # noqa: E402
-from retrain.pipeline_run import run_local  # noqa: E402
+from retrain.pipeline_env.local_run import run_local  # noqa: E402
+from retrain.pipeline_env.process import PipelineEnv  # noqa: E402
 from retrain.spec import load_spec, spec_paths  # noqa: E402
+
+PIPELINE_ENV = PipelineEnv.found(REPO)
 
 # Higher-is-better metrics may fall 2% short of the baseline; errors may be 10% larger.
 TARGET_HIGHER = 0.98
@@ -40,10 +42,10 @@ def examples_dir(workdir: Path, spec: str) -> Path:
 def measure(path: Path, workdir: Path) -> dict[str, object]:
     spec = load_spec(path)
     started = time.perf_counter()
-    summary_file = run_local(spec, path, workdir, {"run_id": f"{spec.name}-quality"})
+    summary_file = run_local(PIPELINE_ENV, spec, path, workdir, {"run_id": f"{spec.name}-quality"})
     took = time.perf_counter() - started
     summary = json.loads(summary_file.read_text())
-    lines = run_module(
+    lines = PIPELINE_ENV.run_module(
         "bench.sklearn_baseline",
         ["--spec", str(path), "--examples", str(examples_dir(workdir, spec.name))],
         workdir / f"{spec.name}-baseline.log",

@@ -1,5 +1,5 @@
 """How a local run's cost grows with the data: churn (Transform, 300 training steps) end to end
-at 1k, 10k, 100k and 1M rows, generated deterministically (retrain.sample_data), one run per
+at 1k, 10k, 100k and 1M rows, generated deterministically (retrain.data.samples), one run per
 size, in one process. Prints per size the end-to-end time, the time and peak memory of each
 component, and ratios to the smallest size measured in the same run.
 
@@ -28,11 +28,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "src"), str(REPO)]
 
-from retrain.localdata import materialize  # noqa: E402
-from retrain.pipeline_env import run_module  # noqa: E402
+from retrain.data.local import materialize  # noqa: E402
+from retrain.data.samples import churn_rows, write_csv  # noqa: E402
+from retrain.pipeline_env.process import PipelineEnv  # noqa: E402
 from retrain.runs import LocalLayout  # noqa: E402
-from retrain.sample_data import churn_rows, write_csv  # noqa: E402
 from retrain.spec import load_spec  # noqa: E402
+
+PIPELINE_ENV = PipelineEnv.found(REPO)
 
 SEED = 1616
 DEFAULT_SIZES = (1_000, 10_000, 100_000, 1_000_000)
@@ -129,7 +131,9 @@ def measure(rows: int, direct_workers: int) -> Run:
         args = ["--input-csv", str(input_csv), "--spec", str(spec_path), "--run-id", "bench"]
         args += ["--workdir", str(layout.workdir), "--repo-root", str(REPO)]
         args += ["--direct-workers", str(direct_workers)]
-        run_module("pipelines.run_local", args, layout.root / "bench.log", on_line=run.on_line)
+        PIPELINE_ENV.run_module(
+            "pipelines.run_local", args, layout.root / "bench.log", on_line=run.on_line
+        )
     finally:
         stop.set()
         sampler.join()

@@ -27,10 +27,12 @@ def use_service(service: Service | None) -> None:
 def service() -> Service:
     global _service
     if _service is None:
-        from retrain import settings
+        import os
+
+        from retrain.settings import Settings
         from retrain.wiring import build_service
 
-        _service = build_service(settings.current())
+        _service = build_service(Settings.from_env(os.environ))  # once, at the first event
     return _service
 
 

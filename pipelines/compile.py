@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from retrain.compile_plan import CompileOptions
+from retrain.pipeline_env.compile import CompileOptions
 from retrain.spec import load_spec
 from retrain.spec.tfschema import schema_path
 

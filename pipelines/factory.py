@@ -22,7 +22,7 @@ from pipelines.components.bigquery import SnapshotBigQueryExampleGen
 from pipelines.components.evaluator import ProductionEvaluator
 from pipelines.components.summary import EvaluationSummaryWriter
 from pipelines.settings import ModuleSettings
-from retrain.datacheck import kept_rows_filter
+from retrain.data.check import kept_rows_filter
 from retrain.metrics import METRICS, tfma_metric
 from retrain.runs import NO_BASELINE_URI, RUNTIME_PARAMETERS
 from retrain.spec.model import Spec
@@ -105,7 +105,7 @@ def _code_version(target: PipelineTarget) -> dict[str, str]:
     by other code under the same module path. Vertex keys its cache on the image instead."""
     if target.orchestrator != "local":
         return {}
-    from retrain.compile_plan import code_hash
+    from retrain.pipeline_env.compile import code_hash
 
     return {"code_version": code_hash(target.repo_root)}
 

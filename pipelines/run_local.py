@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from retrain.localdata import facts_path
+from retrain.data.local import facts_path
 from retrain.runs import RUNTIME_PARAMETERS, LocalLayout
 from retrain.spec import load_spec
 from retrain.spec.tfschema import schema_path

@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 
 from retrain.localstack import procs
+from retrain.pipeline_env.process import PipelineEnv
 
 REPO = Path(__file__).resolve().parents[1]
+# The checkout's pipeline environment (.venv-pipelines), as `make setup` builds it.
+PIPELINE_ENV = PipelineEnv.found(REPO)
 
 
 def fast_spec_copy(name: str, directory: Path, train_steps: int = 120) -> Path:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from retrain.data.local import facts_path, materialize
 from retrain.errors import PipelineError
-from retrain.localdata import facts_path, materialize
 from retrain.spec import Spec
 from retrain.spec.load import parse_spec
 from tests.spec.test_validate import VALID

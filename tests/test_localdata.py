@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from retrain.data.local import local_query, materialize
 from retrain.errors import PipelineError
-from retrain.localdata import local_query, materialize
 from retrain.spec import Spec
 from retrain.spec.load import parse_spec
 from tests.spec.test_validate import VALID
@@ -101,7 +101,7 @@ def test_a_snapshot_is_the_rows_of_its_first_run_and_a_new_one_selects_again(
     import hashlib
     import json
 
-    from retrain.localdata import facts_path, snapshot_input
+    from retrain.data.local import facts_path, snapshot_input
 
     spec = spec_with(None, tmp_path)
     root = tmp_path / "work" / "toy"

@@ -1,6 +1,5 @@
-"""The blob store port of the completion handler: local paths as they are, gs:// through
-`retrain.gcs.GcsStorage` (google-cloud-storage, the one way retrain reaches Cloud Storage; the
-emulator is found through STORAGE_EMULATOR_HOST).
+"""The blob store port: local paths as they are, gs:// through the `GcsStorage` the composition
+root hands in (`retrain.google.storage`, the one way retrain reaches Cloud Storage).
 
 Summaries and the metric history are read and written through it, so the handler never knows
 where a run kept its files.
@@ -11,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from retrain.errors import BackendError, NotFound, SummaryError
-from retrain.gcs import GcsStorage, split
+from retrain.errors import BackendError, ConfigError, NotFound, SummaryError
+from retrain.google.storage import GcsStorage, split
 
 
 class BlobStore(Protocol):
@@ -23,22 +22,16 @@ class BlobStore(Protocol):
     def write_bytes(self, uri: str, data: bytes) -> None: ...
 
 
-def _default_client() -> object:
-    from retrain.google_api import storage_client
-    from retrain.settings import current
-
-    return storage_client(current().project)
-
-
 class Blobs:
-    """Local paths directly; gs:// through GcsStorage, whose client is built at first use."""
+    """Local paths directly; gs:// through `gcs` (built by `retrain.wiring.build_blobs`; without
+    one, as in a local run, a gs:// address is a configuration error)."""
 
     def __init__(self, gcs: GcsStorage | None = None) -> None:
         self._gcs = gcs
 
     def _storage(self) -> GcsStorage:
         if self._gcs is None:
-            self._gcs = GcsStorage(_default_client)
+            raise ConfigError("a gs:// address, but no Cloud Storage client was configured")
         return self._gcs
 
     def read_bytes(self, uri: str) -> bytes:

@@ -27,9 +27,9 @@ class Call:
     scope: str = "project"
 
 
-_VERTEX = "retrain.backends.vertex.VertexBackend"
-_TEMPLATES = "retrain.backends.template_source.Templates"
-_STATE = "retrain.state.firestore.FirestoreStore"
+_VERTEX = "retrain.google.vertex.VertexBackend"
+_TEMPLATES = "retrain.google.template_registry.Templates"
+_STATE = "retrain.google.firestore.FirestoreStore"
 _COMPLETION = "retrain.completion (summary, history)"
 
 CALLS: tuple[Call, ...] = (

@@ -2,9 +2,10 @@
 
 Each field is one variable, `RETRAIN_<FIELD>` (`github_token` is `RETRAIN_GITHUB_TOKEN`); where
 GitHub Actions already sets the value (`GITHUB_TOKEN`, `GITHUB_REPOSITORY`, `GITHUB_API_URL`),
-that variable is the fallback. Settings are read at first use, never at import: a function
-instance imports, then reads them when the first event arrives, so a bad value is one clear
-ConfigError ("invalid settings: RETRAIN_X: ...") instead of an import crash.
+that variable is the fallback. Settings are built once per process, never at import, and passed
+down: `functions/main.py` builds them when the first event arrives, the CLI once per command
+after parsing its arguments, so a bad value is one clear ConfigError ("invalid settings:
+RETRAIN_X: ...") instead of an import crash. Nothing else reads them from the environment.
 
 What only one code path needs is checked where that path starts, in the same format:
 `Settings` checks the service's own needs (a Vertex backend needs a template and a root),
@@ -14,7 +15,6 @@ What only one code path needs is checked where that path starts, in the same for
 from __future__ import annotations
 
 import os
-import re
 import shlex
 import sys
 from collections.abc import Mapping
@@ -31,11 +31,11 @@ from pydantic import (
     model_validator,
 )
 
+from retrain.codehost.config import GITHUB_API_URL, GitHubSettings, owner_repo
 from retrain.delivery.config import PROJECT_PATTERN, REGION_PATTERN, SHA_PATTERN, DeployConfig
 from retrain.errors import ConfigError
 
 PREFIX = "RETRAIN_"
-GITHUB_REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 # field -> the variable GitHub Actions sets for the same value, read when RETRAIN_<FIELD> is unset
 FALLBACKS = {
     "github_repo": "GITHUB_REPOSITORY",
@@ -43,18 +43,11 @@ FALLBACKS = {
     "github_token": "GITHUB_TOKEN",
     "firestore_emulator_host": "FIRESTORE_EMULATOR_HOST",
 }
-GITHUB_API_URL = "https://api.github.com"  # PyGithub's Consts.DEFAULT_BASE_URL
 TRUE = ("1", "true", "yes")
 
 
 def variable(field: str) -> str:
     return PREFIX + field.upper()
-
-
-def _owner_repo(value: str) -> str:
-    if value and not GITHUB_REPO.fullmatch(value):
-        raise ValueError("a GitHub repository is owner/repo, e.g. acme/models")
-    return value
 
 
 def invalid(exc: ValidationError, fields: Mapping[str, str] | None = None) -> ConfigError:
@@ -67,52 +60,6 @@ def invalid(exc: ValidationError, fields: Mapping[str, str] | None = None) -> Co
         for e in exc.errors()
     )
     return ConfigError(f"invalid settings: {problems}")
-
-
-class GitHubSettings(BaseModel):
-    """Where and how the GitHub code host reaches GitHub (see `Settings.github`)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    repo: str
-    api_url: str = GITHUB_API_URL
-    token: SecretStr | None = None
-    app_id: str = ""
-    app_installation_id: int | None = None
-    app_private_key: SecretStr | None = None
-    bot_login: str = ""
-    retries: int = Field(default=5, ge=0)
-    backoff_factor: float = Field(default=1.0, ge=0)
-    max_rate_limit_wait: float = Field(default=60.0, ge=0)
-    timeout: int = Field(default=15, ge=1, description="Per request, s (PyGithub's default).")
-    seconds_between_requests: float = Field(default=0.25, ge=0)
-    seconds_between_writes: float = Field(default=1.0, ge=0)
-
-    @field_validator("repo")
-    @classmethod
-    def _repo(cls, value: str) -> str:
-        if not value:
-            raise ValueError("no GitHub repository: set owner/repo")
-        return _owner_repo(value)
-
-    @property
-    def uses_app(self) -> bool:
-        return bool(self.app_id or self.app_installation_id or self.app_private_key)
-
-    def check_auth(self) -> None:
-        """Fail at start-up, not at the first comment."""
-        if self.uses_app:
-            if not (self.app_id and self.app_installation_id and self.app_private_key):
-                raise ConfigError(
-                    "GitHub App auth needs RETRAIN_GITHUB_APP_ID, "
-                    "RETRAIN_GITHUB_APP_INSTALLATION_ID and RETRAIN_GITHUB_APP_PRIVATE_KEY"
-                    " (or RETRAIN_GITHUB_APP_PRIVATE_KEY_FILE)"
-                )
-        elif self.token is None:
-            raise ConfigError(
-                "no GitHub credentials: set RETRAIN_GITHUB_TOKEN (or GITHUB_TOKEN), or the "
-                "RETRAIN_GITHUB_APP_* variables"
-            )
 
 
 class Settings(BaseModel):
@@ -191,7 +138,7 @@ class Settings(BaseModel):
         default=None, description="Python 3.10 with TFX; default .venv-pipelines/bin/python."
     )
 
-    _github_repo = field_validator("github_repo")(_owner_repo)
+    _github_repo = field_validator("github_repo")(owner_repo)
 
     @model_validator(mode="before")
     @classmethod
@@ -296,8 +243,3 @@ def emulator_hosts() -> dict[str, str]:
     """The emulator endpoints set in this process's environment (the Google client libraries
     read these variables themselves); set explicitly, they win over a discovered local stack."""
     return {name: os.environ[name] for name in EMULATOR_VARIABLES if os.environ.get(name)}
-
-
-def current() -> Settings:
-    """The settings of this process, from its environment."""
-    return Settings.from_env(os.environ)

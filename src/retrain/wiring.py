@@ -17,21 +17,43 @@ from typing import TYPE_CHECKING, cast
 
 from retrain.backends.base import RunBackend
 from retrain.baseline import ProductionBaselines
+from retrain.blobs import Blobs
 from retrain.codehost.port import CodeHost
 from retrain.completion import CompletionHandler
 from retrain.completion.alerts import AlertSink, NoAlerts, TopicAlerts
 from retrain.completion.notices import Notices
+from retrain.delivery.candidate import Baselines
+from retrain.delivery.config import DeployConfig
+from retrain.delivery.promotions import ModelRegistry
 from retrain.errors import ConfigError
+from retrain.pipeline_env.process import PipelineEnv
 from retrain.routing.decision import DecisionLog, StdoutLog
 from retrain.routing.index import SpecIndex, load_index
 from retrain.routing.service import Service
 from retrain.settings import Settings
+from retrain.spec.model import Spec
 from retrain.state.base import StateStore
 
 if TYPE_CHECKING:
     from retrain.backends.local import LocalBackend
+    from retrain.google.storage import GcsStorage
     from retrain.inventory.gather import Sources
     from retrain.inventory.sources import DecisionReader, PullReader, RunLister, StateReader
+
+
+def build_pipeline_env(settings: Settings) -> PipelineEnv:
+    """The checkout and the interpreter that runs `pipelines/` (RETRAIN_REPO_ROOT,
+    RETRAIN_PIPELINES_PYTHON; by default found from the working directory)."""
+    return PipelineEnv.found(settings.repo_root, settings.pipelines_python)
+
+
+def build_blobs(project: str) -> Blobs:
+    """Local paths, and gs:// through Cloud Storage in `project` (the client honours
+    STORAGE_EMULATOR_HOST itself); the client is built at first use."""
+    from retrain.google.clients import storage_client
+    from retrain.google.storage import GcsStorage
+
+    return Blobs(GcsStorage(lambda: storage_client(project)))
 
 
 def build_store(settings: Settings) -> StateStore:
@@ -39,15 +61,15 @@ def build_store(settings: Settings) -> StateStore:
         from retrain.state.memory import MemoryStore
 
         return MemoryStore()
-    from retrain.state.firestore import FirestoreStore
+    from retrain.google.firestore import FirestoreStore
 
     return FirestoreStore(project=settings.project, prefix=settings.state_prefix)
 
 
 def build_backend(settings: Settings) -> RunBackend:
     if settings.backend == "vertex":
-        from retrain.backends.template_source import Templates
-        from retrain.backends.vertex import VertexBackend
+        from retrain.google.template_registry import Templates
+        from retrain.google.vertex import VertexBackend
 
         return VertexBackend(
             project=settings.project,
@@ -60,7 +82,8 @@ def build_backend(settings: Settings) -> RunBackend:
                 settings.project, registry_endpoint=settings.template_registry_endpoint
             ),
         )
-    from retrain.backends.local import LocalBackend, PubSubPublisher
+    from retrain.backends.local import LocalBackend
+    from retrain.google.pubsub import PubSubPublisher
 
     return LocalBackend(
         workdir=settings.workdir.resolve(),
@@ -91,6 +114,7 @@ def build_completion(settings: Settings, notices: Notices | None = None) -> Comp
         notices = build_notices(settings, functools.cache(lambda: load_index(settings.specs_dir)))
     return CompletionHandler(
         host=notices.host,
+        blobs=build_blobs(settings.project),
         history_root=settings.history_uri,
         specs_dir=_in_repository(settings.specs_dir, settings.repo_root or Path(".")),
         base_branch=settings.base_branch,
@@ -104,7 +128,7 @@ def build_alerts(settings: Settings) -> AlertSink:
     """A run's anomalies as a drift alert on the drift topic, when one is configured."""
     if not settings.drift_topic:
         return NoAlerts()
-    from retrain.backends.local import PubSubPublisher
+    from retrain.google.pubsub import PubSubPublisher
 
     return TopicAlerts(PubSubPublisher(settings.project), settings.drift_topic)
 
@@ -132,7 +156,6 @@ def _in_repository(specs_dir: Path, repo_root: Path) -> str:
 def build_inventory(settings: Settings, *, cloud: bool, workdir: Path) -> Sources:
     """The inventory's sources: the cloud project the settings name, or a local work directory
     (the layout `retrain up` leaves, or the demo's: `runs/`, `logs/`, `repo/`)."""
-    from retrain.blobs import Blobs
     from retrain.inventory.gather import Sources as InventorySources
     from retrain.inventory.sources import (
         GitSpecHistory,
@@ -144,9 +167,10 @@ def build_inventory(settings: Settings, *, cloud: bool, workdir: Path) -> Source
     from retrain.spec.load import load_specs, spec_paths
 
     if cloud:
-        from retrain.backends.vertex import VertexBackend
-        from retrain.delivery.runner import SubprocessRunner
+        from retrain.google.cloud_logging import CloudLogging
+        from retrain.google.vertex import VertexBackend
         from retrain.inventory.cloud import CloudLoggingDecisions, GitHubPulls
+        from retrain.shell import SubprocessRunner
 
         repo = settings.repo_root or Path(".")
         specs_dir = settings.specs_dir
@@ -168,7 +192,7 @@ def build_inventory(settings: Settings, *, cloud: bool, workdir: Path) -> Source
             except ConfigError as exc:
                 pulls = Unavailable(f"GitHub: {exc}")
         decisions: DecisionReader = CloudLoggingDecisions(
-            SubprocessRunner(timeout=120), settings.project
+            CloudLogging(SubprocessRunner(timeout=120), settings.project)
         )
         place = f"project {settings.project} ({settings.region})"
         notes: list[str] = []
@@ -188,7 +212,7 @@ def build_inventory(settings: Settings, *, cloud: bool, workdir: Path) -> Source
         specs=load_specs(spec_paths([specs_dir])),
         specs_dir_in_repo=_in_repository(specs_dir, repo),
         runs=runs,
-        blobs=Blobs(),
+        blobs=build_blobs(settings.project),
         pulls=pulls,
         decisions=decisions,
         git=GitSpecHistory(repo),
@@ -202,9 +226,9 @@ def build_inventory(settings: Settings, *, cloud: bool, workdir: Path) -> Source
 def _local_state(settings: Settings, workdir: Path) -> StateReader:
     """The local stack's counters: in the Firestore emulator the environment names, else in
     the one `retrain up` recorded in the work directory while it runs."""
+    from retrain.google.firestore import FirestoreStore
     from retrain.inventory.sources import Unavailable
     from retrain.localstack.discovery import find
-    from retrain.state.firestore import FirestoreStore
 
     if settings.state == "firestore" and settings.firestore_emulator_host:
         return build_store(settings)
@@ -230,9 +254,7 @@ def production_root(settings: Settings) -> Callable[[str], str]:
 
 
 def build_baselines(settings: Settings) -> ProductionBaselines:
-    from retrain.blobs import Blobs
-
-    return ProductionBaselines(production_root(settings), Blobs())
+    return ProductionBaselines(production_root(settings), build_blobs(settings.project))
 
 
 def build_service(settings: Settings, *, log: DecisionLog | None = None) -> Service:
@@ -252,3 +274,50 @@ def build_service(settings: Settings, *, log: DecisionLog | None = None) -> Serv
         runs_root=settings.pipeline_root or str(settings.workdir.resolve()),
         baselines=build_baselines(settings),
     )
+
+
+# -- delivery (Cloud Build and the PR workflow) -------------------------------------------------
+
+
+def build_release_storage(config: DeployConfig) -> GcsStorage:
+    """Cloud Storage for templates, release indexes and summaries, in the deploy project."""
+    from retrain.google.clients import storage_client
+    from retrain.google.storage import GcsStorage
+
+    return GcsStorage(lambda: storage_client(config.project))
+
+
+def build_model_registry(settings: Settings, config: DeployConfig) -> ModelRegistry:
+    from retrain.google.clients import Endpoint
+    from retrain.google.model_registry import VertexModelRegistry
+
+    endpoint = Endpoint.regional("aiplatform", config.region, settings.vertex_endpoint)
+    return VertexModelRegistry(config.project, config.region, config.serving_image, endpoint)
+
+
+def build_candidate_backend(settings: Settings, config: DeployConfig) -> RunBackend:
+    """Vertex as the candidate identity, from the PR's own templates, under the candidates'
+    root: nothing a PR submits runs as production or writes where production reads."""
+    from retrain.google.vertex import VertexBackend
+
+    return VertexBackend(
+        project=config.project,
+        region=config.region,
+        template_uri=f"{config.candidates_root}/{{spec}}/{{git_sha}}.json",
+        pipeline_root=config.candidate_pipeline_root,
+        service_account=config.candidate_pipelines_sa,
+        api_endpoint=settings.vertex_endpoint,
+    )
+
+
+def build_candidate_baselines(
+    config: DeployConfig, repo: Path, base: str, spec_path: Callable[[Spec], str]
+) -> Baselines:
+    """Production's model for each PR spec, as the base branch's copy of the spec names it,
+    read from production's runs in the deploy project."""
+    from retrain.delivery.candidate import on_base_branch
+    from retrain.delivery.gitrev import Git
+
+    root = config.pipeline_root
+    production = ProductionBaselines(lambda name: f"{root}/{name}", build_blobs(config.project))
+    return on_base_branch(Git(repo), base, spec_path, production)

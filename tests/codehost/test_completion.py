@@ -15,8 +15,8 @@ from retrain.codehost import LocalCodeHost
 from retrain.codehost.github import GitHubCodeHost, build_client
 from retrain.completion import CompletionHandler
 from retrain.errors import BackendError, SummaryError, TransientError
-from retrain.gcs import GcsStorage
-from retrain.google_api import storage_client
+from retrain.google.clients import storage_client
+from retrain.google.storage import GcsStorage
 from retrain.report import comment_marker
 from retrain.runs import RunOutcome
 from retrain.settings import Settings

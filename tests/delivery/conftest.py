@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from retrain.gcs import GcsStorage
-from retrain.google_api import storage_client
+from retrain.google.clients import storage_client
+from retrain.google.storage import GcsStorage
 
 from .fake_model_registry import FakeModelRegistry
 

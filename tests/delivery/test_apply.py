@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from retrain.backends.vertex import VertexBackend
 from retrain.baseline import no_baseline
 from retrain.delivery.apply import Ports, apply
 from retrain.delivery.candidate import candidate_plan
 from retrain.delivery.plan import CheckImage, Submit, Upload
 from retrain.delivery.release import plan_release
-from retrain.gcs import Storage
+from retrain.google.storage import Storage
+from retrain.google.vertex import VertexBackend
 from retrain.localstack.fake_vertex import FakeVertex
 from retrain.summary import summary_path
 

@@ -6,9 +6,9 @@ import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import aiplatform_v1
 
-from retrain.delivery.promotions import VertexModelRegistry
 from retrain.errors import TransientError
-from retrain.google_api import Endpoint, gapic_client
+from retrain.google.clients import Endpoint, gapic_client
+from retrain.google.model_registry import VertexModelRegistry
 
 from .fake_model_registry import FakeModelRegistry
 from .helpers import config
@@ -30,5 +30,7 @@ def test_a_local_endpoint_gets_rest_and_anonymous_credentials() -> None:
 def test_each_call_gives_up_after_the_endpoint_timeout(registry_fake: FakeModelRegistry) -> None:
     endpoint = Endpoint.regional("aiplatform", "us-central1", registry_fake.endpoint, timeout=0.5)
     registry_fake.delay_next(3.0)
+    c = config()
+    registry = VertexModelRegistry(c.project, c.region, c.serving_image, endpoint)
     with pytest.raises(TransientError, match="reading model churn"):
-        VertexModelRegistry(config(), endpoint).find_version("churn", "churn-data-1")
+        registry.find_version("churn", "churn-data-1")

@@ -15,14 +15,14 @@ from retrain.delivery.gitrev import Git, changed_specs
 from retrain.delivery.plan import Promote
 from retrain.delivery.promotions import (
     PromotionChange,
-    VertexModelRegistry,
     promote,
     promotion_changes,
     promotion_plan,
 )
 from retrain.errors import BackendError, TransientError
-from retrain.gcs import Storage
-from retrain.google_api import Endpoint
+from retrain.google.clients import Endpoint
+from retrain.google.model_registry import VertexModelRegistry
+from retrain.google.storage import Storage
 from retrain.spec.model import Promotion
 from retrain.summary import summary_path
 
@@ -160,9 +160,9 @@ MODEL = "projects/acme-prod/locations/us-central1/models/churn"
 
 
 def _registry(fake: FakeModelRegistry) -> VertexModelRegistry:
-    return VertexModelRegistry(
-        config(), Endpoint.regional("aiplatform", "us-central1", fake.endpoint)
-    )
+    c = config()
+    endpoint = Endpoint.regional("aiplatform", "us-central1", fake.endpoint)
+    return VertexModelRegistry(c.project, c.region, c.serving_image, endpoint)
 
 
 def test_vertex_registry_uploads_with_the_alias_and_job_label(

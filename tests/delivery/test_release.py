@@ -16,8 +16,8 @@ from retrain.delivery.plan import Copy, Plan, Upload, describe
 from retrain.delivery.release import ReleaseIndex, ReleasePlan, plan_release
 from retrain.delivery.templates import images_in, publish_plan, read_previous
 from retrain.errors import BackendError, TransientError
-from retrain.gcs import GcsStorage, Storage
-from retrain.google_api import storage_client
+from retrain.google.clients import storage_client
+from retrain.google.storage import GcsStorage, Storage
 from retrain.localstack.procs import free_port
 from retrain.spec import load_spec
 

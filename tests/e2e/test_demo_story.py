@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from retrain.demo.story import DemoOptions, Story
-from tests.conftest import REPO
+from tests.conftest import PIPELINE_ENV, REPO
 
 pytestmark = [pytest.mark.tfx, pytest.mark.emulator]
 
@@ -30,7 +30,14 @@ def git(repo: Path, *args: str) -> str:
 def test_demo_story_end_to_end(tmp_path: Path) -> None:
     out = io.StringIO()
     story = Story(
-        DemoOptions(repo=REPO, workdir=tmp_path / "demo", train_steps=150, rows_scale=0.5), out
+        DemoOptions(
+            repo=REPO,
+            workdir=tmp_path / "demo",
+            pipelines_python=PIPELINE_ENV.python,
+            train_steps=150,
+            rows_scale=0.5,
+        ),
+        out,
     )
     report = story.run()
     narration = out.getvalue()

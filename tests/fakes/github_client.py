@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retrain.settings import GitHubSettings
+from retrain.codehost.config import GitHubSettings
 from tests.fakes.github_server import FakeGitHub
 
 TOKEN = "test-token-not-a-secret"

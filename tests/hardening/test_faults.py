@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 
-from retrain.backends.vertex import VertexBackend
 from retrain.codehost.github import GitHubCodeHost, build_client
 from retrain.completion import CompletionHandler
 from retrain.errors import TransientError
 from retrain.events.envelope import pubsub_body
 from retrain.events.pipeline_job import state_change_entry
+from retrain.google.vertex import VertexBackend
 from retrain.localstack.fake_vertex import FakeVertex
 from retrain.routing.decision import Decision, MemoryLog
 from retrain.routing.index import load_index

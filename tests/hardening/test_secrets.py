@@ -13,18 +13,19 @@ from pathlib import Path
 
 import pytest
 
-from retrain.backends.vertex import VertexBackend
+from retrain.codehost.config import GitHubSettings
 from retrain.codehost.github import GitHubCodeHost, build_client
 from retrain.completion import CompletionHandler
 from retrain.errors import RetrainError
 from retrain.events.envelope import pubsub_body
 from retrain.events.pipeline_job import state_change_entry
+from retrain.google.vertex import VertexBackend
 from retrain.localstack.fake_vertex import FakeVertex
 from retrain.routing.decision import StdoutLog
 from retrain.routing.index import load_index
 from retrain.routing.service import Service
 from retrain.runs import RunRequest
-from retrain.settings import GitHubSettings, Settings
+from retrain.settings import Settings
 from retrain.state.memory import MemoryStore
 from tests.fakes.github_client import spec_files
 from tests.hardening.faulty_github import FaultyGitHub

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from retrain.cli.main import main
+from retrain.data.local import materialize
 from retrain.errors import PipelineError, SpecError
-from retrain.localdata import materialize
 from retrain.routing.index import load_index
 from retrain.spec import load_specs
 from retrain.spec.load import parse_spec
@@ -180,7 +180,7 @@ def test_a_query_with_a_cte_over_the_watched_table_is_valid_and_runs(tmp_path: P
     # the query itself, as local runs execute it (too few rows here for materialize's data checks)
     import duckdb
 
-    from retrain.localdata import SOURCE_VIEW, local_query
+    from retrain.data.local import SOURCE_VIEW, local_query
 
     with duckdb.connect() as db:
         source = str(tmp_path / "toy.csv")

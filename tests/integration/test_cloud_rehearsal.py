@@ -22,9 +22,9 @@ from typing import Any, TypeVar
 
 import pytest
 
-from retrain.backends.local import PubSubPublisher
-from retrain.backends.template_source import Templates
 from retrain.events.bigquery import table_data_change_entry
+from retrain.google.pubsub import PubSubPublisher
+from retrain.google.template_registry import Templates
 from retrain.localstack import procs
 from retrain.localstack.fake_registry import FakeRegistry
 from retrain.localstack.fake_vertex import FakeVertex

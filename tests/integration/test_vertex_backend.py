@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from retrain.backends.vertex import VertexBackend
 from retrain.errors import TransientError
+from retrain.google.vertex import VertexBackend
 from retrain.localstack.fake_vertex import FakeVertex
 from retrain.routing.decision import MemoryLog
 from retrain.routing.index import load_index

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from retrain.backends.pipeline_template import parse_template, runtime_config
-from retrain.backends.vertex import VertexBackend
 from retrain.errors import BackendError
+from retrain.google.vertex import VertexBackend
 from retrain.localstack.fake_vertex import FakeVertex, refusal
 from tests.integration.templates import MemoryTemplates, compiled, newer_schema
 from tests.integration.test_vertex_backend import REQUEST

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from retrain.backends.local import PubSubPublisher
 from retrain.events.bigquery import table_data_change_entry
+from retrain.google.pubsub import PubSubPublisher
 from retrain.localstack.stack import TOPICS, LocalStack, StackConfig
 from tests.integration.test_stack import decisions_in, wait_for
 from tests.routing.helpers import CHURN_TABLE, SPECS

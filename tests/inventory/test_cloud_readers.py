@@ -11,11 +11,13 @@ from collections.abc import Sequence
 
 import pytest
 
-from retrain.backends.vertex import VertexBackend
 from retrain.codehost.github import GitHubCodeHost, build_client
 from retrain.codehost.port import PromotionRequest
 from retrain.completion.notices import Notices
 from retrain.errors import BackendError
+from retrain.google.cloud_logging import CloudLogging
+from retrain.google.firestore import FirestoreStore
+from retrain.google.vertex import VertexBackend
 from retrain.inventory import status
 from retrain.inventory.cloud import CloudLoggingDecisions, GitHubPulls, decisions_query
 from retrain.inventory.gather import gather
@@ -26,7 +28,6 @@ from retrain.routing.decision import Decision, log_record
 from retrain.runs import RunRequest
 from retrain.settings import Settings
 from retrain.state.base import EventRecord, SpecState, Transition
-from retrain.state.firestore import FirestoreStore
 from retrain.wiring import build_inventory
 from tests.fakes.github_client import settings_for, spec_files
 from tests.fakes.github_server import FakeGitHub
@@ -93,7 +94,7 @@ def test_cloud_logging_decisions_oldest_first_with_their_time() -> None:
     runner = GcloudOutput(
         [_entry(later, "b", "2026-11-21T10:00:00Z"), _entry(earlier, "a", "2026-11-21T09:00:00Z")]
     )
-    found = CloudLoggingDecisions(runner, "acme-ml").decisions()
+    found = CloudLoggingDecisions(CloudLogging(runner, "acme-ml")).decisions()
     assert [(d.record, d.time) for d in found] == [
         (earlier, "2026-11-21T09:00:00Z"),
         (later, "2026-11-21T10:00:00Z"),
@@ -113,7 +114,7 @@ def test_cloud_logging_decisions_oldest_first_with_their_time() -> None:
 def test_cloud_logging_refuses_what_is_not_a_decision(entries: object, message: str) -> None:
     runner = GcloudOutput(entries)
     with pytest.raises(BackendError, match=message):
-        CloudLoggingDecisions(runner, "acme-ml").decisions()
+        CloudLoggingDecisions(CloudLogging(runner, "acme-ml")).decisions()
 
 
 def test_vertex_jobs_lists_every_state_of_one_spec() -> None:

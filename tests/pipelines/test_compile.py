@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from retrain.compile_plan import CompileOptions, compile_specs
+from retrain.pipeline_env.compile import CompileOptions, compile_specs
 from retrain.runs import RUNTIME_PARAMETERS
-from tests.conftest import REPO
+from tests.conftest import PIPELINE_ENV, REPO
 
 pytestmark = pytest.mark.tfx
 
@@ -32,7 +32,7 @@ def test_compile_is_complete_deterministic_and_incremental(
     paths = sorted(specs_dir.glob("*.yaml"))
     out = tmp_path / "out"
 
-    compiled, unchanged = compile_specs(paths, out, OPTIONS)
+    compiled, unchanged = compile_specs(PIPELINE_ENV, paths, out, OPTIONS)
     assert (sorted(compiled), unchanged) == (["churn", "house-prices"], [])
 
     churn = json.loads((out / "churn.json").read_text())
@@ -89,23 +89,23 @@ def test_compile_is_complete_deterministic_and_incremental(
 
     first_bytes = {p.name: p.read_bytes() for p in out.glob("*.json")}
     capsys.readouterr()
-    assert compile_specs(paths, out, OPTIONS) == ([], ["churn", "house-prices"])
+    assert compile_specs(PIPELINE_ENV, paths, out, OPTIONS) == ([], ["churn", "house-prices"])
     assert "unchanged churn" in capsys.readouterr().out
 
-    compiled, _ = compile_specs(paths, out, OPTIONS, force=True)
+    compiled, _ = compile_specs(PIPELINE_ENV, paths, out, OPTIONS, force=True)
     assert sorted(compiled) == ["churn", "house-prices"]
     assert {p.name: p.read_bytes() for p in out.glob("*.json")} == first_bytes
 
     churn_yaml = specs_dir / "churn.yaml"
     churn_yaml.write_text(churn_yaml.read_text().replace("train_steps: 300", "train_steps: 350"))
-    assert compile_specs(paths, out, OPTIONS) == (["churn"], ["house-prices"])
+    assert compile_specs(PIPELINE_ENV, paths, out, OPTIONS) == (["churn"], ["house-prices"])
     assert (out / "house-prices.json").read_bytes() == first_bytes["house-prices.json"]
     assert (out / "churn.json").read_bytes() != first_bytes["churn.json"]
 
     # A reviewed schema change needs a new template: the image it names holds the schema.
     schema = specs_dir / "house-prices.schema.pbtxt"
     schema.write_text(schema.read_text() + "# reviewed\n")
-    assert compile_specs(paths, out, OPTIONS) == (["house-prices"], ["churn"])
+    assert compile_specs(PIPELINE_ENV, paths, out, OPTIONS) == (["house-prices"], ["churn"])
 
 
 def test_compile_multiclass_and_missing_label_filter(repo_cwd: Path, tmp_path: Path) -> None:
@@ -122,7 +122,7 @@ def test_compile_multiclass_and_missing_label_filter(repo_cwd: Path, tmp_path: P
         schema = f"{name}.schema.pbtxt"
         (specs_dir / schema).write_text((REPO / "examples" / "specs" / schema).read_text())
     out = tmp_path / "out"
-    compile_specs(sorted(specs_dir.glob("*.yaml")), out, OPTIONS)
+    compile_specs(PIPELINE_ENV, sorted(specs_dir.glob("*.yaml")), out, OPTIONS)
 
     def task_parameters(name: str, task: str) -> dict[str, str]:
         spec = json.loads((out / f"{name}.json").read_text())["pipelineSpec"]

@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 
 from pipelines import cloud_args
-from retrain.compile_plan import CompileOptions, compile_specs
-from retrain.pipeline_env import pipelines_python
-from tests.conftest import REPO
+from retrain.pipeline_env.compile import CompileOptions, compile_specs
+from tests.conftest import PIPELINE_ENV, REPO
 
 pytestmark = pytest.mark.tfx
 
@@ -85,7 +84,7 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, A
     cwd = Path.cwd()
     os.chdir(REPO)
     try:
-        compile_specs(sorted(root.glob("*.yaml")), out, OPTIONS)
+        compile_specs(PIPELINE_ENV, sorted(root.glob("*.yaml")), out, OPTIONS)
     finally:
         os.chdir(cwd)
     return {
@@ -192,7 +191,7 @@ def test_our_custom_config_keys_are_the_ones_tfx_reads() -> None:
         "print(c.ENABLE_VERTEX_KEY, c.VERTEX_REGION_KEY, e.TRAINING_ARGS_KEY)"
     )
     found = subprocess.run(
-        [str(pipelines_python()), "-c", code], capture_output=True, text=True, check=True
+        [str(PIPELINE_ENV.python), "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
     assert found == [
         cloud_args.ENABLE_VERTEX_KEY,

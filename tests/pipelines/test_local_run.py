@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from retrain.pipeline_run import local_baselines, run_local
+from retrain.pipeline_env.local_run import local_baselines, run_local
 from retrain.runs import NO_PROMOTION
 from retrain.spec import load_spec
 from retrain.summary import read_summary
-from tests.conftest import fast_spec_copy
+from tests.conftest import PIPELINE_ENV, fast_spec_copy
 
 pytestmark = pytest.mark.tfx
 
@@ -23,6 +23,7 @@ def test_regressor_runs_then_a_pr_candidate_is_judged_against_production(
     spec = load_spec(spec_path)
     workdir = tmp_path / "work"
     first_file = run_local(
+        PIPELINE_ENV,
         spec,
         spec_path,
         workdir,
@@ -90,7 +91,7 @@ def test_regressor_runs_then_a_pr_candidate_is_judged_against_production(
         "baseline_version": baseline.version,
         "data_snapshot": "2026-11-20T05:00:00Z",
     }
-    second = read_summary(run_local(spec, spec_path, workdir, values))
+    second = read_summary(run_local(PIPELINE_ENV, spec, spec_path, workdir, values))
     assert second.baseline is not None
     assert (second.baseline.uri, second.baseline.version) == (first.candidate.uri, "hp-run-1")
     assert second.lineage is not None and second.lineage.baseline_version == "hp-run-1"
@@ -105,7 +106,9 @@ def test_classifier_with_transform_runs(repo_cwd: Path, tmp_path: Path) -> None:
     spec_path = fast_spec_copy("churn", tmp_path / "specs")
     spec = load_spec(spec_path)
     assert spec.transform
-    summary = read_summary(run_local(spec, spec_path, tmp_path / "work", {"run_id": "churn-1"}))
+    summary = read_summary(
+        run_local(PIPELINE_ENV, spec, spec_path, tmp_path / "work", {"run_id": "churn-1"})
+    )
     auc = summary.overall("auc")
     assert auc is not None and auc.candidate is not None
     # The data has real signal: a model that learnt nothing would sit near 0.5.

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from retrain.compare import compare
-from retrain.pipeline_run import run_local
+from retrain.pipeline_env.local_run import run_local
 from retrain.report import Report, links_for, render_comparison
 from retrain.spec import load_spec
 from retrain.summary import EvaluationSummary, read_summary
-from tests.conftest import REPO
+from tests.conftest import PIPELINE_ENV, REPO
 
 pytestmark = pytest.mark.tfx
 
@@ -25,7 +25,9 @@ pytestmark = pytest.mark.tfx
 def run(name: str, tmp_path: Path) -> EvaluationSummary:
     path = REPO / "examples" / "specs" / f"{name}.yaml"
     spec = load_spec(path)
-    summary = read_summary(run_local(spec, path, tmp_path / "work", {"run_id": f"{name}-1"}))
+    summary = read_summary(
+        run_local(PIPELINE_ENV, spec, path, tmp_path / "work", {"run_id": f"{name}-1"})
+    )
     assert summary.blessed, summary.validation_failures
     return summary
 

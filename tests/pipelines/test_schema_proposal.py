@@ -13,11 +13,11 @@ import pytest
 
 from retrain.anomalies import classify
 from retrain.codehost.schema_edit import propose_schema
-from retrain.pipeline_env import QUIET_TF, pipelines_python
+from retrain.pipeline_env.process import QUIET_TF
 from retrain.spec import load_spec
 from retrain.spec.tfschema import schema_path, schema_problems
 from retrain.summary import Anomaly
-from tests.conftest import REPO
+from tests.conftest import PIPELINE_ENV, REPO
 from tests.test_anomalies import summary_with
 
 pytestmark = pytest.mark.tfx
@@ -40,7 +40,7 @@ print(json.dumps({
 
 def anomalies(csv: Path, schema: Path) -> dict[str, dict[str, object]]:
     done = subprocess.run(
-        [str(pipelines_python()), "-c", VALIDATE, str(csv), str(schema)],
+        [str(PIPELINE_ENV.python), "-c", VALIDATE, str(csv), str(schema)],
         capture_output=True,
         text=True,
         env={**os.environ, **QUIET_TF},

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from retrain.compile_plan import snapshot_queries
+from retrain.data.local import materialize, snapshot_input
 from retrain.errors import PipelineError
-from retrain.localdata import materialize, snapshot_input
+from retrain.pipeline_env.compile import snapshot_queries
 from retrain.spec import Spec
 from retrain.spec.load import parse_spec
 from retrain.spec.sql import at_snapshot, windowed_query

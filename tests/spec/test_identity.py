@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from retrain.compile_plan import PLACEHOLDER_OPTIONS, input_hash
+from retrain.pipeline_env.compile import PLACEHOLDER_OPTIONS, input_hash
 from retrain.routing.index import load_index
 from retrain.spec import load_specs
 from tests.routing.helpers import SPECS, arrival, make_service

@@ -66,9 +66,8 @@ def test_each_file_is_parsed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_run_finds_a_yml_spec_by_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "specs").mkdir()
     (tmp_path / "specs" / "churn.yml").write_text((SPECS / "churn.yaml").read_text())
-    monkeypatch.setenv("RETRAIN_REPO_ROOT", str(tmp_path))
     monkeypatch.chdir(tmp_path)
-    spec, path = resolve_spec("churn")
+    spec, path = resolve_spec("churn", tmp_path)
     assert (spec.name, path) == ("churn", tmp_path / "specs" / "churn.yml")
 
 

@@ -16,48 +16,16 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from retrain.backends.base import JobInfo
 from retrain.errors import BackendError
 from retrain.events.pipeline_job import state_change_entry
 from retrain.localstack.procs import tied
 from retrain.runs import LocalLayout, RunRequest
+from retrain.topics import Publisher
 
 RUNNING = "PIPELINE_STATE_RUNNING"
-
-
-class Publisher(Protocol):
-    def publish(self, topic: str, payload: dict[str, Any], attributes: dict[str, str]) -> None: ...
-
-
-class PubSubPublisher:
-    """Publishes JSON to a Pub/Sub topic: the emulator at `emulator_host` when given, else
-    wherever the client library's environment points (PUBSUB_EMULATOR_HOST when set)."""
-
-    def __init__(self, project: str, emulator_host: str = "") -> None:
-        self._project = project
-        self._emulator_host = emulator_host
-        self._client: Any = None
-
-    def publish(self, topic: str, payload: dict[str, Any], attributes: dict[str, str]) -> None:
-        if self._client is None:
-            from google.cloud import pubsub_v1  # type: ignore[attr-defined]
-
-            self._client = pubsub_v1.PublisherClient(**_emulator_transport(self._emulator_host))
-        path = self._client.topic_path(self._project, topic)
-        self._client.publish(path, json.dumps(payload).encode(), **attributes).result(timeout=30)
-
-
-def _emulator_transport(host: str) -> dict[str, Any]:
-    """The plaintext channel the emulator speaks, what PublisherClient itself builds from
-    PUBSUB_EMULATOR_HOST (google/cloud/pubsub_v1/publisher/client.py, `Client.__init__`)."""
-    if not host:
-        return {}
-    import grpc  # type: ignore[import-untyped]
-    from google.pubsub_v1.services.publisher.transports import PublisherGrpcTransport
-
-    return {"transport": PublisherGrpcTransport(channel=grpc.insecure_channel(host))}
 
 
 def _pid_alive(pid: int) -> bool:

@@ -11,6 +11,7 @@ from retrain.cli.parsers import add_command
 from retrain.compare import compare, thresholds_from_spec
 from retrain.errors import SpecError, SummaryError
 from retrain.report import Report, comment_marker, links_for, render_comparison
+from retrain.settings import Settings
 from retrain.spec import Spec, load_spec
 from retrain.summary import EvaluationSummary, read_summary
 
@@ -52,7 +53,7 @@ def _check_same_spec(spec: Spec, summary: EvaluationSummary, source: str) -> Non
         raise SummaryError(f"{source} is a summary of {summary.spec!r}, not of {spec.name!r}")
 
 
-def _compare(args: argparse.Namespace) -> int:
+def _compare(args: argparse.Namespace, settings: Settings) -> int:
     try:
         spec = _spec(args.spec)
         candidate = read_summary(args.candidate)

@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from retrain.cli.parsers import add_command
+from retrain.data.samples import DEFAULT_ROWS, GENERATORS, write_csv
 from retrain.errors import RetrainError
-from retrain.pipeline_env import repo_root
-from retrain.sample_data import DEFAULT_ROWS, GENERATORS, write_csv
+from retrain.settings import Settings
 from retrain.spec import load_specs, spec_paths
+from retrain.wiring import build_pipeline_env
 
 
 def register(subparsers: Any) -> None:
@@ -70,7 +71,7 @@ def register(subparsers: Any) -> None:
     drop.set_defaults(handler=_drop_column)
 
 
-def _generate(args: argparse.Namespace) -> int:
+def _generate(args: argparse.Namespace, settings: Settings) -> int:
     for spec in load_specs(spec_paths([args.specs])):
         generator = GENERATORS.get(spec.name)
         if generator is None:
@@ -84,7 +85,7 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _append(args: argparse.Namespace) -> int:
+def _append(args: argparse.Namespace, settings: Settings) -> int:
     from retrain.events.bigquery import table_data_change_entry
     from retrain.spec.load import parse_spec
 
@@ -98,7 +99,7 @@ def _append(args: argparse.Namespace) -> int:
     generator = GENERATORS.get(spec.name)
     if generator is None:
         raise RetrainError(f"no example data generator for spec {spec.name!r}")
-    path = repo_root() / spec.data.local.path
+    path = build_pipeline_env(settings).repo_root / spec.data.local.path
     seed = int(time.time_ns() % 2**31)  # new rows, not a repeat of the first ones
     written = write_csv(path, generator(args.rows, seed, args.drift), append=True)
     job_id = f"retrain_append_{uuid.uuid4().hex[:12]}"
@@ -107,8 +108,8 @@ def _append(args: argparse.Namespace) -> int:
     return _send(entry, target, args.topic, f"the audit entry of {job_id}")
 
 
-def _drop_column(args: argparse.Namespace) -> int:
-    from retrain.localtable import drop_column
+def _drop_column(args: argparse.Namespace, settings: Settings) -> int:
+    from retrain.data.table import drop_column
     from retrain.spec.load import parse_spec
 
     target = None if args.no_publish else _pubsub_target(args)  # before touching the data
@@ -116,7 +117,9 @@ def _drop_column(args: argparse.Namespace) -> int:
         spec = parse_spec(args.spec.read_text(encoding="utf-8"), str(args.spec))
     except OSError as exc:
         raise RetrainError(f"cannot read {args.spec}: {exc}") from exc
-    entry = drop_column(spec, repo_root(), args.column, datetime.now(timezone.utc))
+    entry = drop_column(
+        spec, build_pipeline_env(settings).repo_root, args.column, datetime.now(timezone.utc)
+    )
     print(f"removed column {args.column} from {spec.data.local.path} (table {spec.data.table})")
     return _send(entry, target, args.topic, "the schema change's audit entry")
 
@@ -125,7 +128,7 @@ def _send(entry: dict[str, Any], target: tuple[str, str] | None, topic: str, wha
     if target is None:
         print(json.dumps(entry, indent=2))
         return 0
-    from retrain.backends.local import PubSubPublisher
+    from retrain.google.pubsub import PubSubPublisher
 
     project, host = target
     PubSubPublisher(project, emulator_host=host).publish(topic, entry, {})

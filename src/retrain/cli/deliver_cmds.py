@@ -13,12 +13,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from retrain import settings
 from retrain.delivery.apply import Ports
 from retrain.delivery.config import DeployConfig
 from retrain.delivery.plan import Plan
 from retrain.errors import ConfigError, RetrainError
-from retrain.gcs import Storage
+from retrain.settings import Settings
+from retrain.wiring import (
+    build_candidate_backend,
+    build_candidate_baselines,
+    build_model_registry,
+    build_pipeline_env,
+    build_release_storage,
+)
 
 PLAN = "build/release-plan.json"
 COMPILED = "build/pipelines"
@@ -31,10 +37,6 @@ def _example(*lines: str) -> dict[str, Any]:
     }
 
 
-def _env_dry_run() -> bool:
-    return settings.current().dry_run
-
-
 def _cloud_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--project", default="", help="Google Cloud project (env RETRAIN_PROJECT)")
     parser.add_argument("--region", default="", help="region (env RETRAIN_REGION, us-central1)")
@@ -45,7 +47,6 @@ def _cloud_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dry-run",
         action="store_true",
-        default=_env_dry_run(),
         help="print the commands, run nothing (also: RETRAIN_DRY_RUN=1)",
     )
 
@@ -73,8 +74,21 @@ def _command(
     parser: argparse.ArgumentParser = parent.add_parser(name, help=help, **_example(*examples))
     if cloud:
         _cloud_options(parser)
-    parser.set_defaults(handler=handler)
+    parser.set_defaults(handler=_dry_run_from_settings(handler))
     return parser
+
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def _dry_run_from_settings(handler: Handler) -> Handler:
+    """`--dry-run`, or RETRAIN_DRY_RUN=1 (read with the other settings, after parsing)."""
+
+    def run(args: argparse.Namespace, settings: Settings) -> int:
+        args.dry_run = getattr(args, "dry_run", False) or settings.dry_run
+        return handler(args, settings)
+
+    return run
 
 
 def _add_changed_specs(subparsers: Any) -> None:
@@ -118,9 +132,7 @@ def _add_compile(steps: Any) -> None:
     )  # fmt: skip
     compile_.add_argument("--plan", default=PLAN)
     compile_.add_argument("--out", default=COMPILED)
-    compile_.add_argument(
-        "--dry-run", action="store_true", default=_env_dry_run(), help="print what would compile"
-    )
+    compile_.add_argument("--dry-run", action="store_true", help="print what would compile")
 
 
 def _add_templates(steps: Any) -> None:
@@ -223,7 +235,7 @@ def _add_infra(subparsers: Any) -> None:
 # -- helpers ------------------------------------------------------------------------------
 
 
-def _config(args: argparse.Namespace, **extra: str) -> DeployConfig:
+def _config(args: argparse.Namespace, settings: Settings, **extra: str) -> DeployConfig:
     overrides = {
         "project": getattr(args, "project", ""),
         "region": getattr(args, "region", ""),
@@ -231,14 +243,7 @@ def _config(args: argparse.Namespace, **extra: str) -> DeployConfig:
         "bucket": getattr(args, "bucket", ""),
         **extra,
     }
-    return settings.current().deploy(overrides)
-
-
-def _storage(config: DeployConfig) -> Storage:
-    from retrain.gcs import GcsStorage
-    from retrain.google_api import storage_client
-
-    return GcsStorage(lambda: storage_client(config.project))
+    return settings.deploy(overrides)
 
 
 def _show_or_apply(args: argparse.Namespace, plan: Plan, ports: Callable[[], Ports]) -> None:
@@ -261,19 +266,17 @@ def _specs(paths: list[str]) -> list[tuple[Any, Path]]:
     return list(zip(load_specs(files), files, strict=True))
 
 
-def _repo() -> Path:
-    from retrain.pipeline_env import repo_root
-
-    return repo_root()
+def _repo(settings: Settings) -> Path:
+    return build_pipeline_env(settings).repo_root
 
 
 # -- handlers -----------------------------------------------------------------------------
 
 
-def _changed_specs(args: argparse.Namespace) -> int:
+def _changed_specs(args: argparse.Namespace, settings: Settings) -> int:
     from retrain.delivery.gitrev import Git, changed_specs, spec_files
 
-    repo = _repo()
+    repo = _repo(settings)
     files = Git(repo).changed_files(args.base, args.head)
     specs, why = changed_specs(files, args.specs_dir, spec_files(repo, args.specs_dir))
     print(f"{len(specs)} spec(s): {why}", file=sys.stderr)
@@ -288,22 +291,24 @@ def _changed_specs(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plan(args: argparse.Namespace) -> int:
-    from retrain.compile_plan import code_hash
+def _plan(args: argparse.Namespace, settings: Settings) -> int:
     from retrain.delivery.images import pin
     from retrain.delivery.release import ReleaseIndex, plan_release
-    from retrain.delivery.runner import SubprocessRunner
     from retrain.delivery.templates import read_previous
+    from retrain.pipeline_env.compile import code_hash
+    from retrain.shell import SubprocessRunner
 
-    config = _config(args)
+    config = _config(args, settings)
     previous: ReleaseIndex | None = None
     if args.previous == "auto" and args.dry_run:
         print(f"dry run: {config.releases_root}/latest.json not read; planned as a first release")
     elif args.previous == "auto":
-        previous = read_previous(config, _storage(config))
+        previous = read_previous(config, build_release_storage(config))
     elif args.previous != "none":
         previous = ReleaseIndex.model_validate_json(Path(args.previous).read_text())
-    plan = plan_release(_specs(args.specs), code_hash(_repo()), config, previous, args.force)
+    plan = plan_release(
+        _specs(args.specs), code_hash(_repo(settings)), config, previous, args.force
+    )
     if args.dry_run:
         print(f"dry run: {plan.image} is not pinned to its digest")
     else:
@@ -317,9 +322,9 @@ def _plan(args: argparse.Namespace) -> int:
     return 0
 
 
-def _compile(args: argparse.Namespace) -> int:
-    from retrain.compile_plan import compile_specs
+def _compile(args: argparse.Namespace, settings: Settings) -> int:
     from retrain.delivery.release import ReleasePlan
+    from retrain.pipeline_env.compile import compile_specs
 
     plan = ReleasePlan.load(Path(args.plan))
     todo = plan.to_compile
@@ -333,47 +338,51 @@ def _compile(args: argparse.Namespace) -> int:
                 f"would compile: {spec.path} with image {plan.image} -> {args.out}/{spec.name}.json"
             )
         return 0
-    compile_specs([Path(s.path) for s in todo], Path(args.out), options, force=True)
+    env = build_pipeline_env(settings)
+    compile_specs(env, [Path(s.path) for s in todo], Path(args.out), options, force=True)
     return 0
 
 
-def _templates(args: argparse.Namespace) -> int:
+def _templates(args: argparse.Namespace, settings: Settings) -> int:
     from retrain.delivery.release import ReleasePlan
-    from retrain.delivery.runner import SubprocessRunner
     from retrain.delivery.templates import publish_plan
-    from retrain.pipeline_env import pipelines_python
+    from retrain.shell import SubprocessRunner
 
-    config = _config(args, template_registry=args.registry)
+    config = _config(args, settings, template_registry=args.registry)
     plan = ReleasePlan.load(Path(args.plan))
     if plan.git_sha != config.git_sha and config.git_sha:
         raise ConfigError(f"the plan is for {plan.git_sha}, not {config.git_sha}")
     # The template registry upload runs kfp in the pipeline environment; a dry run only names it.
-    python = "" if args.dry_run or not config.template_registry else str(pipelines_python())
+    python = (
+        ""
+        if args.dry_run or not config.template_registry
+        else str(build_pipeline_env(settings).python)
+    )
     actions, index = publish_plan(plan, Path(args.compiled), config, python)
-    _show_or_apply(args, actions, lambda: Ports(SubprocessRunner(), _storage(config)))
+    _show_or_apply(args, actions, lambda: Ports(SubprocessRunner(), build_release_storage(config)))
     done = "would be published" if args.dry_run else "published"
     print(f"release {index.git_sha}: {len(index.specs)} template(s) {done}")
     return 0
 
 
-def _functions(args: argparse.Namespace) -> int:
+def _functions(args: argparse.Namespace, settings: Settings) -> int:
     from retrain.delivery import names
     from retrain.delivery.functions import functions_plan
-    from retrain.delivery.runner import SubprocessRunner
+    from retrain.shell import SubprocessRunner
 
-    config = _config(args, github_repo=args.github_repo)
-    plan = functions_plan(_repo(), Path(args.stage), config)
+    config = _config(args, settings, github_repo=args.github_repo)
+    plan = functions_plan(_repo(settings), Path(args.stage), config)
     _show_or_apply(args, plan, lambda: Ports(SubprocessRunner()))
     deployed = ", ".join(fn.name for fn in names.FUNCTIONS)
     print(f"{'would deploy' if args.dry_run else 'deployed'}: {deployed}")
     return 0
 
 
-def _schedules(args: argparse.Namespace) -> int:
-    from retrain.delivery.runner import SubprocessRunner
+def _schedules(args: argparse.Namespace, settings: Settings) -> int:
     from retrain.delivery.schedules import ScheduleJob, read_schedules, schedules_plan
+    from retrain.shell import SubprocessRunner
 
-    config = _config(args)
+    config = _config(args, settings)
     existing: dict[str, ScheduleJob] = {}
     if args.dry_run:
         print("dry run: the existing Cloud Scheduler jobs are not read; planned as if none exist")
@@ -388,19 +397,17 @@ def _schedules(args: argparse.Namespace) -> int:
     return 0
 
 
-def _promotions(args: argparse.Namespace) -> int:
+def _promotions(args: argparse.Namespace, settings: Settings) -> int:
     from retrain.delivery.gitrev import Git, spec_files
     from retrain.delivery.promotions import (
-        VertexModelRegistry,
         promotion_base,
         promotion_changes,
         promotion_plan,
     )
-    from retrain.delivery.runner import SubprocessRunner
-    from retrain.google_api import Endpoint
+    from retrain.shell import SubprocessRunner
 
-    config = _config(args)
-    repo = _repo()
+    config = _config(args, settings)
+    repo = _repo(settings)
     base = promotion_base(args.base, Path(args.plan))
     changes = promotion_changes(Git(repo), base, args.head, spec_files(repo, args.specs_dir))
     if not changes:
@@ -408,36 +415,24 @@ def _promotions(args: argparse.Namespace) -> int:
         return 0
 
     def ports() -> Ports:
-        storage = _storage(config)
-        endpoint = Endpoint.regional(
-            "aiplatform", config.region, settings.current().vertex_endpoint
-        )
-        registry = VertexModelRegistry(config, endpoint)
+        storage = build_release_storage(config)
+        registry = build_model_registry(settings, config)
         return Ports(SubprocessRunner(), storage, registry=registry, blobs=storage)
 
     _show_or_apply(args, promotion_plan(changes, config), ports)
     return 0
 
 
-def _candidate(args: argparse.Namespace) -> int:
-    from retrain.backends.vertex import VertexBackend
-    from retrain.baseline import ProductionBaselines
-    from retrain.blobs import Blobs
-    from retrain.delivery.candidate import candidate_plan, on_base_branch
-    from retrain.delivery.gitrev import Git
-    from retrain.delivery.runner import SubprocessRunner
-    from retrain.gcs import GcsStorage
-    from retrain.google_api import storage_client
+def _candidate(args: argparse.Namespace, settings: Settings) -> int:
+    from retrain.delivery.candidate import candidate_plan
     from retrain.runs import SNAPSHOT_PATTERN, snapshot_time
+    from retrain.shell import SubprocessRunner
 
-    config = _config(args)
+    config = _config(args, settings)
     pairs = _specs(args.specs)
-    repo = _repo()
+    repo = _repo(settings)
     paths = {s.name: str(p.resolve().relative_to(repo.resolve())) for s, p in pairs}
-    root = config.pipeline_root
-    gcs = GcsStorage(lambda: storage_client(config.project))
-    production = ProductionBaselines(lambda name: f"{root}/{name}", Blobs(gcs))
-    baselines = on_base_branch(Git(repo), args.base, lambda s: paths[s.name], production)
+    baselines = build_candidate_baselines(config, repo, args.base, lambda s: paths[s.name])
     snapshot = args.snapshot or snapshot_time(datetime.now(timezone.utc))
     if not re.fullmatch(SNAPSHOT_PATTERN, snapshot):
         raise ConfigError(f"--snapshot {snapshot!r}: expected YYYY-MM-DDTHH:MM:SSZ")
@@ -445,31 +440,23 @@ def _candidate(args: argparse.Namespace) -> int:
     plan = candidate_plan(specs, Path(args.compiled), config, args.pr, baselines, snapshot)
 
     def ports() -> Ports:
-        backend = VertexBackend(
-            project=config.project,
-            region=config.region,
-            template_uri=f"{config.candidates_root}/{{spec}}/{{git_sha}}.json",
-            pipeline_root=config.candidate_pipeline_root,
-            service_account=config.candidate_pipelines_sa,
-            api_endpoint=settings.current().vertex_endpoint,
-        )
-        return Ports(SubprocessRunner(), _storage(config), backend=backend)
+        backend = build_candidate_backend(settings, config)
+        return Ports(SubprocessRunner(), build_release_storage(config), backend=backend)
 
     _show_or_apply(args, plan, ports)
     return 0
 
 
-def _tfvars(args: argparse.Namespace) -> int:
+def _tfvars(args: argparse.Namespace, settings: Settings) -> int:
     from retrain.delivery.infra import tfvars_json
-    from retrain.settings import current
 
-    config = _config(args, github_repo=args.github_repo)
+    config = _config(args, settings, github_repo=args.github_repo)
     specs = [s for s, _ in _specs([args.specs])]
-    sys.stdout.write(tfvars_json(config, specs, current().base_branch))
+    sys.stdout.write(tfvars_json(config, specs, settings.base_branch))
     return 0
 
 
-def _match(args: argparse.Namespace) -> int:
+def _match(args: argparse.Namespace, settings: Settings) -> int:
     from retrain.delivery.logfilter import matches
     from retrain.events import filters
     from retrain.events.envelope import unwrap

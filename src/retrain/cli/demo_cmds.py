@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from retrain.cli.parsers import add_command
-from retrain.compile_plan import PLACEHOLDER_OPTIONS, compile_specs
 from retrain.demo.observe import DemoError
 from retrain.demo.story import DemoOptions, Story
 from retrain.localstack.signals import Stopped, stop_on_signals
-from retrain.pipeline_env import echo, repo_root
+from retrain.pipeline_env.compile import PLACEHOLDER_OPTIONS, compile_specs
+from retrain.pipeline_env.process import PipelineEnv, echo
+from retrain.settings import Settings
 from retrain.spec import load_specs, spec_paths
+from retrain.wiring import build_pipeline_env
 
 
 def register(subparsers: Any) -> None:
@@ -36,28 +38,31 @@ def register(subparsers: Any) -> None:
     demo.set_defaults(handler=_demo)
 
 
-def _demo(args: argparse.Namespace) -> int:
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
     """SIGINT, SIGTERM or SIGHUP at any moment stops whatever has started, then exits 128+N."""
     try:
         with stop_on_signals():
-            return _play(args)
+            return _play(args, build_pipeline_env(settings))
     except Stopped as stop:
         echo(f"\ndemo stopped on {stop.name}; everything it started was stopped")
         return stop.code
 
 
-def _play(args: argparse.Namespace) -> int:
-    root = repo_root()
+def _play(args: argparse.Namespace, env: PipelineEnv) -> int:
+    root = env.repo_root
     started = time.monotonic()
     echo("[-] validate and compile the specs (what CI does on every PR)")
     for spec in load_specs(spec_paths([root / "specs"])):
         echo(f"    ok {spec.name} ({spec.task}, version {spec.fingerprint()})")
-    compile_specs(spec_paths([root / "specs"]), root / "build" / "pipelines", PLACEHOLDER_OPTIONS)
+    compile_specs(
+        env, spec_paths([root / "specs"]), root / "build" / "pipelines", PLACEHOLDER_OPTIONS
+    )
     echo(f"    ({time.monotonic() - started:.1f}s)")
 
     story = Story(
         DemoOptions(
             repo=root,
+            pipelines_python=env.python,
             workdir=args.workdir,
             spec=args.spec,
             drift_spec=args.drift_spec,

@@ -11,6 +11,7 @@ from typing import Any
 
 from retrain.cli.parsers import add_command
 from retrain.errors import RetrainError
+from retrain.settings import Settings
 
 
 def register(subparsers: Any) -> None:
@@ -57,7 +58,7 @@ def register(subparsers: Any) -> None:
     stack.set_defaults(handler=_stack)
 
 
-def _route(args: argparse.Namespace) -> int:
+def _route(args: argparse.Namespace, settings: Settings) -> int:
     from retrain.backends.base import DryRunBackend
     from retrain.events.envelope import kind_of, unwrap
     from retrain.routing.decision import MemoryLog
@@ -94,7 +95,7 @@ def _route(args: argparse.Namespace) -> int:
     return 0
 
 
-def _up(args: argparse.Namespace) -> int:
+def _up(args: argparse.Namespace, settings: Settings) -> int:
     from retrain.localstack.discovery import Claim, record_for
     from retrain.localstack.signals import Stopped, stop_on_signals
     from retrain.localstack.stack import LocalStack, StackConfig
@@ -134,7 +135,7 @@ def _up(args: argparse.Namespace) -> int:
     return 1  # a process of the stack died on its own
 
 
-def _stack(args: argparse.Namespace) -> int:
+def _stack(args: argparse.Namespace, settings: Settings) -> int:
     from retrain.localstack.discovery import find
 
     found = find(args.workdir)

@@ -20,7 +20,7 @@ from retrain.inventory import explain as explain_mod
 from retrain.inventory import lineage as lineage_mod
 from retrain.inventory import status as status_mod
 from retrain.inventory.gather import Inventory, gather
-from retrain.settings import current
+from retrain.settings import Settings
 
 WHERE = (
     "where the facts are: --workdir DIR (default work/; `make demo` leaves its facts in "
@@ -89,10 +89,10 @@ def register(subparsers: Any) -> None:
     site.set_defaults(handler=_inventory)
 
 
-def _gather(args: argparse.Namespace, only: str | None = None) -> Inventory:
+def _gather(args: argparse.Namespace, settings: Settings, only: str | None = None) -> Inventory:
     from retrain.wiring import build_inventory
 
-    return gather(build_inventory(current(), cloud=args.cloud, workdir=args.workdir), only)
+    return gather(build_inventory(settings, cloud=args.cloud, workdir=args.workdir), only)
 
 
 def _print(args: argparse.Namespace, model: BaseModel, text: str) -> int:
@@ -103,28 +103,28 @@ def _print(args: argparse.Namespace, model: BaseModel, text: str) -> int:
     return 0
 
 
-def _status(args: argparse.Namespace) -> int:
-    inventory = _gather(args, args.spec)
+def _status(args: argparse.Namespace, settings: Settings) -> int:
+    inventory = _gather(args, settings, args.spec)
     if args.spec and not inventory.models:
         print(f"retrain status: no spec named {args.spec!r}", file=sys.stderr)
         return 2
     return _print(args, inventory, status_mod.render(inventory))
 
 
-def _lineage(args: argparse.Namespace) -> int:
-    chain = lineage_mod.lineage(_gather(args), args.target)
+def _lineage(args: argparse.Namespace, settings: Settings) -> int:
+    chain = lineage_mod.lineage(_gather(args, settings), args.target)
     return _print(args, chain, lineage_mod.render(chain))
 
 
-def _explain(args: argparse.Namespace) -> int:
-    explanation = explain_mod.explain(_gather(args), args.event_id)
+def _explain(args: argparse.Namespace, settings: Settings) -> int:
+    explanation = explain_mod.explain(_gather(args, settings), args.event_id)
     return _print(args, explanation, explain_mod.render(explanation))
 
 
-def _inventory(args: argparse.Namespace) -> int:
+def _inventory(args: argparse.Namespace, settings: Settings) -> int:
     from retrain.inventory.site import write_site
 
-    inventory = _gather(args)
+    inventory = _gather(args, settings)
     written = write_site(inventory, args.out, datetime.now(timezone.utc))
     print(
         json.dumps({"out": str(args.out), "files": len(written), "models": len(inventory.models)})

@@ -1,15 +1,22 @@
-"""Entry point of `retrain`. Domain errors become one clear line and a non-zero exit."""
+"""Entry point of `retrain`. Domain errors become one clear line and a non-zero exit.
+
+The settings are built here, once per command, after the arguments are parsed and inside the
+error handler: `--help` works whatever the environment holds, and a bad RETRAIN_* variable is
+one clear line. Every handler receives them: `handler(args, settings) -> int`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from retrain.errors import RetrainError, SpecError
+from retrain.settings import Settings
 
-# Each module defines `register(subparsers)`; its parsers set `handler(args) -> int`.
+# Each module defines `register(subparsers)`; its parsers set `handler(args, settings) -> int`.
 COMMAND_MODULES = (
     "retrain.cli.spec_cmds",
     "retrain.cli.data_cmds",
@@ -38,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        code: int = args.handler(args)
+        settings = Settings.from_env(os.environ)
+        code: int = args.handler(args, settings)
         return code
     except SpecError as exc:
         for problem in exc.problems:

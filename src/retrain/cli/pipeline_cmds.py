@@ -11,16 +11,17 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from retrain import settings
 from retrain.anomalies import classify
 from retrain.cli.parsers import add_command
-from retrain.compile_plan import PLACEHOLDER_OPTIONS, CompileOptions, compile_specs
 from retrain.errors import ConfigError, RetrainError
-from retrain.pipeline_env import echo, repo_root
-from retrain.pipeline_run import run_local
+from retrain.pipeline_env.compile import PLACEHOLDER_OPTIONS, CompileOptions, compile_specs
+from retrain.pipeline_env.local_run import run_local
+from retrain.pipeline_env.process import echo
 from retrain.runs import RUNTIME_PARAMETERS
+from retrain.settings import Settings
 from retrain.spec import Spec, load_spec, spec_files, spec_paths
 from retrain.summary import EvaluationSummary, read_summary
+from retrain.wiring import build_pipeline_env
 
 DEFAULT_WORKDIR = "work"
 DEFAULT_OUT = "build/pipelines"
@@ -83,11 +84,11 @@ def register(subparsers: Any) -> None:
     compile_.set_defaults(handler=_compile)
 
 
-def resolve_spec(reference: str) -> tuple[Spec, Path]:
+def resolve_spec(reference: str, repo: Path) -> tuple[Spec, Path]:
     """A spec by path, or by name from the repository's specs/ directory."""
     path = Path(reference)
     if not path.exists() and re.fullmatch(r"[a-z0-9-]+", reference):
-        specs = repo_root() / "specs"
+        specs = repo / "specs"
         named = [p for p in spec_files(specs) if p.stem == reference]
         path = named[0] if named else specs / f"{reference}.yaml"
     if not path.exists():
@@ -121,7 +122,7 @@ def describe(summary: EvaluationSummary) -> str:
     return "\n".join(lines)
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     if not args.local:
         print(
             "retrain run: only --local runs start from the command line; cloud runs are "
@@ -129,17 +130,17 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    spec, path = resolve_spec(args.spec)
+    env = build_pipeline_env(settings)
+    spec, path = resolve_spec(args.spec, env.repo_root)
     values = {name: getattr(args, name) for name in RUNTIME_PARAMETERS}
     echo(f"running {spec.name} (version {spec.fingerprint()}) locally in {args.workdir}/")
-    summary_file = run_local(spec, path, Path(args.workdir), values)
+    summary_file = run_local(env, spec, path, Path(args.workdir), values)
     echo(describe(read_summary(summary_file)))
     return 0
 
 
-def _compile_options(args: argparse.Namespace) -> CompileOptions:
+def _compile_options(args: argparse.Namespace, configured: Settings) -> CompileOptions:
     """Flags first, then RETRAIN_* settings, then placeholders for a machine deploying nothing."""
-    configured = settings.current()
     try:
         return CompileOptions(
             pipeline_root=args.pipeline_root
@@ -161,11 +162,12 @@ def _compile_options(args: argparse.Namespace) -> CompileOptions:
         raise ConfigError(problems) from None
 
 
-def _compile(args: argparse.Namespace) -> int:
+def _compile(args: argparse.Namespace, settings: Settings) -> int:
     paths = spec_paths(args.specs)
-    options = _compile_options(args)
+    options = _compile_options(args, settings)
     started = time.monotonic()
-    compiled, unchanged = compile_specs(paths, Path(args.out), options, args.force)
+    env = build_pipeline_env(settings)
+    compiled, unchanged = compile_specs(env, paths, Path(args.out), options, args.force)
     echo(
         f"{len(compiled)} compiled, {len(unchanged)} unchanged in {time.monotonic() - started:.1f}s"
     )

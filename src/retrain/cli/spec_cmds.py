@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from retrain.cli.parsers import add_command
+from retrain.data.local import check
 from retrain.errors import PipelineError, Problem, SpecError
-from retrain.localdata import check
-from retrain.pipeline_env import repo_root
+from retrain.settings import Settings
 from retrain.spec import json_schema, load_specs, spec_paths
 from retrain.spec.tfschema import schema_problems
+from retrain.wiring import build_pipeline_env
 
 DEFAULT_SPECS_DIR = "specs"
 
@@ -60,7 +61,7 @@ def register(subparsers: Any) -> None:
     schema.set_defaults(handler=_schema)
 
 
-def _validate(args: argparse.Namespace) -> int:
+def _validate(args: argparse.Namespace, settings: Settings) -> int:
     paths = spec_paths(args.paths)
     if not paths:
         print(f"retrain validate: no spec files in {' '.join(args.paths)}", file=sys.stderr)
@@ -84,7 +85,7 @@ def _validate(args: argparse.Namespace) -> int:
         failed = failed or bool(schema_issues)
         if args.data:
             try:
-                profile = check(spec, repo_root())
+                profile = check(spec, build_pipeline_env(settings).repo_root)
             except PipelineError as exc:
                 print(exc, file=sys.stderr)
                 failed = True
@@ -113,7 +114,7 @@ def schema_text() -> str:
     return json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
 
 
-def _schema(args: argparse.Namespace) -> int:
+def _schema(args: argparse.Namespace, settings: Settings) -> int:
     if args.action is None:
         if args.spec is not None:
             print("retrain schema: did you mean `retrain schema infer SPEC`?", file=sys.stderr)
@@ -124,9 +125,10 @@ def _schema(args: argparse.Namespace) -> int:
         print("retrain schema infer: which spec? e.g. specs/churn.yaml", file=sys.stderr)
         return 2
     from retrain.cli.pipeline_cmds import resolve_spec
-    from retrain.schema_infer import infer_schema
+    from retrain.pipeline_env.schema_infer import infer_schema
 
-    spec, path = resolve_spec(args.spec)
-    out, rows = infer_schema(spec, path, Path(args.workdir) / "logs")
+    env = build_pipeline_env(settings)
+    spec, path = resolve_spec(args.spec, env.repo_root)
+    out, rows = infer_schema(env, spec, path, Path(args.workdir) / "logs")
     print(f"wrote {out} from {rows} rows of {spec.data.local.path}; review it and check it in")
     return 0

@@ -1,4 +1,4 @@
-"""The PyGithub adapter of the CodeHost port (its settings: `retrain.settings.GitHubSettings`).
+"""The PyGithub adapter of the CodeHost port (its settings: `codehost.config.GitHubSettings`).
 
 Authentication is a token (RETRAIN_GITHUB_TOKEN; on Cloud Functions, mount the Secret
 Manager secret as that variable) or a GitHub App installation. Transient failures are
@@ -24,6 +24,7 @@ from github.Issue import Issue
 from github.Repository import Repository
 from urllib3.util.retry import Retry
 
+from retrain.codehost.config import GitHubSettings
 from retrain.codehost.port import (
     FileProposal,
     PostedComment,
@@ -35,7 +36,6 @@ from retrain.codehost.port import (
 from retrain.errors import BackendError
 from retrain.report.marker import has_marker
 from retrain.report.notice import NOTICE_LABELS
-from retrain.settings import GitHubSettings
 from retrain.vendor_errors import translated
 
 log = logging.getLogger(__name__)

@@ -18,15 +18,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from retrain.anomalies import Finding, anomalies_json
+from retrain.errors import RetrainError, TransientError
 from retrain.runs import RunOutcome
+from retrain.topics import Publisher
 
 log = logging.getLogger(__name__)
-
-
-class Publisher(Protocol):
-    """The Pub/Sub publisher port (`retrain.backends.local.PubSubPublisher`)."""
-
-    def publish(self, topic: str, payload: dict[str, Any], attributes: dict[str, str]) -> None: ...
 
 
 class AlertSink(Protocol):
@@ -41,8 +37,17 @@ class TopicAlerts:
     topic: str
 
     def publish(self, alert: dict[str, Any]) -> None:
+        """Best effort: a refused topic is logged, never a lost comment (the run's anomalies
+        are in its summary and comment all the same). A transient failure is raised, so the
+        completion event is redelivered; the alert's key makes a second copy harmless."""
         attributes = {"retrain-spec": str(alert["spec"]), "retrain-run": str(alert["run_id"])}
-        self.publisher.publish(self.topic, alert, attributes)
+        try:
+            self.publisher.publish(self.topic, alert, attributes)
+        except TransientError:
+            raise
+        except RetrainError as exc:
+            log.warning("anomalies of %s not published to %s: %s", alert["run_id"], self.topic, exc)
+            return
         log.info("anomalies of %s published to %s", alert["run_id"], self.topic)
 
 

@@ -101,13 +101,13 @@ class CompletionHandler:
         points = history.recent(summary.spec, HISTORY_RUNS)
         comparison = compare(summary)
         findings = classify(summary)
-        alert = anomaly_alert(outcome, findings, summary.run.finished_at)
-        if alert is not None:
-            self.alerts.publish(alert)
         plan = after_success(
             outcome, summary, comparison, specs_dir=self.specs_dir, base_branch=self.base_branch
         )
         result = self._carry_out(plan, outcome, summary, comparison, points, location)
+        alert = anomaly_alert(outcome, findings, summary.run.finished_at)
+        if alert is not None:  # after the comment: an alert that cannot go out loses nothing
+            self.alerts.publish(alert)
         self._propose_schema(outcome, findings)
         return result
 

@@ -9,6 +9,6 @@
 
 Each step builds a `plan.Plan` (typed actions, in order) and changes nothing; the CLI prints it
 for `--dry-run` or hands it to `apply`, which carries it out through the ports: `storage`
-(google-cloud-storage), `promotions.VertexModelRegistry` (aiplatform_v1 ModelService), the run
-backend, and a `Runner` for the gcloud commands no client library replaces.
+(google-cloud-storage), the Model Registry (`retrain.google.model_registry`), the run backend,
+and a `Runner` for the gcloud commands no client library replaces.
 """

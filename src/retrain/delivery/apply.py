@@ -22,9 +22,9 @@ from retrain.delivery.plan import (
     describe,
 )
 from retrain.delivery.promotions import BlobReader, ModelRegistry, promote
-from retrain.delivery.runner import Runner
 from retrain.errors import BackendError, ConfigError
-from retrain.gcs import Storage
+from retrain.google.storage import Storage
+from retrain.shell import Runner
 
 T = TypeVar("T")
 

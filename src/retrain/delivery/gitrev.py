@@ -6,8 +6,8 @@ import subprocess
 from pathlib import Path
 from typing import Protocol
 
-from retrain.compile_plan import PIPELINE_CODE
 from retrain.errors import ConfigError
+from retrain.pipeline_env.compile import PIPELINE_CODE
 from retrain.spec.load import spec_paths
 
 

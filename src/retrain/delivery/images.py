@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable
 
 from retrain.delivery.plan import CheckImage
-from retrain.delivery.runner import Runner
 from retrain.errors import BackendError
+from retrain.shell import Runner
 
 # Docker's content-addressable reference: NAME@sha256:<64 lowercase hex> (OCI image spec,
 # descriptor digests; Artifact Registry reports `image_summary.digest` as `sha256:<hex>`).

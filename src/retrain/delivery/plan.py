@@ -17,19 +17,13 @@ the ports. Checks come first in a plan, so a failed check changes nothing.
 
 from __future__ import annotations
 
-import shlex
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from retrain.delivery.config import DeployConfig
 from retrain.runs import RunRequest
+from retrain.shell import show
 from retrain.spec.model import Promotion
-
-
-def show(argv: Sequence[str]) -> str:
-    """One copy-pasteable shell line for an argv."""
-    return shlex.join(argv)
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from retrain.compile_plan import CompileOptions, input_hash, schema_digest
 from retrain.delivery.config import DeployConfig
 from retrain.delivery.images import unpinned
+from retrain.pipeline_env.compile import CompileOptions, input_hash, schema_digest
 from retrain.spec.model import Spec
 
 RELEASE_PLAN = "release-plan.json"

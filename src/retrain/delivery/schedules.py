@@ -19,8 +19,8 @@ from typing import Any
 from retrain.delivery import names
 from retrain.delivery.config import DeployConfig
 from retrain.delivery.plan import Plan, Run
-from retrain.delivery.runner import Runner
 from retrain.errors import BackendError
+from retrain.shell import Runner
 from retrain.spec.model import Spec
 
 

@@ -18,7 +18,7 @@ from retrain.delivery.images import refuse_unpinned
 from retrain.delivery.plan import Action, CheckImage, Copy, Plan, Run, Upload
 from retrain.delivery.release import ReleaseIndex, ReleasePlan, index_of
 from retrain.errors import BackendError, PipelineError
-from retrain.gcs import Storage
+from retrain.google.storage import Storage
 
 
 def pipeline_spec(template: dict[str, Any]) -> dict[str, Any]:
@@ -103,7 +103,7 @@ def publish_plan(
     ]
     if config.template_registry and uploads:
         actions.append(
-            Run((python or "python", "-m", "retrain.delivery.kfp_registry",
+            Run((python or "python", "-m", "retrain.google.kfp_registry",
                  f"--host={config.template_registry}", f"--tag={plan.git_sha}", "--tag=latest",
                  *(str(u.path) for u in uploads)))
         )  # fmt: skip

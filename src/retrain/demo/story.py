@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from retrain.codehost.local import LocalPull
+from retrain.data.samples import DEFAULT_ROWS, GENERATORS, write_csv
 from retrain.delivery.candidate import candidate_request
 from retrain.demo.observe import (
     TERMINAL_STATES,
@@ -42,9 +43,7 @@ from retrain.demo.review import (
 from retrain.events.bigquery import table_data_change_entry
 from retrain.localstack import procs
 from retrain.localstack.stack import TOPICS, LocalStack, StackConfig
-from retrain.pipeline_env import pipelines_python
 from retrain.runs import snapshot_time
-from retrain.sample_data import DEFAULT_ROWS, GENERATORS, write_csv
 from retrain.spec import Spec, load_spec, spec_files
 from retrain.spec.tfschema import schema_path
 
@@ -57,6 +56,7 @@ MONITORING_LOG = "aiplatform.googleapis.com%2Fmodel_monitoring_anomaly"
 class DemoOptions:
     repo: Path
     workdir: Path
+    pipelines_python: Path  # the pipeline environment the stack's runs use
     spec: str = "churn"
     drift_spec: str = "house-prices"
     pr_number: int = 41
@@ -158,7 +158,7 @@ class Story:
             "RETRAIN_COMPLETION_TOPIC": TOPICS["on_run_complete"],
             "RETRAIN_DRIFT_TOPIC": TOPICS["on_drift_alert"],
             "RETRAIN_REPO_ROOT": str(self.sandbox.resolve()),
-            "RETRAIN_PIPELINES_PYTHON": str(pipelines_python()),
+            "RETRAIN_PIPELINES_PYTHON": str(self.o.pipelines_python),
             "RETRAIN_CODEHOST": "local",
             "RETRAIN_GIT_SHA": self.deployed_sha,  # what the stack "deploys": main's first commit
             "RETRAIN_BACKEND": "local",
@@ -167,7 +167,7 @@ class Story:
     # -- helpers --------------------------------------------------------------------------
 
     def publish(self, topic: str, payload: dict[str, Any]) -> None:
-        from retrain.backends.local import PubSubPublisher
+        from retrain.google.pubsub import PubSubPublisher
 
         PubSubPublisher(PROJECT).publish(topic, payload, {})
 
@@ -469,7 +469,7 @@ class Story:
         """A column the drift spec reads is removed from its local table: BigQuery's audit
         entry of that schema change reaches on_data_arrival, which alerts at once (no run) and
         raises the spec's notice."""
-        from retrain.localtable import drop_column
+        from retrain.data.table import drop_column
 
         spec = self.spec(self.o.drift_spec)
         column = next(f.name for f in spec.features if f.type == "categorical")

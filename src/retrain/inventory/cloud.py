@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from retrain.delivery.runner import Runner
 from retrain.errors import BackendError
+from retrain.google.cloud_logging import CloudLogging
 from retrain.inventory.model import Decided, Notice, Pull
 from retrain.inventory.sources import decided_from
 from retrain.report.notice import NOTICE_LABELS, notice_spec
@@ -31,23 +31,13 @@ def decisions_query(event_id: str = "") -> str:
 class CloudLoggingDecisions:
     """Decisions logged in the last `freshness` (gcloud's duration syntax), oldest first."""
 
-    def __init__(self, runner: Runner, project: str, freshness: str = "30d", limit: int = 5000):
-        self._runner = runner
-        self._project = project
+    def __init__(self, logging: CloudLogging, freshness: str = "30d", limit: int = 5000):
+        self._logging = logging
         self._freshness = freshness
         self._limit = limit
 
     def decisions(self) -> list[Decided]:
-        out = self._runner.run(
-            ["gcloud", "logging", "read", DECISIONS_QUERY, f"--project={self._project}",
-             f"--freshness={self._freshness}", f"--limit={self._limit}", "--format=json"]
-        )  # fmt: skip
-        try:
-            entries = json.loads(out or "[]")
-        except json.JSONDecodeError as exc:
-            raise BackendError(f"gcloud logging read: not JSON: {exc}") from exc
-        if not isinstance(entries, list):
-            raise BackendError("gcloud logging read: expected a JSON list of entries")
+        entries = self._logging.read(DECISIONS_QUERY, self._freshness, self._limit)
         found = [_from_entry(entry, n) for n, entry in enumerate(entries)]
         return sorted(found, key=lambda d: d.time)
 

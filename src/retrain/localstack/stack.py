@@ -3,15 +3,14 @@ topics and push subscriptions (with a dead-letter topic) that connect them."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from retrain.errors import RetrainError
+from retrain.google.pubsub import wire_topics
 from retrain.localstack import signals
 from retrain.localstack.procs import Proc, free_port, start
 from retrain.localstack.ticker import Ticker
@@ -77,45 +76,6 @@ def start_function(target: str, env: dict[str, str], logs: Path) -> Proc:
     return proc
 
 
-def wire_pubsub(project: str, endpoints: dict[str, str], max_delivery_attempts: int) -> None:
-    """Topics, a dead-letter topic (with a pull subscription keeping what lands there), and a
-    push subscription per function. Idempotent."""
-    from google.api_core import exceptions as api
-    from google.cloud import pubsub_v1  # type: ignore[attr-defined,unused-ignore]
-
-    publisher = pubsub_v1.PublisherClient()
-    subscriber = pubsub_v1.SubscriberClient()
-    dead_letter = publisher.topic_path(project, DEAD_LETTER_TOPIC)
-
-    def ensure(call: Any, **request: Any) -> None:
-        with contextlib.suppress(api.AlreadyExists):
-            call(request=request)
-
-    ensure(publisher.create_topic, name=dead_letter)
-    ensure(
-        subscriber.create_subscription,
-        name=subscriber.subscription_path(project, DEAD_LETTER_TOPIC),
-        topic=dead_letter,
-    )
-    for target, topic in TOPICS.items():
-        topic_path = publisher.topic_path(project, topic)
-        ensure(publisher.create_topic, name=topic_path)
-        if target not in endpoints:
-            continue
-        ensure(
-            subscriber.create_subscription,
-            name=subscriber.subscription_path(project, f"{topic}-push"),
-            topic=topic_path,
-            push_config={"push_endpoint": endpoints[target]},
-            ack_deadline_seconds=60,
-            dead_letter_policy={
-                "dead_letter_topic": dead_letter,
-                "max_delivery_attempts": max_delivery_attempts,
-            },
-        )
-    subscriber.close()
-
-
 class LocalStack:
     """Start with `start()` (or `with`); `stop()` stops every process group it started."""
 
@@ -155,9 +115,11 @@ class LocalStack:
             }
             for target in cfg.functions:
                 self.procs[target] = start_function(target, function_env, logs)
-            wire_pubsub(
+            wire_topics(
                 cfg.project,
+                TOPICS,
                 {t: self.procs[t].url for t in cfg.functions},
+                DEAD_LETTER_TOPIC,
                 cfg.max_delivery_attempts,
             )
             if cfg.flush_every > 0 and "on_schedule" in cfg.functions:

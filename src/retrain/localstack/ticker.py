@@ -4,11 +4,12 @@ a tick published to the schedule topic every few seconds (through the Pub/Sub em
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 
+from retrain.errors import RetrainError
 from retrain.events.schedule import FLUSH_BODY
+from retrain.google.pubsub import PubSubPublisher
 
 
 class Ticker:
@@ -28,13 +29,9 @@ class Ticker:
         self._thread.join(timeout=10)
 
     def _run(self) -> None:
-        from google.cloud import pubsub_v1  # type: ignore[attr-defined]
-
-        publisher = pubsub_v1.PublisherClient()
-        path = publisher.topic_path(self._project, self._topic)
-        data = json.dumps(FLUSH_BODY).encode()
+        publisher = PubSubPublisher(self._project)
         while not self._stop.wait(self._every):
             try:
-                publisher.publish(path, data).result(timeout=30)
-            except Exception as exc:  # a ticker thread has no caller: say it, tick again
+                publisher.publish(self._topic, FLUSH_BODY, {})
+            except RetrainError as exc:  # a ticker thread has no caller: say it, tick again
                 print(f"retrain flush ticker: cannot publish: {exc}", file=sys.stderr)

@@ -122,7 +122,7 @@ _SNAPSHOT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z
 def windowed_query(spec: Spec) -> str:
     """The spec's training query, restricted by data.window when it has one: the rows whose
     data.time_column is in (snapshot - window, snapshot], the snapshot still SNAPSHOT_TOKEN
-    (`at_snapshot` on BigQuery, `retrain.localdata` locally, fill it in). Only the features
+    (`at_snapshot` on BigQuery, `retrain.data.local` locally, fill it in). Only the features
     and the label leave the window; BigQuery's dialect."""
     from retrain.spec.model import duration_of
 

@@ -11,9 +11,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from retrain.data.local import local_source
 from retrain.errors import RetrainError
 from retrain.events.table_change import table_change_entry
-from retrain.localdata import local_source
 from retrain.spec.model import Spec
 
 # DuckDB's sniffed column types -> BigQuery's (legacy names, as BigQuery's schema JSON spells them).

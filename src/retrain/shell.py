@@ -3,12 +3,17 @@
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 from collections.abc import Sequence
 from typing import Protocol
 
-from retrain.delivery.plan import show
 from retrain.errors import BackendError
+
+
+def show(argv: Sequence[str]) -> str:
+    """One copy-pasteable shell line for an argv."""
+    return shlex.join(argv)
 
 
 class Runner(Protocol):

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from retrain.delivery.config import PROJECT_PATTERN, REGION_PATTERN
 from retrain.errors import PipelineError, SpecError
-from retrain.pipeline_env import echo, repo_root, run_module
+from retrain.pipeline_env.process import PipelineEnv, echo
 from retrain.spec.load import load_specs
 from retrain.spec.model import Spec
 from retrain.spec.sql import QueryProblem, time_travel_query, windowed_query
@@ -172,7 +172,7 @@ def snapshot_queries(specs: list[Spec]) -> dict[str, str]:
 
 
 def compile_specs(
-    paths: list[Path], out: Path, options: CompileOptions, force: bool = False
+    env: PipelineEnv, paths: list[Path], out: Path, options: CompileOptions, force: bool = False
 ) -> tuple[list[str], list[str]]:
     """Compile what changed; return (compiled, unchanged) spec names."""
     specs = load_specs(paths)
@@ -180,7 +180,7 @@ def compile_specs(
     if problems:
         raise SpecError(problems)
     by_name = dict(zip((s.name for s in specs), paths, strict=True))
-    code = code_hash(repo_root())
+    code = code_hash(env.repo_root)
     hashes = {s.name: input_hash(s, options, code, schema_digest(by_name[s.name])) for s in specs}
     manifest = Manifest.load(out)
     todo = plan(specs, hashes, manifest, out)
@@ -199,7 +199,9 @@ def compile_specs(
             json.dumps(snapshot_queries([s for s in specs if s.name in compiled])),
             *[str(by_name[n].resolve()) for n in compiled],
         ]
-        lines = run_module("pipelines.compile", args, out / "compile.log", on_line=lambda _: None)
+        lines = env.run_module(
+            "pipelines.compile", args, out / "compile.log", on_line=lambda _: None
+        )
         took = dict(line.split()[1:3] for line in lines if line.startswith("compiled: "))
         versions = {s.name: s.fingerprint() for s in specs}
         for name in compiled:

@@ -1,4 +1,4 @@
-"""Reading compiled templates where they are published: gs:// through `retrain.gcs`
+"""Reading compiled templates where they are published: gs:// through `retrain.google.storage`
 (google-cloud-storage), Artifact Registry URLs over HTTPS with the service's own credentials
 (what the SDK's `utils/yaml_utils.py` `_load_yaml_from_https_uri` does).
 
@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 from retrain.backends.pipeline_template import is_registry_url
 from retrain.errors import BackendError, NotFound, TransientError
-from retrain.gcs import GcsStorage, Storage
-from retrain.google_api import DEFAULT_TIMEOUT, storage_client
+from retrain.google.clients import DEFAULT_TIMEOUT, storage_client
+from retrain.google.storage import GcsStorage, Storage
 from retrain.vendor_errors import TRANSIENT_STATUSES, translated
 
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from retrain.baseline import ProductionBaselines
 from retrain.blobs import Blobs
+from retrain.data.local import facts_path, snapshot_input
 from retrain.errors import PipelineError, SpecError
-from retrain.localdata import facts_path, snapshot_input
-from retrain.pipeline_env import echo, repo_root, run_module
+from retrain.pipeline_env.process import PipelineEnv, echo
 from retrain.runs import RUNTIME_PARAMETERS, LocalLayout, data_window, snapshot_time
 from retrain.spec import Spec
 from retrain.spec.tfschema import schema_problems
@@ -37,7 +37,9 @@ def local_baselines(workdir: Path) -> ProductionBaselines:
     )
 
 
-def run_local(spec: Spec, spec_path: Path, workdir: Path, values: dict[str, str]) -> Path:
+def run_local(
+    env: PipelineEnv, spec: Spec, spec_path: Path, workdir: Path, values: dict[str, str]
+) -> Path:
     """Run the pipeline; return the summary path. Progress lines stream to stdout.
 
     Without a baseline from the submitter (the local backend resolves one from the default
@@ -67,7 +69,7 @@ def run_local(spec: Spec, spec_path: Path, workdir: Path, values: dict[str, str]
         "data_snapshot": snapshot,
         "data_window": data_window(spec.data.window, snapshot),
     }
-    input_csv = snapshot_input(spec, repo_root(), layout.root, snapshot)
+    input_csv = snapshot_input(spec, env.repo_root, layout.root, snapshot)
     facts = json.loads(facts_path(input_csv).read_text())
     echo(
         f"  input: {facts['rows_snapshot']} rows of snapshot {snapshot} (the training query, "
@@ -81,13 +83,13 @@ def run_local(spec: Spec, spec_path: Path, workdir: Path, values: dict[str, str]
         "--workdir",
         str(layout.workdir),
         "--repo-root",
-        str(repo_root()),
+        str(env.repo_root),
     ]
     for name in RUNTIME_PARAMETERS:
         value = run_id if name == "run_id" else values.get(name, "")
         args += [f"--{name.replace('_', '-')}", value]
     log = layout.root / "logs" / f"{run_id}.log"
-    lines = run_module("pipelines.run_local", args, log, on_line=_progress_line)
+    lines = env.run_module("pipelines.run_local", args, log, on_line=_progress_line)
     for line in lines:
         if line.startswith("summary: "):
             return Path(line.removeprefix("summary: "))

@@ -4,7 +4,7 @@ Not the high-level SDK: it imports in seconds and looks up buckets and projects 
 The request is built as the SDK builds it (`pipeline_template`): the compiled spec inline,
 read from gs:// or Artifact Registry (`template_source`), the registry URL as `templateUri`,
 runtime parameters in the form the template's schema version takes.
-The client is built at first use (`retrain.google_api`); `api_endpoint` may be
+The client is built at first use (`retrain.google.clients`); `api_endpoint` may be
 `http://127.0.0.1:PORT` (a local stand-in: REST, anonymous credentials).
 """
 
@@ -22,9 +22,9 @@ from retrain.backends.pipeline_template import (
     parse_template,
     runtime_config,
 )
-from retrain.backends.template_source import TemplateReader, Templates
 from retrain.errors import AlreadyExists, NotFound, TransientError
-from retrain.google_api import Endpoint, gapic_client
+from retrain.google.clients import Endpoint, gapic_client
+from retrain.google.template_registry import TemplateReader, Templates
 from retrain.runs import RunRequest, label_value
 from retrain.vendor_errors import Backoff, is_transient, status_of, translated
 

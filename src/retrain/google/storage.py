@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from retrain.errors import BackendError, NotFound
-from retrain.google_api import DEFAULT_TIMEOUT
+from retrain.google.clients import DEFAULT_TIMEOUT
 from retrain.vendor_errors import translated
 
 
@@ -43,7 +43,7 @@ def split(uri: str) -> tuple[str, str]:
 
 
 class GcsStorage:
-    """The real one. `client` is built at first use (see `retrain.google_api.storage_client`);
+    """The real one. `client` is built at first use (see `retrain.google.clients.storage_client`);
     each call, its retries included, gives up after `timeout` seconds."""
 
     def __init__(self, client: Callable[[], Any], timeout: float = DEFAULT_TIMEOUT) -> None:

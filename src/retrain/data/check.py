@@ -3,7 +3,7 @@
 Pure: a `TableProfile` (what the training query selected: columns, types, a few bad values,
 label values, row counts) in, problems out. Each problem names the spec, the column and what
 to do, instead of the TensorFlow traceback the same data would give minutes later. Local
-runs and `retrain validate --data` profile the local table with DuckDB (`retrain.localdata`).
+runs and `retrain validate --data` profile the local table with DuckDB (`retrain.data.local`).
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ class FirestoreStore:
 
     def _client(self) -> Any:
         if self._db is None:
-            from retrain.google_api import firestore_client
+            from retrain.google.clients import firestore_client
 
             self._db = firestore_client(self._project, self._database, self._emulator)
         return self._db

@@ -1,7 +1,7 @@
 """Upload compiled pipelines to a Kubeflow Pipelines template registry (Artifact Registry),
 through kfp's RegistryClient. Runs in the pipeline environment, where kfp is installed:
 
-    .venv-pipelines/bin/python -m retrain.delivery.kfp_registry --host URL --tag SHA FILE...
+    .venv-pipelines/bin/python -m retrain.google.kfp_registry --host URL --tag SHA FILE...
 
 Each FILE is a pipeline IR (what `retrain deploy templates` writes to build/pipelines/ir/).
 Tags: the commit sha and `latest`. Prints one `uploaded: FILE PACKAGE VERSION` line per file.
@@ -28,7 +28,7 @@ def upload(host: str, files: Sequence[str], tags: Sequence[str], client: Any = N
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m retrain.delivery.kfp_registry")
+    parser = argparse.ArgumentParser(prog="python -m retrain.google.kfp_registry")
     parser.add_argument("--host", required=True, help="https://REGION-kfp.pkg.dev/PROJECT/REPO")
     parser.add_argument("--tag", action="append", default=[], help="tag (repeatable)")
     parser.add_argument("files", nargs="+")

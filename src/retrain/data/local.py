@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from retrain.datacheck import TableProfile, kept_rows_filter, problems
+from retrain.data.check import TableProfile, kept_rows_filter, problems
 from retrain.errors import PipelineError
 from retrain.runs import SNAPSHOT_PATTERN, snapshot_time
 from retrain.spec.model import Spec
