@@ -59,6 +59,7 @@ demo: setup  ## validate, compile and run the example pipeline locally
 lint: setup
 	$(VENV)/bin/ruff check src functions pipelines tests scripts bench
 	$(VENV)/bin/ruff format --check src functions pipelines tests scripts bench
+	$(VENV)/bin/lint-imports  # the architecture contract in pyproject.toml
 
 typecheck: setup
 	$(VENV)/bin/mypy

@@ -40,8 +40,8 @@ from retrain.events.envelope import pubsub_body, unwrap
 from retrain.events.types import DataArrival
 from retrain.localstack.fake_registry import FakeRegistry
 from retrain.localstack.fake_vertex import FakeVertex
-from retrain.localstack.procs import Proc
 from retrain.localstack.stack import start_firestore_emulator, start_function
+from retrain.processes.procs import Proc
 from retrain.routing.index import load_index
 from retrain.routing.jobid import derive_job_id
 from retrain.routing.policy import window_of

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from retrain.localstack import procs
 from retrain.pipeline_env.process import PipelineEnv
+from retrain.processes import procs
 
 REPO = Path(__file__).resolve().parents[1]
 # The checkout's pipeline environment (.venv-pipelines), as `make setup` builds it.

@@ -1,5 +1,5 @@
-"""The blob store port: local paths as they are, gs:// through the `GcsStorage` the composition
-root hands in (`retrain.google.storage`, the one way retrain reaches Cloud Storage).
+"""The blob store port: local paths as they are, gs:// through the Cloud Storage adapter the
+composition root hands in (`retrain.google.storage`, the one way retrain reaches Cloud Storage).
 
 Summaries and the metric history are read and written through it, so the handler never knows
 where a run kept its files.
@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Protocol
 
 from retrain.errors import BackendError, ConfigError, NotFound, SummaryError
-from retrain.google.storage import GcsStorage, split
 
 
 class BlobStore(Protocol):
@@ -22,14 +21,21 @@ class BlobStore(Protocol):
     def write_bytes(self, uri: str, data: bytes) -> None: ...
 
 
+def split(uri: str) -> tuple[str, str]:
+    bucket, _, name = uri.removeprefix("gs://").partition("/")
+    if not uri.startswith("gs://") or not bucket or not name:
+        raise BackendError(f"{uri}: not a gs://BUCKET/OBJECT address")
+    return bucket, name
+
+
 class Blobs:
     """Local paths directly; gs:// through `gcs` (built by `retrain.wiring.build_blobs`; without
     one, as in a local run, a gs:// address is a configuration error)."""
 
-    def __init__(self, gcs: GcsStorage | None = None) -> None:
+    def __init__(self, gcs: BlobStore | None = None) -> None:
         self._gcs = gcs
 
-    def _storage(self) -> GcsStorage:
+    def _storage(self) -> BlobStore:
         if self._gcs is None:
             raise ConfigError("a gs:// address, but no Cloud Storage client was configured")
         return self._gcs

@@ -32,8 +32,9 @@ from pydantic import (
 )
 
 from retrain.codehost.config import GITHUB_API_URL, GitHubSettings, owner_repo
-from retrain.delivery.config import PROJECT_PATTERN, REGION_PATTERN, SHA_PATTERN, DeployConfig
+from retrain.delivery.config import DeployConfig
 from retrain.errors import ConfigError
+from retrain.google.resource_names import PROJECT_PATTERN, REGION_PATTERN, SHA_PATTERN
 
 PREFIX = "RETRAIN_"
 # field -> the variable GitHub Actions sets for the same value, read when RETRAIN_<FIELD> is unset

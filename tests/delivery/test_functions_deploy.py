@@ -19,8 +19,8 @@ from retrain.delivery.functions import (
 )
 from retrain.delivery.plan import DeadLetter, Run
 from retrain.errors import BackendError
-from retrain.localstack.stack import TOPICS
 from retrain.settings import Settings
+from retrain.topics import TOPICS
 
 from .helpers import REPO, SHA, RecordingRunner, config
 

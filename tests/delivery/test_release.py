@@ -18,7 +18,7 @@ from retrain.delivery.templates import images_in, publish_plan, read_previous
 from retrain.errors import BackendError, TransientError
 from retrain.google.clients import storage_client
 from retrain.google.storage import GcsStorage, Storage
-from retrain.localstack.procs import free_port
+from retrain.processes.procs import free_port
 from retrain.spec import load_spec
 
 from .conftest import BUCKET

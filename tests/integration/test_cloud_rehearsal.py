@@ -25,11 +25,12 @@ import pytest
 from retrain.events.bigquery import table_data_change_entry
 from retrain.google.pubsub import PubSubPublisher
 from retrain.google.template_registry import Templates
-from retrain.localstack import procs
 from retrain.localstack.fake_registry import FakeRegistry
 from retrain.localstack.fake_vertex import FakeVertex
-from retrain.localstack.stack import TOPICS, LocalStack, StackConfig
+from retrain.localstack.stack import LocalStack, StackConfig
+from retrain.processes import procs
 from retrain.summary import dump_summary, summary_path
+from retrain.topics import TOPICS
 from tests.fakes.github_client import TOKEN
 from tests.fakes.github_server import FakeGitHub
 from tests.fakes.summaries import load

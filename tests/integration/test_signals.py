@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from retrain.localstack.discovery import find, process_start
-from retrain.localstack.procs import port_open
-from retrain.localstack.watchdog import processes
+from retrain.processes.procs import port_open
+from retrain.processes.watchdog import processes
 from tests.conftest import REPO
 
 pytestmark = [

@@ -17,7 +17,8 @@ from retrain.events.bigquery import table_data_change_entry
 from retrain.events.envelope import pubsub_body
 from retrain.google.firestore import FirestoreStore
 from retrain.google.pubsub import PubSubPublisher
-from retrain.localstack.stack import TOPICS, LocalStack
+from retrain.localstack.stack import LocalStack
+from retrain.topics import TOPICS
 from tests.fakes.backend import RecordingBackend
 from tests.routing.helpers import CHURN_TABLE, FakeClock, make_service, tick_flush
 from tests.routing.test_storm import run_rows, storm

@@ -16,7 +16,8 @@ import yaml
 
 from retrain.events.bigquery import table_data_change_entry
 from retrain.google.pubsub import PubSubPublisher
-from retrain.localstack.stack import TOPICS, LocalStack, StackConfig
+from retrain.localstack.stack import LocalStack, StackConfig
+from retrain.topics import TOPICS
 from tests.integration.test_stack import decisions_in, wait_for
 from tests.routing.helpers import CHURN_TABLE, SPECS
 

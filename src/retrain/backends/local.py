@@ -21,7 +21,7 @@ from typing import Any
 from retrain.backends.base import JobInfo
 from retrain.errors import BackendError
 from retrain.events.pipeline_job import state_change_entry
-from retrain.localstack.procs import tied
+from retrain.processes.procs import tied
 from retrain.runs import LocalLayout, RunRequest
 from retrain.topics import Publisher
 

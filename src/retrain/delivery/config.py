@@ -7,10 +7,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from retrain.errors import ConfigError
-
-PROJECT_PATTERN = r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$"
-REGION_PATTERN = r"^[a-z]+-[a-z]+[0-9]$"
-SHA_PATTERN = r"^([0-9a-f]{7,40})?$"
+from retrain.google.resource_names import PROJECT_PATTERN, REGION_PATTERN, SHA_PATTERN
 
 
 class DeployConfig(BaseModel):

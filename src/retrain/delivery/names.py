@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from retrain.localstack.stack import DEAD_LETTER_TOPIC, TOPICS
+from retrain.topics import DEAD_LETTER_TOPIC, TOPICS
 
 # Service accounts (account ids; emails are <id>@<project>.iam.gserviceaccount.com).
 FUNCTIONS_SA = "retrain-functions"  # runs the functions: submits PipelineJobs, reads GCS

@@ -41,11 +41,12 @@ from retrain.demo.review import (
     merge_promotion,
 )
 from retrain.events.bigquery import table_data_change_entry
-from retrain.localstack import procs
-from retrain.localstack.stack import TOPICS, LocalStack, StackConfig
+from retrain.localstack.stack import LocalStack, StackConfig
+from retrain.processes import procs
 from retrain.runs import snapshot_time
 from retrain.spec import Spec, load_spec, spec_files
 from retrain.spec.tfschema import schema_path
+from retrain.topics import TOPICS
 
 PROJECT = "retrain-demo"
 RUN_TIMEOUT = 900.0

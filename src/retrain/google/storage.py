@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
+from retrain.blobs import split
 from retrain.errors import BackendError, NotFound
 from retrain.google.clients import DEFAULT_TIMEOUT
 from retrain.vendor_errors import translated
@@ -33,13 +34,6 @@ class Storage(Protocol):
     def read_bytes(self, uri: str) -> bytes:
         """The object's bytes; a missing object is an error."""
         ...
-
-
-def split(uri: str) -> tuple[str, str]:
-    bucket, _, name = uri.removeprefix("gs://").partition("/")
-    if not uri.startswith("gs://") or not bucket or not name:
-        raise BackendError(f"{uri}: not a gs://BUCKET/OBJECT address")
-    return bucket, name
 
 
 class GcsStorage:

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-from retrain.localstack import procs
+from retrain.processes import procs
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _stop = {"underway": False}

@@ -12,18 +12,11 @@ from pathlib import Path
 from retrain.errors import RetrainError
 from retrain.google.pubsub import wire_topics
 from retrain.localstack import signals
-from retrain.localstack.procs import Proc, free_port, start
 from retrain.localstack.ticker import Ticker
+from retrain.processes.procs import Proc, free_port, start
+from retrain.topics import DEAD_LETTER_TOPIC, TOPICS
 
 FUNCTIONS_SOURCE = Path(__file__).resolve().parents[3] / "functions" / "main.py"
-DEAD_LETTER_TOPIC = "retrain-dead-letter"
-# function -> the topic it is pushed from
-TOPICS = {
-    "on_data_arrival": "retrain-data-arrival",
-    "on_drift_alert": "retrain-drift-alert",
-    "on_run_complete": "retrain-run-complete",
-    "on_schedule": "retrain-schedule",  # Cloud Scheduler ticks (delivery.names.SCHEDULE_TOPIC)
-}
 
 
 @dataclass

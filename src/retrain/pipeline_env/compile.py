@@ -15,8 +15,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from retrain.delivery.config import PROJECT_PATTERN, REGION_PATTERN
 from retrain.errors import PipelineError, SpecError
+from retrain.google.resource_names import PROJECT_PATTERN, REGION_PATTERN
 from retrain.pipeline_env.process import PipelineEnv, echo
 from retrain.spec.load import load_specs
 from retrain.spec.model import Spec

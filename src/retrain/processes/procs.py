@@ -2,7 +2,7 @@
 
 `gcloud beta emulators ... start` runs the emulator as a Java grandchild that outlives gcloud
 when only gcloud is signalled; killing the group takes both. Each group is led by a watchdog
-(`retrain.localstack.watchdog`) that stops it if this process dies without stopping it (even
+(`retrain.processes.watchdog`) that stops it if this process dies without stopping it (even
 by SIGKILL). Stopping also takes the groups that processes of the group started for themselves
 (a local run started by a function server), and then the port is checked free, so a test run
 cannot leak a listener into the next one. Process facts come from /proc (Linux).
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from retrain.errors import RetrainError
-from retrain.localstack.watchdog import members, signal_groups, tree_groups
+from retrain.processes.watchdog import members, signal_groups, tree_groups
 
 # Every group started by this process and not yet stopped: what a forced stop kills.
 _LIVE: dict[int, Proc] = {}
@@ -129,7 +129,7 @@ class Proc:
 def tied(argv: Sequence[str]) -> list[str]:
     """`argv` run under a watchdog that stops its process group when this process dies; start
     it with `start_new_session=True`."""
-    watchdog = [sys.executable, "-m", "retrain.localstack.watchdog", str(os.getpid()), "--"]
+    watchdog = [sys.executable, "-m", "retrain.processes.watchdog", str(os.getpid()), "--"]
     return [*watchdog, *argv]
 
 

@@ -1,6 +1,6 @@
 """Runs one command and ties its process group to the parent's life.
 
-`python -m retrain.localstack.watchdog PARENT_PID -- COMMAND...` is started as the leader of a
+`python -m retrain.processes.watchdog PARENT_PID -- COMMAND...` is started as the leader of a
 new process group; the command runs in that group. When the command exits, so does the
 watchdog, with the same status. When the parent dies (even by SIGKILL, which no handler sees),
 the watchdog is re-parented: it then stops its group and the groups its members started,
@@ -91,7 +91,7 @@ def signal_groups(groups: Iterable[int], sig: signal.Signals) -> None:
 
 def main(argv: list[str]) -> None:
     if len(argv) < 3 or argv[1] != "--":
-        sys.exit("usage: python -m retrain.localstack.watchdog PARENT_PID -- COMMAND...")
+        sys.exit("usage: python -m retrain.processes.watchdog PARENT_PID -- COMMAND...")
     parent = int(argv[0])
     if os.getppid() != parent:  # the parent died before we could watch it
         sys.exit(1)
