@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from retrain.cli.main import build_parser
+from retrain.cli.main import build_parser, main
 from tests.conftest import REPO
 
 
@@ -72,3 +72,41 @@ def test_files_named_in_examples_exist(
 def test_the_example_file_check_sees_repository_paths() -> None:
     assert FILE_NAME.match("tests/golden/events/bigquery_v2_load.json")
     assert not FILE_NAME.match("REGION-docker.pkg.dev/P/retrain/pipelines:SHA")
+
+
+@pytest.mark.parametrize(("path", "parser"), LEAVES, ids=[" ".join(p) for p, _ in LEAVES])
+def test_help_works_whatever_the_environment_holds(
+    path: tuple[str, ...],
+    parser: argparse.ArgumentParser,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Settings are read after parsing: a bad variable cannot break `--help`."""
+    del parser
+    monkeypatch.setenv("RETRAIN_PROJECT", "Bad_Project")
+    monkeypatch.setenv("RETRAIN_DRY_RUN", "1")
+    with pytest.raises(SystemExit) as done:
+        main([*path, "--help"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: retrain {' '.join(path)}")
+
+
+def test_a_bad_setting_is_one_line_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("RETRAIN_PROJECT", "Bad_Project")
+    assert main(["validate", str(REPO / "specs" / "churn.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("retrain validate: invalid settings: RETRAIN_PROJECT:")
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_retrain_dry_run_is_read_with_the_settings(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """RETRAIN_DRY_RUN=1 still makes a deploy step a dry run, read after parsing."""
+    monkeypatch.setenv("RETRAIN_DRY_RUN", "1")
+    code = main(["deploy", "plan", "--project", "acme-prod", "--git-sha", "abc1234",
+                 "--out", "/dev/null", str(REPO / "specs")])  # fmt: skip
+    assert code == 0
+    assert "dry run:" in capsys.readouterr().out

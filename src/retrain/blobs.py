@@ -1,5 +1,6 @@
-"""The blob store port: local paths as they are, gs:// through the Cloud Storage adapter the
-composition root hands in (`retrain.google.storage`, the one way retrain reaches Cloud Storage).
+"""The object-store ports (`BlobReader`, `BlobStore`, `ObjectStore`), and `Blobs`: local paths
+as they are, gs:// through the Cloud Storage adapter the composition root hands in
+(`retrain.google.storage`, the one way retrain reaches Cloud Storage).
 
 Summaries and the metric history are read and written through it, so the handler never knows
 where a run kept its files.
@@ -13,12 +14,32 @@ from typing import Protocol
 from retrain.errors import BackendError, ConfigError, NotFound, SummaryError
 
 
-class BlobStore(Protocol):
+class BlobReader(Protocol):
     def read_bytes(self, uri: str) -> bytes:
-        """The object's bytes; SummaryError if it does not exist."""
+        """The object's bytes; a missing object is an error (SummaryError from `Blobs`)."""
         ...
 
+
+class BlobStore(BlobReader, Protocol):
+    """Summaries and the metric history: read, and written (or replaced) whole."""
+
     def write_bytes(self, uri: str, data: bytes) -> None: ...
+
+
+class ObjectStore(BlobReader, Protocol):
+    """What delivery publishes: files uploaded or copied once under keys never overwritten."""
+
+    def upload(self, path: Path, uri: str, *, overwrite: bool) -> bool:
+        """Write the file to `uri`; False when `uri` exists and `overwrite` is off (kept)."""
+        ...
+
+    def copy(self, source: str, uri: str) -> bool:
+        """Copy server side, unless `uri` exists (then False)."""
+        ...
+
+    def read_text(self, uri: str) -> str | None:
+        """The object's text, None when there is no such object."""
+        ...
 
 
 def split(uri: str) -> tuple[str, str]:

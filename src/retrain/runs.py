@@ -7,9 +7,12 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from retrain.spec.model import Spec
 
 Trigger = Literal["pull_request", "data_arrival", "drift", "schedule", "manual"]
 RunState = Literal["succeeded", "failed", "cancelled"]
@@ -101,6 +104,35 @@ class RunRequest(BaseModel):
         description="RFC 3339 UTC time (whole seconds) the run reads its data as of.",
     )
     baseline: Baseline = Field(default_factory=Baseline)
+
+    @classmethod
+    def for_spec(
+        cls,
+        spec: Spec,
+        *,
+        job_id: str,
+        version: str,
+        trigger: Trigger,
+        git_sha: str,
+        snapshot: str,
+        baseline: Baseline,
+        event_id: str = "",
+        pr_number: int | None = None,
+    ) -> RunRequest:
+        """The one way a run is asked for: the rows it reads follow from the spec's data.window
+        ending at `snapshot` (RFC 3339 UTC; empty: as of when the run starts)."""
+        return cls(
+            job_id=job_id,
+            spec=spec.name,
+            spec_version=version,
+            trigger=trigger,
+            git_sha=git_sha,
+            pr_number=pr_number,
+            event_id=event_id,
+            data_window=data_window(spec.data.window, snapshot),
+            data_snapshot=snapshot,
+            baseline=baseline,
+        )
 
     def parameters(self) -> dict[str, str]:
         """Runtime parameter values, all strings (empty when not applicable)."""

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from retrain.baseline import no_baseline
+from retrain.blobs import ObjectStore
 from retrain.delivery.apply import Ports, apply
 from retrain.delivery.candidate import candidate_plan
 from retrain.delivery.plan import CheckImage, Submit, Upload
 from retrain.delivery.release import plan_release
-from retrain.google.storage import Storage
 from retrain.google.vertex import VertexBackend
 from retrain.localstack.fake_vertex import FakeVertex
 from retrain.summary import summary_path
@@ -31,7 +31,7 @@ CANDIDATE_IMAGE = f"{config().candidate_docker_repo}/pipelines@{DIGEST}"
 
 
 def test_a_candidate_plan_checks_uploads_then_submits(
-    tmp_path: Path, gcs: Any, storage: Storage
+    tmp_path: Path, gcs: Any, storage: ObjectStore
 ) -> None:
     specs = [s for s, _ in SPECS]
     plan = candidate_plan(

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from retrain.blobs import ObjectStore
 from retrain.delivery.apply import Ports, apply
 from retrain.delivery.gitrev import Git, changed_specs
 from retrain.delivery.plan import Promote
@@ -22,7 +23,6 @@ from retrain.delivery.promotions import (
 from retrain.errors import BackendError, TransientError
 from retrain.google.clients import Endpoint
 from retrain.google.model_registry import VertexModelRegistry
-from retrain.google.storage import Storage
 from retrain.spec.model import Promotion
 from retrain.summary import summary_path
 
@@ -205,7 +205,7 @@ def test_vertex_registry_errors_name_what_failed(registry_fake: FakeModelRegistr
 
 
 def test_promoting_through_the_real_clients(
-    registry_fake: FakeModelRegistry, gcs: Any, storage: Storage
+    registry_fake: FakeModelRegistry, gcs: Any, storage: ObjectStore
 ) -> None:
     """The plan as `retrain deploy promotions` carries it out: summary from GCS, then upload."""
     where = WHERE.removeprefix("gs://acme-prod-retrain/")

@@ -10,14 +10,15 @@ from typing import Any
 
 import pytest
 
+from retrain.blobs import ObjectStore
 from retrain.delivery.apply import Ports, apply
 from retrain.delivery.images import pin, repository_of
-from retrain.delivery.plan import Copy, Plan, Upload, describe
+from retrain.delivery.plan import Copy, DeliveryPlan, Upload, describe
 from retrain.delivery.release import ReleaseIndex, ReleasePlan, plan_release
 from retrain.delivery.templates import images_in, publish_plan, read_previous
 from retrain.errors import BackendError, TransientError
 from retrain.google.clients import storage_client
-from retrain.google.storage import GcsStorage, Storage
+from retrain.google.storage import GcsStorage
 from retrain.processes.procs import free_port
 from retrain.spec import load_spec
 
@@ -102,7 +103,7 @@ def _compiled(tmp_path: Path, image: str) -> Path:
     return out
 
 
-def _apply(plan: Plan, runner: RecordingRunner, storage: Storage | None = None) -> None:
+def _apply(plan: DeliveryPlan, runner: RecordingRunner, storage: ObjectStore | None = None) -> None:
     apply(plan, Ports(runner, storage), echo=io.StringIO())
 
 
@@ -115,7 +116,7 @@ def _objects(gcs: Any) -> dict[str, bytes]:
 
 
 def test_publish_checks_images_then_uploads_then_writes_the_index(
-    tmp_path: Path, gcs: Any, storage: Storage
+    tmp_path: Path, gcs: Any, storage: ObjectStore
 ) -> None:
     plan = pinned_release("code")
     compiled = _compiled(tmp_path, plan.image)
@@ -147,7 +148,7 @@ def test_publish_checks_images_then_uploads_then_writes_the_index(
 
 
 def test_a_published_template_is_never_overwritten_but_latest_is(
-    tmp_path: Path, gcs: Any, storage: Storage
+    tmp_path: Path, gcs: Any, storage: ObjectStore
 ) -> None:
     plan = pinned_release("code")
     compiled = _compiled(tmp_path, plan.image)
@@ -167,7 +168,9 @@ def test_a_published_template_is_never_overwritten_but_latest_is(
     assert json.loads(after["releases/latest.json"])["git_sha"] == "b" * 40
 
 
-def test_an_image_not_pushed_publishes_nothing(tmp_path: Path, gcs: Any, storage: Storage) -> None:
+def test_an_image_not_pushed_publishes_nothing(
+    tmp_path: Path, gcs: Any, storage: ObjectStore
+) -> None:
     plan = pinned_release("code")
     compiled = _compiled(tmp_path, plan.image)
     runner = RecordingRunner(answer=refuse("NOT_FOUND: image"))
@@ -197,7 +200,7 @@ def test_a_template_not_compiled_blocks_the_plan_and_a_dry_run_says_so(tmp_path:
 
 
 def test_carried_templates_are_copied_server_side(
-    tmp_path: Path, gcs: Any, storage: Storage
+    tmp_path: Path, gcs: Any, storage: ObjectStore
 ) -> None:
     plan = plan_release(SPECS, "code-1", config(), _released("code-1"))
     actions, _ = publish_plan(plan, tmp_path, config())
@@ -211,7 +214,7 @@ def test_carried_templates_are_copied_server_side(
     assert objects[f"templates/churn/{SHA}.json"] == copies[0].source.encode()
 
 
-def test_read_previous_release(gcs: Any, storage: Storage) -> None:
+def test_read_previous_release(gcs: Any, storage: ObjectStore) -> None:
     index = _released("x")
     assert read_previous(config(), storage) is None  # the first release
     latest = gcs.bucket(BUCKET).blob("releases/latest.json")

@@ -99,9 +99,8 @@ def test_the_training_query_quotes_a_validated_table() -> None:
 def test_hostile_table_names_in_events_are_ignored_and_logged_as_one_json_line(
     hostile: str,
 ) -> None:
-    service, backend, _, _ = make_service()
     stream = StringIO()
-    service.log = StdoutLog(stream)
+    service, backend, _, _ = make_service(log=StdoutLog(stream))
     entry = table_data_change_entry("acme-analytics.crm.customers", 900, "j1", T0)
     entry["protoPayload"]["resourceName"] = f"projects/acme-analytics/datasets/crm/tables/{hostile}"
     service.handle("data_arrival", pubsub_body(entry, "m-hostile", {}))

@@ -23,7 +23,7 @@ from retrain.inventory.cloud import CloudLoggingDecisions, GitHubPulls, decision
 from retrain.inventory.gather import gather
 from retrain.localstack.discovery import RECORD, StackRecord, process_start
 from retrain.localstack.fake_vertex import FakeVertex
-from retrain.report.notice import Problem
+from retrain.report.notice import Incident
 from retrain.routing.decision import Decision, log_record
 from retrain.runs import RunRequest
 from retrain.settings import Settings
@@ -218,8 +218,8 @@ def test_github_notices_are_the_open_labelled_issues_with_a_notice_marker() -> N
     with FakeGitHub(files=spec_files()) as gh:
         client = build_client(settings_for(gh))
         notices = Notices(GitHubCodeHost(client, "acme/models"), lambda _: "@acme/ml")
-        notices.report(Problem(spec="churn", kind="run_failed", summary="Trainer failed"))
-        notices.report(Problem(spec="house-prices", kind="stale", summary="no success in 30d"))
+        notices.report(Incident(spec="churn", kind="run_failed", summary="Trainer failed"))
+        notices.report(Incident(spec="house-prices", kind="stale", summary="no success in 30d"))
         notices.resolve("house-prices", "house-prices-job-9")  # closed: not listed
         gh.open_pr(title="retrain: churn: docs", head="docs")  # a PR is not a notice
         found = GitHubPulls(client, "acme/models").notices()

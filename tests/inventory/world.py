@@ -21,7 +21,7 @@ from retrain.completion.history import BlobHistory
 from retrain.completion.notices import Notices
 from retrain.demo.review import init_repository, merge_promotion
 from retrain.report.history import point_from
-from retrain.report.notice import Problem
+from retrain.report.notice import Incident
 from retrain.routing.decision import Decision, StdoutLog
 from retrain.runs import LocalLayout, RunRequest
 from retrain.summary import EvaluationSummary, Lineage, ModelRef, dump_summary, summary_path
@@ -160,9 +160,9 @@ def build(root: Path) -> World:
 
     # failure notices as the service files them: churn's is open, house-prices' was closed
     notices = Notices(LocalCodeHost(world.runs, world.repo, out=io.StringIO()), lambda _: "")
-    notices.report(Problem(spec="churn", kind="run_failed", summary="Trainer failed",
+    notices.report(Incident(spec="churn", kind="run_failed", summary="Trainer failed",
                            job_id=PR_JOB, trigger="pull_request"))  # fmt: skip
-    notices.report(Problem(spec="house-prices", kind="stale", summary="no success for 30d"))
+    notices.report(Incident(spec="house-prices", kind="stale", summary="no success for 30d"))
     notices.resolve("house-prices", "house-prices-job-9")
 
     # the decisions the functions logged

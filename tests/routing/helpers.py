@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from retrain.backends.base import JobInfo
+from retrain.baseline import no_baseline
+from retrain.completion.notices import NoNotices, NoticeSink
 from retrain.errors import EventError
 from retrain.events.bigquery import table_data_change_entry
 from retrain.events.envelope import pubsub_body, unwrap
 from retrain.events.pipeline_job import decode_state_change, state_change_entry
 from retrain.events.schedule import FLUSH_BODY
 from retrain.events.types import RunStateChange
-from retrain.routing.decision import Decision, MemoryLog
+from retrain.routing.decision import Decision, DecisionLog, MemoryLog
 from retrain.routing.index import SpecIndex, load_index
 from retrain.routing.policy import SETTLE
 from retrain.routing.service import Service
-from retrain.runs import RunOutcome
+from retrain.runs import Baseline, RunOutcome
+from retrain.spec import Spec
 from retrain.state.base import StateStore
 from retrain.state.memory import MemoryStore
 from tests.fakes.backend import RecordingBackend
@@ -94,21 +98,29 @@ def make_service(
     backend: RecordingBackend | None = None,
     sink: RecordingSink | None = None,
     clock: FakeClock | None = None,
+    *,
+    notices: NoticeSink | None = None,
+    baselines: Callable[[Spec], Baseline] = no_baseline,
+    log: DecisionLog | None = None,
 ) -> tuple[Service, RecordingBackend, MemoryLog, RecordingSink]:
+    """A service on recording fakes. With `log`, decisions go there and the returned
+    MemoryLog stays empty."""
     index = index or load_index(SPECS)
     backend = backend or RecordingBackend()
     sink = sink or RecordingSink()
-    log = MemoryLog()
+    memory = MemoryLog()
     service = Service(
         index=lambda: index,
         store=store or MemoryStore(),
         backend=backend,
         sink=lambda: sink,
-        log=log,
+        log=log or memory,
         git_sha="9b241c8d31745115ca281886361fc70f565f071f",
         clock=clock or FakeClock(),
+        notices=(lambda: notices) if notices is not None else NoNotices,
+        baselines=baselines,
     )
-    return service, backend, log, sink
+    return service, backend, memory, sink
 
 
 def end_quietly(service: Service, backend: RecordingBackend) -> None:

@@ -66,8 +66,7 @@ def test_a_data_run_after_a_blessed_pr_candidate_is_judged_against_production(
     assert pr.baseline == Baseline.found(PRODUCTION, production_model)
     candidate_model = write_run(root, pr.job_id)
 
-    service, backend, _, _ = make_service(index=SpecIndex([spec]))
-    service.baselines = baselines
+    service, backend, _, _ = make_service(index=SpecIndex([spec]), baselines=baselines)
     backend.submit(pr)
     end_runs(service, backend)  # the candidate finished; nothing promotes it
 
@@ -83,8 +82,7 @@ def test_a_data_run_after_a_blessed_pr_candidate_is_judged_against_production(
 def test_no_promotion_is_no_baseline_and_says_why(tmp_path: Path) -> None:
     write_run(LocalLayout(workdir=tmp_path, spec="churn").pipeline_root, CANDIDATE)
     spec = churn(None)
-    service, backend, _, _ = make_service(index=SpecIndex([spec]))
-    service.baselines = local(tmp_path)
+    service, backend, _, _ = make_service(index=SpecIndex([spec]), baselines=local(tmp_path))
     (decision,) = service.handle("data_arrival", arrival(600, "j1"))
     parameters = backend.jobs[decision.job_id].parameters()
     assert parameters["baseline_uri"] == NO_BASELINE_URI

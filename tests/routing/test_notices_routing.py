@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import yaml
 
-from retrain.report.notice import Problem
+from retrain.report.notice import Incident
 from retrain.routing.index import SpecIndex
 from retrain.spec.load import parse_spec
 from tests.functions.test_nothing_lost import RefusingBackend
@@ -23,10 +23,10 @@ from tests.routing.helpers import (
 
 class RecordingNotices:
     def __init__(self) -> None:
-        self.problems: list[Problem] = []
+        self.problems: list[Incident] = []
         self.resolved: list[tuple[str, str]] = []
 
-    def report(self, problem: Problem) -> None:
+    def report(self, problem: Incident) -> None:
         self.problems.append(problem)
 
     def resolve(self, spec: str, job_id: str) -> None:
@@ -41,8 +41,7 @@ def _index(max_staleness: str) -> SpecIndex:
 
 def test_a_refused_start_raises_the_notice() -> None:
     notices = RecordingNotices()
-    service, _, log, _ = make_service(backend=RefusingBackend(refusals=1))
-    service.notices = lambda: notices
+    service, _, log, _ = make_service(backend=RefusingBackend(refusals=1), notices=notices)
     service.handle("data_arrival", arrival(600, "j1"))
     (problem,) = notices.problems
     assert problem.kind == "refused" and "403" in problem.error and problem.spec == "churn"
@@ -52,8 +51,7 @@ def test_a_refused_start_raises_the_notice() -> None:
 def test_no_success_for_max_staleness_says_so_once_until_the_next_success() -> None:
     notices = RecordingNotices()
     clock = FakeClock(T0)
-    service, backend, log, _ = make_service(index=_index("2d"), clock=clock)
-    service.notices = lambda: notices
+    service, backend, log, _ = make_service(index=_index("2d"), clock=clock, notices=notices)
     service.handle("schedule", tick_flush(clock.now))  # the clock starts: first look
     clock.advance(timedelta(days=2))
     service.handle("schedule", tick_flush(clock.now))

@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 
 from retrain.errors import TransientError
-from retrain.events.envelope import pubsub_body
+from retrain.events.envelope import NONCE_ATTRIBUTE, pubsub_body
 from retrain.routing.decision import Decision, StdoutLog, log_record
 from retrain.routing.jobid import derive_job_id
-from retrain.routing.service import NONCE_ATTRIBUTE
 from tests.fakes.backend import RecordingBackend
 from tests.routing.helpers import T0, arrival, end_quietly, make_service
 

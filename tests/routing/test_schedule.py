@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from retrain.errors import BackendError
+from retrain.events.envelope import NONCE_ATTRIBUTE
 from retrain.routing.decision import Decision
 from retrain.routing.index import load_index
 from retrain.routing.jobid import derive_job_id
-from retrain.routing.service import NONCE_ATTRIBUTE
 from retrain.runs import RunRequest
 from tests.fakes.backend import RecordingBackend
 from tests.routing.helpers import SPECS, make_service, tick

@@ -82,8 +82,7 @@ def test_a_custom_query_is_judged_by_the_columns_it_names() -> None:
 
 def test_alert_posts_the_specs_notice_and_starts_nothing() -> None:
     notices = RecordingNotices()
-    service, backend, _log, _ = make_service()
-    service.notices = lambda: notices
+    service, backend, _log, _ = make_service(notices=notices)
     body = (GOLDEN / "bigquery_v2_table_retyped.json").read_bytes()
     (decision,) = service.handle("data_arrival", body, "e1")
     assert (decision.decision, decision.spec, decision.alert) == ("ignored", "house-prices", True)

@@ -15,7 +15,7 @@ from typing import Any
 
 from retrain.delivery.apply import Ports
 from retrain.delivery.config import DeployConfig
-from retrain.delivery.plan import Plan
+from retrain.delivery.plan import DeliveryPlan
 from retrain.errors import ConfigError, RetrainError
 from retrain.settings import Settings
 from retrain.wiring import (
@@ -246,7 +246,9 @@ def _config(args: argparse.Namespace, settings: Settings, **extra: str) -> Deplo
     return settings.deploy(overrides)
 
 
-def _show_or_apply(args: argparse.Namespace, plan: Plan, ports: Callable[[], Ports]) -> None:
+def _show_or_apply(
+    args: argparse.Namespace, plan: DeliveryPlan, ports: Callable[[], Ports]
+) -> None:
     """The one place that decides: a dry run prints the plan, otherwise it is carried out."""
     if args.dry_run:
         for line in plan.lines():
@@ -274,11 +276,11 @@ def _repo(settings: Settings) -> Path:
 
 
 def _changed_specs(args: argparse.Namespace, settings: Settings) -> int:
-    from retrain.delivery.gitrev import Git, changed_specs, spec_files
+    from retrain.delivery.gitrev import Git, changed_specs, repo_spec_files
 
     repo = _repo(settings)
     files = Git(repo).changed_files(args.base, args.head)
-    specs, why = changed_specs(files, args.specs_dir, spec_files(repo, args.specs_dir))
+    specs, why = changed_specs(files, args.specs_dir, repo_spec_files(repo, args.specs_dir))
     print(f"{len(specs)} spec(s): {why}", file=sys.stderr)
     if args.format == "json":
         print(json.dumps(specs))
@@ -398,7 +400,7 @@ def _schedules(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _promotions(args: argparse.Namespace, settings: Settings) -> int:
-    from retrain.delivery.gitrev import Git, spec_files
+    from retrain.delivery.gitrev import Git, repo_spec_files
     from retrain.delivery.promotions import (
         promotion_base,
         promotion_changes,
@@ -409,7 +411,7 @@ def _promotions(args: argparse.Namespace, settings: Settings) -> int:
     config = _config(args, settings)
     repo = _repo(settings)
     base = promotion_base(args.base, Path(args.plan))
-    changes = promotion_changes(Git(repo), base, args.head, spec_files(repo, args.specs_dir))
+    changes = promotion_changes(Git(repo), base, args.head, repo_spec_files(repo, args.specs_dir))
     if not changes:
         print(f"no promotion changed between {base or 'nothing (first release)'} and {args.head}")
         return 0

@@ -28,7 +28,7 @@ Action = Literal["commented", "promoted", "skipped", "noticed"]
 
 
 @dataclass(frozen=True)
-class Plan:
+class CompletionPlan:
     """Comment on `pr`, or open `promotion` and comment on the PR that gives; or neither."""
 
     action: Action
@@ -42,11 +42,11 @@ def pr_of(outcome: RunOutcome) -> int | None:
     return outcome.pr_number if outcome.trigger == "pull_request" else None
 
 
-def after_unfinished(outcome: RunOutcome) -> Plan:
+def after_unfinished(outcome: RunOutcome) -> CompletionPlan:
     pr = pr_of(outcome)
     if pr is None:
-        return Plan("skipped", f"run {outcome.state}; no PR to comment on")
-    return Plan("commented", f"run {outcome.state}", pr)
+        return CompletionPlan("skipped", f"run {outcome.state}; no PR to comment on")
+    return CompletionPlan("commented", f"run {outcome.state}", pr)
 
 
 def after_success(
@@ -56,15 +56,15 @@ def after_success(
     *,
     specs_dir: str,
     base_branch: str,
-) -> Plan:
+) -> CompletionPlan:
     pr = pr_of(outcome)
     if pr is not None:
-        return Plan("commented", comparison.verdict, pr)
+        return CompletionPlan("commented", comparison.verdict, pr)
     if outcome.trigger not in PROMOTING_TRIGGERS:
-        return Plan("skipped", f"{outcome.trigger} runs are not promoted")
+        return CompletionPlan("skipped", f"{outcome.trigger} runs are not promoted")
     if not summary.blessed:
-        return Plan("skipped", "TFX did not bless the candidate")
-    return Plan(
+        return CompletionPlan("skipped", "TFX did not bless the candidate")
+    return CompletionPlan(
         "promoted",
         "promotion PR",
         promotion=proposal(outcome, summary, comparison, specs_dir, base_branch),

@@ -18,7 +18,7 @@ from retrain.completion.alerts import AlertSink, NoAlerts, anomaly_alert
 from retrain.completion.decide import (
     PROMOTING_TRIGGERS,
     Action,
-    Plan,
+    CompletionPlan,
     after_success,
     after_unfinished,
     pr_of,
@@ -38,7 +38,7 @@ from retrain.report import (
     render_unfinished,
     render_unreadable,
 )
-from retrain.report.notice import Problem
+from retrain.report.notice import Incident
 from retrain.runs import RunOutcome
 from retrain.summary import EvaluationSummary, parse_summary, summary_path
 
@@ -149,7 +149,7 @@ class CompletionHandler:
 
     def _carry_out(
         self,
-        plan: Plan,
+        plan: CompletionPlan,
         outcome: RunOutcome,
         summary: EvaluationSummary,
         comparison: Comparison,
@@ -191,8 +191,8 @@ class CompletionHandler:
         return BlobHistory(self.blobs, root)
 
 
-def _problem(outcome: RunOutcome, summary: str, error: str) -> Problem:
-    return Problem(
+def _problem(outcome: RunOutcome, summary: str, error: str) -> Incident:
+    return Incident(
         spec=outcome.spec,
         kind="run_failed",
         summary=summary,

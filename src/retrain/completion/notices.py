@@ -11,7 +11,7 @@ from typing import Protocol
 from retrain.codehost.port import CodeHost, PostedIssue
 from retrain.report.notice import (
     NOTICE_LABELS,
-    Problem,
+    Incident,
     notice_marker,
     notice_title,
     render_notice,
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 class NoticeSink(Protocol):
-    def report(self, problem: Problem) -> None: ...
+    def report(self, problem: Incident) -> None: ...
 
     def resolve(self, spec: str, job_id: str) -> None: ...
 
@@ -32,7 +32,7 @@ class Notices:
     host: CodeHost
     owner_of: Callable[[str], str]  # the spec's `owner`, empty when unknown
 
-    def report(self, problem: Problem) -> None:
+    def report(self, problem: Incident) -> None:
         posted = self.host.open_or_update_issue(
             notice_marker(problem.spec),
             notice_title(problem),
@@ -52,7 +52,7 @@ class Notices:
 class NoNotices:
     """Where no code host is configured (`retrain route`): notices go to the log only."""
 
-    def report(self, problem: Problem) -> None:
+    def report(self, problem: Incident) -> None:
         log.warning("notice for %s: %s", problem.spec, problem.summary)
 
     def resolve(self, spec: str, job_id: str) -> None:

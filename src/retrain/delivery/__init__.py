@@ -7,8 +7,8 @@
     promotions `promotion` sections changed between two git revisions -> Model Registry aliases
     infra      names and log-sink filters handed to Terraform
 
-Each step builds a `plan.Plan` (typed actions, in order) and changes nothing; the CLI prints it
-for `--dry-run` or hands it to `apply`, which carries it out through the ports: `storage`
+Each step builds a `plan.DeliveryPlan` (typed actions, in order) and changes nothing; the CLI
+prints it for `--dry-run` or hands it to `apply`, which carries it out through the ports: `storage`
 (google-cloud-storage), the Model Registry (`retrain.google.model_registry`), the run backend,
 and a `Runner` for the gcloud commands no client library replaces.
 """

@@ -9,21 +9,21 @@ from dataclasses import dataclass
 from typing import TextIO, TypeVar
 
 from retrain.backends.base import RunBackend
+from retrain.blobs import BlobReader, ObjectStore
 from retrain.delivery.plan import (
     Action,
     CheckImage,
     Copy,
     DeadLetter,
-    Plan,
+    DeliveryPlan,
     Promote,
     Run,
     Submit,
     Upload,
     describe,
 )
-from retrain.delivery.promotions import BlobReader, ModelRegistry, promote
+from retrain.delivery.promotions import ModelRegistry, promote
 from retrain.errors import BackendError, ConfigError
-from retrain.google.storage import Storage
 from retrain.shell import Runner
 
 T = TypeVar("T")
@@ -34,13 +34,13 @@ class Ports:
     """What a plan's actions go through; a step's plan needs only some of them."""
 
     runner: Runner
-    storage: Storage | None = None
+    storage: ObjectStore | None = None
     registry: ModelRegistry | None = None
     blobs: BlobReader | None = None
     backend: RunBackend | None = None
 
 
-def apply(plan: Plan, ports: Ports, echo: TextIO = sys.stdout) -> None:
+def apply(plan: DeliveryPlan, ports: Ports, echo: TextIO = sys.stdout) -> None:
     if plan.blockers:
         raise BackendError("cannot carry out the plan: " + "; ".join(plan.blockers))
     for action in plan.actions:

@@ -14,11 +14,11 @@ from pathlib import Path
 from retrain.delivery.config import DeployConfig
 from retrain.delivery.gitrev import GitReader
 from retrain.delivery.images import refuse_unpinned
-from retrain.delivery.plan import Plan, Submit, Upload
+from retrain.delivery.plan import DeliveryPlan, Submit, Upload
 from retrain.delivery.templates import foreign_images, image_checks, write_ir
 from retrain.errors import BackendError, ConfigError, SpecError
 from retrain.routing.jobid import derive_job_id
-from retrain.runs import Baseline, RunRequest, data_window
+from retrain.runs import Baseline, RunRequest
 from retrain.spec.load import parse_spec
 from retrain.spec.model import Spec
 
@@ -55,16 +55,15 @@ def candidate_request(
 ) -> RunRequest:
     """The run a PR's commit gets for one spec (CI on Vertex, `retrain demo` locally), reading
     the data as of `snapshot` (RFC 3339; empty: as of when the run starts)."""
-    return RunRequest(
+    return RunRequest.for_spec(
+        spec,
         job_id=derive_job_id(spec.name, spec.fingerprint(), "pull_request", f"pr{pr}:{git_sha}"),
-        spec=spec.name,
-        spec_version=spec.fingerprint(),
+        version=spec.fingerprint(),
         trigger="pull_request",
         git_sha=git_sha,
         pr_number=pr,
         baseline=baseline,
-        data_window=data_window(spec.data.window, snapshot),
-        data_snapshot=snapshot,
+        snapshot=snapshot,
     )
 
 
@@ -82,7 +81,7 @@ def candidate_plan(
     pr: int,
     baselines: Baselines,
     snapshot: str,
-) -> Plan:
+) -> DeliveryPlan:
     """Check the images, upload each spec's IR (a new push of the PR replaces it), then submit
     one run per spec."""
     sha = config.require_sha()
@@ -109,4 +108,4 @@ def candidate_plan(
         )
     ]
     checks = image_checks(images, "no candidate run started")
-    return Plan((*checks, *uploads, *submits))
+    return DeliveryPlan((*checks, *uploads, *submits))

@@ -17,7 +17,7 @@ import tomllib
 
 from retrain.delivery import names
 from retrain.delivery.config import DeployConfig
-from retrain.delivery.plan import Action, DeadLetter, Plan, Run
+from retrain.delivery.plan import Action, DeadLetter, DeliveryPlan, Run
 from retrain.errors import ConfigError
 
 RUNTIME = "python311"
@@ -168,7 +168,7 @@ def trigger_subscription_argv(trigger: str, config: DeployConfig) -> list[str]:
     ]  # fmt: skip
 
 
-def functions_plan(repo: Path, stage_dir: Path, config: DeployConfig) -> Plan:
+def functions_plan(repo: Path, stage_dir: Path, config: DeployConfig) -> DeliveryPlan:
     """Stage the source (locally), then deploy each function and give its subscription a
     dead-letter topic and backoff. gcloud does it: no client library deploys a function from
     a source directory (it zips, uploads and builds)."""
@@ -188,4 +188,4 @@ def functions_plan(repo: Path, stage_dir: Path, config: DeployConfig) -> Plan:
                 subscription=subscription,
             )
         )
-    return Plan(tuple(actions))
+    return DeliveryPlan(tuple(actions))

@@ -56,7 +56,7 @@ class Git:
         return done.stdout
 
 
-def spec_files(repo: Path, specs_dir: str) -> list[str]:
+def repo_spec_files(repo: Path, specs_dir: str) -> list[str]:
     """The spec files in `specs_dir` (as the spec loader lists them), relative to `repo`."""
     return sorted(str(p.relative_to(repo)) for p in spec_paths([repo / specs_dir]))
 

@@ -1,9 +1,9 @@
 """A delivery step's plan: plain values saying what it would change, in order.
 
 Every step (`templates`, `functions`, `schedules`, `promotions`, `candidate`) first builds a
-`Plan` from local files and what it has read; it changes nothing. The CLI then either prints it
-(`--dry-run`) or hands it to `retrain.delivery.apply`, which carries each action out through
-the ports. Checks come first in a plan, so a failed check changes nothing.
+`DeliveryPlan` from local files and what it has read; it changes nothing. The CLI then either
+prints it (`--dry-run`) or hands it to `retrain.delivery.apply`, which carries each action out
+through the ports. Checks come first in a plan, so a failed check changes nothing.
 
     Run         a command line, for what no client library does (gcloud functions, scheduler,
                 eventarc; the template registry upload in the pipeline environment)
@@ -108,7 +108,7 @@ def describe(action: Action) -> str:
 
 
 @dataclass(frozen=True)
-class Plan:
+class DeliveryPlan:
     """Actions in order, and `blockers`: what keeps the plan from being carried out yet (a
     template that is not compiled); a dry run shows them, `apply` refuses them."""
 

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from retrain.blobs import BlobReader
 from retrain.delivery.config import DeployConfig
 from retrain.delivery.gitrev import GitReader
-from retrain.delivery.plan import Plan, Promote
+from retrain.delivery.plan import DeliveryPlan, Promote
 from retrain.delivery.release import ReleasePlan
 from retrain.errors import BackendError, ConfigError, SpecError
 from retrain.spec.load import parse_spec
@@ -63,10 +64,10 @@ def promotion_base(base: str, plan_file: Path) -> str | None:
     return ReleasePlan.load(plan_file).previous_sha or None
 
 
-def promotion_plan(changes: list[PromotionChange], config: DeployConfig) -> Plan:
+def promotion_plan(changes: list[PromotionChange], config: DeployConfig) -> DeliveryPlan:
     """One `Promote` a change. Whether it uploads or moves an alias is known only from the
     registry, which a dry run does not read: `promote` decides when it is carried out."""
-    return Plan(tuple(Promote(c.spec, c.after, config) for c in changes))
+    return DeliveryPlan(tuple(Promote(c.spec, c.after, config) for c in changes))
 
 
 class ModelRegistry(Protocol):
@@ -77,10 +78,6 @@ class ModelRegistry(Protocol):
     def upload(self, model: str, job_id: str, spec: str, artifact_uri: str, alias: str) -> None: ...
 
     def set_alias(self, model: str, version: str, alias: str) -> None: ...
-
-
-class BlobReader(Protocol):
-    def read_bytes(self, uri: str) -> bytes: ...
 
 
 def promote(change: Promote, registry: ModelRegistry, blobs: BlobReader) -> str:

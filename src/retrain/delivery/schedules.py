@@ -18,7 +18,7 @@ from typing import Any
 
 from retrain.delivery import names
 from retrain.delivery.config import DeployConfig
-from retrain.delivery.plan import Plan, Run
+from retrain.delivery.plan import DeliveryPlan, Run
 from retrain.errors import BackendError
 from retrain.shell import Runner
 from retrain.spec.model import Spec
@@ -115,7 +115,7 @@ def read_schedules(config: DeployConfig, runner: Runner) -> dict[str, ScheduleJo
 
 def schedules_plan(
     specs: list[Spec], config: DeployConfig, existing: dict[str, ScheduleJob]
-) -> tuple[Plan, list[ScheduleAction]]:
+) -> tuple[DeliveryPlan, list[ScheduleAction]]:
     """The commands that bring `existing` to what the specs ask for, and the changes they make."""
     actions = plan_sync(desired_jobs(specs, config), existing)
-    return Plan(tuple(Run(tuple(action_argv(a, config))) for a in actions)), actions
+    return DeliveryPlan(tuple(Run(tuple(action_argv(a, config))) for a in actions)), actions

@@ -13,12 +13,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from retrain.blobs import ObjectStore
 from retrain.delivery.config import DeployConfig
 from retrain.delivery.images import refuse_unpinned
-from retrain.delivery.plan import Action, CheckImage, Copy, Plan, Run, Upload
+from retrain.delivery.plan import Action, CheckImage, Copy, DeliveryPlan, Run, Upload
 from retrain.delivery.release import ReleaseIndex, ReleasePlan, index_of
 from retrain.errors import BackendError, PipelineError
-from retrain.google.storage import Storage
 
 
 def pipeline_spec(template: dict[str, Any]) -> dict[str, Any]:
@@ -63,7 +63,7 @@ def image_checks(images: Iterable[str], otherwise: str) -> tuple[CheckImage, ...
 
 def publish_plan(
     plan: ReleasePlan, compiled_dir: Path, config: DeployConfig, python: str = ""
-) -> tuple[Plan, ReleaseIndex]:
+) -> tuple[DeliveryPlan, ReleaseIndex]:
     """Check the images, upload the compiled templates, copy the carried ones, then write the
     index (`releases/<sha>.json`, then `releases/latest.json`). With a template registry
     configured, the new templates go there too, through kfp in the pipeline environment
@@ -107,10 +107,10 @@ def publish_plan(
                  f"--host={config.template_registry}", f"--tag={plan.git_sha}", "--tag=latest",
                  *(str(u.path) for u in uploads)))
         )  # fmt: skip
-    return Plan(tuple(actions), tuple(missing)), index
+    return DeliveryPlan(tuple(actions), tuple(missing)), index
 
 
-def read_previous(config: DeployConfig, storage: Storage) -> ReleaseIndex | None:
+def read_previous(config: DeployConfig, storage: ObjectStore) -> ReleaseIndex | None:
     """The last published release, or None for the first one."""
     latest = f"{config.releases_root}/latest.json"
     text = storage.read_text(latest)

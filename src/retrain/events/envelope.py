@@ -11,11 +11,16 @@ import binascii
 import json
 import re
 from collections.abc import Mapping
+from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from retrain.errors import EventError
+from retrain.events.fields import timestamp
+
+NONCE_ATTRIBUTE = "retrain-rerun-nonce"
 
 
 class Envelope(BaseModel):
@@ -32,6 +37,20 @@ class Envelope(BaseModel):
     def event_id(self) -> str:
         """The id decisions are logged under: the message id, else the log entry's insertId."""
         return self.message_id or str(self.payload.get("insertId") or "")
+
+    @property
+    def nonce(self) -> str:
+        """An operator's re-run nonce (attribute `retrain-rerun-nonce`): a deliberate second
+        run of an event already answered gets a new key, so a new job id."""
+        return self.attributes.get(NONCE_ATTRIBUTE, "")
+
+    @cached_property
+    def published(self) -> datetime | None:
+        """When Pub/Sub stamped the message, parsed once; None without a message. A malformed
+        stamp is an EventError naming publishTime; each route decides what that means."""
+        if not self.publish_time:
+            return None
+        return timestamp({"publishTime": self.publish_time}, "publishTime")
 
 
 # JSON may spell a lone UTF-16 surrogate (\\ud800), which Python strings hold but UTF-8 cannot

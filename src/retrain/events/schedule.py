@@ -17,7 +17,7 @@ from datetime import timezone
 
 from retrain.errors import EventError
 from retrain.events.envelope import Envelope
-from retrain.events.fields import text, timestamp
+from retrain.events.fields import text
 from retrain.events.types import FlushTick, ScheduleTick
 
 SPEC_ATTRIBUTE = "retrain-spec"
@@ -27,8 +27,8 @@ FLUSH_BODY = {FLUSH_FIELD: "due"}
 
 def tick_key(envelope: Envelope) -> str:
     """minute:YYYY-MM-DDTHH:MMZ from the publish time, else message:<id>."""
-    if envelope.publish_time:
-        when = timestamp({"publishTime": envelope.publish_time}, "publishTime")
+    when = envelope.published
+    if when is not None:
         return "minute:" + when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
     if envelope.message_id:
         return f"message:{envelope.message_id}"

@@ -10,30 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from retrain.blobs import split
 from retrain.errors import BackendError, NotFound
 from retrain.google.clients import DEFAULT_TIMEOUT
 from retrain.vendor_errors import translated
-
-
-class Storage(Protocol):
-    def upload(self, path: Path, uri: str, *, overwrite: bool) -> bool:
-        """Write the file to `uri`; False when `uri` exists and `overwrite` is off (kept)."""
-        ...
-
-    def copy(self, source: str, uri: str) -> bool:
-        """Copy server side, unless `uri` exists (then False)."""
-        ...
-
-    def read_text(self, uri: str) -> str | None:
-        """The object's text, None when there is no such object."""
-        ...
-
-    def read_bytes(self, uri: str) -> bytes:
-        """The object's bytes; a missing object is an error."""
-        ...
 
 
 class GcsStorage:

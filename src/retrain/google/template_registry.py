@@ -12,9 +12,10 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from retrain.backends.pipeline_template import is_registry_url
+from retrain.blobs import ObjectStore
 from retrain.errors import BackendError, NotFound, TransientError
 from retrain.google.clients import DEFAULT_TIMEOUT, storage_client
-from retrain.google.storage import GcsStorage, Storage
+from retrain.google.storage import GcsStorage
 from retrain.vendor_errors import TRANSIENT_STATUSES, translated
 
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
@@ -30,7 +31,7 @@ class Templates:
     def __init__(
         self,
         project: str,
-        storage: Storage | None = None,
+        storage: ObjectStore | None = None,
         registry_endpoint: str = "",
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:

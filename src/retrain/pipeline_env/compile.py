@@ -126,12 +126,12 @@ def input_hash(spec: Spec, options: CompileOptions, code: str, schema: str = "")
 
 
 @dataclass(frozen=True)
-class Plan:
+class CompilePlan:
     to_compile: list[str]
     unchanged: list[str]
 
 
-def plan(specs: list[Spec], hashes: dict[str, str], manifest: Manifest, out: Path) -> Plan:
+def plan(specs: list[Spec], hashes: dict[str, str], manifest: Manifest, out: Path) -> CompilePlan:
     to_compile: list[str] = []
     unchanged: list[str] = []
     for spec in specs:
@@ -143,7 +143,7 @@ def plan(specs: list[Spec], hashes: dict[str, str], manifest: Manifest, out: Pat
             and file_sha256(out / entry.template) == entry.template_sha256
         )
         (unchanged if fresh else to_compile).append(spec.name)
-    return Plan(to_compile, unchanged)
+    return CompilePlan(to_compile, unchanged)
 
 
 def file_sha256(path: Path) -> str:

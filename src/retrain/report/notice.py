@@ -14,7 +14,7 @@ from urllib.parse import quote, unquote
 
 from retrain.report.escape import code, fenced
 
-ProblemKind = Literal["run_failed", "refused", "stale", "schema_drift"]
+IncidentKind = Literal["run_failed", "refused", "stale", "schema_drift"]
 NOTICE_LABELS = ("retrain", "retrain: notice")
 # A GitHub user or team handle (@login or @org/team); anything else is shown, not mentioned.
 _HANDLE = re.compile(r"^@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9._-]{1,100})?$")
@@ -27,11 +27,11 @@ _HEADS = {
 
 
 @dataclass(frozen=True)
-class Problem:
+class Incident:
     """What went wrong for one spec; every text here may come from untrusted sources."""
 
     spec: str
-    kind: ProblemKind
+    kind: IncidentKind
     summary: str
     component: str = ""
     error: str = ""
@@ -53,7 +53,7 @@ def notice_spec(body: str) -> str | None:
     return unquote(found.group(1)) if found else None
 
 
-def notice_title(problem: Problem) -> str:
+def notice_title(problem: Incident) -> str:
     return f"retrain: {problem.spec}: {_HEADS[problem.kind].split(' ', 1)[1].lower()}"
 
 
@@ -61,7 +61,7 @@ def mention(owner: str) -> str:
     return owner if _HANDLE.match(owner) else code(owner)
 
 
-def render_notice(problem: Problem, owner: str) -> str:
+def render_notice(problem: Incident, owner: str) -> str:
     lines = [
         notice_marker(problem.spec),
         f"### {_HEADS[problem.kind]}: {code(problem.spec)}",
