@@ -159,8 +159,9 @@ def schema_digest(spec_path: Path) -> str:
 
 def snapshot_queries(specs: list[Spec]) -> dict[str, str]:
     """Each BigQuery spec's training query reading its table as of the run's data snapshot
-    (`FOR SYSTEM_TIME AS OF`, filled in per run). Built here: sqlglot lives in this
-    environment, not in the pipeline's."""
+    (`FOR SYSTEM_TIME AS OF`, filled in per run). Built in the calling process, which is the
+    service environment locally and the pipeline image in Cloud Build's `compile` step: both
+    install sqlglot (uv.lock; pipelines/requirements.lock, tests/delivery/test_image_rehearsal)."""
     try:
         return {
             s.name: time_travel_query(windowed_query(s), s.data.table)
