@@ -260,7 +260,7 @@ class RecordingSession(requests.Session):
         self.requests: list[tuple[str, str]] = []
         self.background: list[tuple[str, str]] = []
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         path = urllib.parse.urlsplit(str(url)).path  # object names stay %-encoded
         # google-cloud-storage 3.17 fetches bucket metadata for its telemetry in a daemon
         # thread (_bucket_metadata_cache.py, BucketMetadataCache._fetch_background): a bucket
