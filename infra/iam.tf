@@ -90,6 +90,14 @@ resource "google_bigquery_dataset_iam_member" "grants" {
   member     = "serviceAccount:${local.emails[each.value.account]}"
 }
 
+# dataset:KEY: one of the temporary datasets of the BigQuery reads (main.tf, google_bigquery_dataset.temp).
+resource "google_bigquery_dataset_iam_member" "temp_grants" {
+  for_each   = { for k, g in local.grants : k => g if startswith(g.scope, "dataset:") }
+  dataset_id = google_bigquery_dataset.temp[trimprefix(each.value.scope, "dataset:")].dataset_id
+  role       = each.value.role
+  member     = "serviceAccount:${local.emails[each.value.account]}"
+}
+
 # The event records' expiry field: Firestore deletes records past `expire_at` (retrain.state).
 resource "google_firestore_field" "event_expiry" {
   database   = google_firestore_database.state.name

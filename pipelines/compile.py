@@ -33,6 +33,7 @@ def compile_spec(
         temp_location=options.temp_root,
         staging_location=options.staging_root,
         service_account=options.service_account,
+        bigquery_temp_dataset=options.temp_dataset,
         dataflow=options.dataflow,
     )
     target = PipelineTarget(

@@ -130,6 +130,7 @@ def _example_gen(spec: Spec, target: PipelineTarget, params: dict[str, Any]) -> 
             query=selection_query(spec, target.snapshot_query),
             output_config=_split_config(spec),
             data_snapshot=params["data_snapshot"],
+            temp_dataset=target.cloud.bigquery_temp_dataset if target.cloud else "",
         ).with_id("BigQueryExampleGen")
     csv = Path(target.input_csv) if target.input_csv else target.repo_root / spec.data.local.path
     csv = csv.resolve()

@@ -10,7 +10,7 @@ more" is checked per role: a role no code path needs is not granted.
 Scopes: `project`; `bucket` (the artefact bucket) or `bucket:PREFIX` (objects under PREFIX, an
 IAM condition); `service_account:NAME` (act as that account); `topic:KIND`; `secret:github`;
 `repository:templates` (the Template Registry); `datasets` (datasets of watched tables in
-other projects).
+other projects); `dataset:KEY` (a temporary dataset of the BigQuery reads, infra/main.tf).
 """
 
 from __future__ import annotations
@@ -70,6 +70,21 @@ CALLS: tuple[Call, ...] = (
          "bigquery.tables.getData"),
     Call("pipelines", "BigQueryExampleGen (tables in other projects)", "tabledata",
          "bigquery.tables.getData", "datasets"),
+    # Beam's ReadFromBigQuery(query=...) (EXPORT) with a temp_dataset (pipelines/components/
+    # bigquery.py): the query job writes its results to a table there, an extract job exports
+    # it, Beam deletes it (apache_beam/io/gcp/bigquery_tools.py, BigQueryWrapper: datasets.Get,
+    # _start_query_job, _delete_table). BigQuery's jobs.insert reference: a query with a
+    # destination table needs bigquery.tables.create/updateData, an extract tables.export.
+    Call("pipelines", "BigQueryExampleGen (temp_dataset lookup)", "datasets.get",
+         "bigquery.datasets.get", "dataset:tmp"),
+    Call("pipelines", "BigQueryExampleGen (query results table)", "jobs.insert (query)",
+         "bigquery.tables.create", "dataset:tmp"),
+    Call("pipelines", "BigQueryExampleGen (query results table)", "jobs.insert (query)",
+         "bigquery.tables.updateData", "dataset:tmp"),
+    Call("pipelines", "BigQueryExampleGen (export of the results)", "jobs.insert (extract)",
+         "bigquery.tables.export", "dataset:tmp"),
+    Call("pipelines", "BigQueryExampleGen (clean up)", "tables.delete",
+         "bigquery.tables.delete", "dataset:tmp"),
     Call("pipelines", "TFX components (pipeline root, served models)", "storage.objects.*",
          "storage.objects.create", "bucket"),
     Call("pipelines", "TFX components (pipeline root, served models)", "storage.objects.*",
@@ -151,6 +166,16 @@ CALLS: tuple[Call, ...] = (
          "bigquery.jobs.create"),
     Call("candidate_runs", "BigQueryExampleGen (Beam BigQuery read)", "tabledata",
          "bigquery.tables.getData"),
+    Call("candidate_runs", "BigQueryExampleGen (temp_dataset lookup)", "datasets.get",
+         "bigquery.datasets.get", "dataset:candidates_tmp"),
+    Call("candidate_runs", "BigQueryExampleGen (query results table)", "jobs.insert (query)",
+         "bigquery.tables.create", "dataset:candidates_tmp"),
+    Call("candidate_runs", "BigQueryExampleGen (query results table)", "jobs.insert (query)",
+         "bigquery.tables.updateData", "dataset:candidates_tmp"),
+    Call("candidate_runs", "BigQueryExampleGen (export of the results)", "jobs.insert (extract)",
+         "bigquery.tables.export", "dataset:candidates_tmp"),
+    Call("candidate_runs", "BigQueryExampleGen (clean up)", "tables.delete",
+         "bigquery.tables.delete", "dataset:candidates_tmp"),
     Call("candidate_runs", "TFX components (candidate run root)", "storage.objects.*",
          "storage.objects.create", "bucket:pipelines/candidates/"),
     Call("candidate_runs", "TFX on Vertex (ML Metadata)", "MetadataService.CreateArtifact",

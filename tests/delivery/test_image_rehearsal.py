@@ -203,6 +203,10 @@ def _check_compile(checkout: Path, args: list[str]) -> None:
         assert "BigQueryExampleGen" in tasks
         query = json.dumps(tasks["BigQueryExampleGen"])
         assert "FOR SYSTEM_TIME AS OF" in query  # built by sqlglot (retrain.spec.sql)
+        # Beam's BigQuery read gets the dataset Terraform creates (blocker 2; infra/main.tf).
+        parameters = tasks["BigQueryExampleGen"]["inputs"]["parameters"]
+        temp = parameters["temp_dataset"]["runtimeValue"]["constantValue"]["stringValue"]
+        assert temp == f"{_substitutions()['PROJECT_ID']}.retrain_tmp"
 
 
 # How to give each image step its input and check its output, keyed by its command.

@@ -75,6 +75,12 @@ def register(subparsers: Any) -> None:
     ):
         compile_.add_argument(flag, default="", help=f"{what} (env {env})")
     compile_.add_argument(
+        "--bigquery-temp-dataset",
+        default="",
+        help="PROJECT.DATASET where BigQuery reads write query results (default: "
+        "PROJECT.retrain_tmp; candidate runs: PROJECT.retrain_candidates_tmp)",
+    )
+    compile_.add_argument(
         "--no-dataflow",
         action="store_true",
         help="Beam components run in their step even when a spec asks for Dataflow "
@@ -153,6 +159,7 @@ def _compile_options(args: argparse.Namespace, configured: Settings) -> CompileO
             project=args.project or configured.project,
             region=args.region or configured.region,
             service_account=args.service_account or configured.service_account,
+            bigquery_temp_dataset=args.bigquery_temp_dataset,
             dataflow=not args.no_dataflow,
         )
     except ValidationError as exc:

@@ -24,6 +24,14 @@ from retrain.spec.sql import QueryProblem, time_travel_query, windowed_query
 from retrain.spec.tfschema import schema_path, schema_problems
 
 MANIFEST = "manifest.json"
+# Where Beam's BigQuery read (TFX's BigQueryExampleGen, EXPORT method) writes a query's results
+# before exporting them: without a `temp_dataset` it creates a dataset per read, which needs
+# `bigquery.datasets.create` (apache_beam/io/gcp/bigquery.py, _CustomBigQuerySource
+# ._setup_temporary_dataset; bigquery_tools.py, BigQueryWrapper.create_temporary_dataset).
+# Given one, it only creates and deletes a table there. infra/main.tf creates both datasets;
+# candidate runs (PR code) get their own (`retrain compile --bigquery-temp-dataset`).
+TEMP_DATASET = "retrain_tmp"
+CANDIDATE_TEMP_DATASET = "retrain_candidates_tmp"
 # Code that shapes the compiled template, relative to the repository root.
 PIPELINE_CODE = (
     "pipelines",
@@ -50,6 +58,12 @@ class CompileOptions(BaseModel):
     )
     temp_location: str = Field(default="", description="Default: <pipeline_root>/tmp.")
     staging_location: str = Field(default="", description="Default: <pipeline_root>/staging.")
+    bigquery_temp_dataset: str = Field(
+        default="",
+        pattern=r"^([a-z][a-z0-9-]{4,28}[a-z0-9]\.[A-Za-z0-9_]{1,1024})?$",
+        description="PROJECT.DATASET where BigQuery reads put their query results; "
+        f"default: PROJECT.{TEMP_DATASET} (infra/main.tf creates it).",
+    )
     dataflow: bool = Field(
         default=True,
         description="False: Beam components run in their step even when a spec asks for "
@@ -59,6 +73,10 @@ class CompileOptions(BaseModel):
     @property
     def temp_root(self) -> str:
         return self.temp_location or f"{self.pipeline_root.rstrip('/')}/tmp"
+
+    @property
+    def temp_dataset(self) -> str:
+        return self.bigquery_temp_dataset or f"{self.project}.{TEMP_DATASET}"
 
     @property
     def staging_root(self) -> str:
