@@ -59,6 +59,15 @@ variable "service_accounts" {
   description = "role -> account id: functions, pipelines, events, deployer, ci."
 }
 
+variable "all_watched_datasets" {
+  type = list(object({
+    project = string
+    dataset = string
+  }))
+  default     = []
+  description = "Datasets of every watched table, in any project (candidate runs read only these)."
+}
+
 variable "bigquery_location" {
   type        = string
   default     = "US"

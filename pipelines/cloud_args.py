@@ -51,6 +51,9 @@ class CloudTarget:
     # False: the Beam components run in their step whatever the spec says (candidate runs,
     # whose account holds no Dataflow roles: see retrain.iam)
     dataflow: bool = True
+    # False: the Trainer trains in its step whatever the spec says (candidate runs: PR code may
+    # not create Vertex custom jobs, which can run as the Vertex service agent; retrain.iam)
+    vertex_training: bool = True
 
 
 def beam_args(data: DataProcessing, cloud: CloudTarget) -> tuple[str, ...]:

@@ -35,6 +35,7 @@ def compile_spec(
         service_account=options.service_account,
         bigquery_temp_dataset=options.temp_dataset,
         dataflow=options.dataflow,
+        vertex_training=options.vertex_training,
     )
     target = PipelineTarget(
         orchestrator="vertex",

@@ -247,7 +247,7 @@ def _trainer(spec: Spec, target: PipelineTarget, custom_config: dict[str, Any]) 
     """The Trainer class with its custom_config bound: a Vertex AI custom job when the spec
     says `resources.training` and the template is for Vertex, else the step trains itself."""
     training = spec.resources.training
-    if target.cloud is None or training is None:
+    if target.cloud is None or training is None or not target.cloud.vertex_training:
         return partial(tfx.components.Trainer, custom_config=custom_config)
     vertex = cloud_args.vertex_training_config(training, target.cloud)
     return partial(

@@ -10,7 +10,9 @@ more" is checked per role: a role no code path needs is not granted.
 Scopes: `project`; `bucket` (the artefact bucket) or `bucket:PREFIX` (objects under PREFIX, an
 IAM condition); `service_account:NAME` (act as that account); `topic:KIND`; `secret:github`;
 `repository:templates` (the Template Registry); `datasets` (datasets of watched tables in
-other projects); `dataset:KEY` (a temporary dataset of the BigQuery reads, infra/main.tf).
+other projects); `all_datasets` (every watched table's dataset, in any project); `dataset:KEY`
+(a temporary dataset of the BigQuery reads, infra/main.tf). A role `custom:ID` is a custom role
+defined in infra/iam.json (`custom_roles`), exactly its permissions.
 """
 
 from __future__ import annotations
@@ -164,8 +166,9 @@ CALLS: tuple[Call, ...] = (
     # -- candidate_runs: a PR candidate's PipelineJob run-as account (infra/candidates.tf) ---
     Call("candidate_runs", "BigQueryExampleGen (Beam BigQuery read)", "jobs.insert",
          "bigquery.jobs.create"),
+    # Only the watched tables' datasets, in any project: never the whole project.
     Call("candidate_runs", "BigQueryExampleGen (Beam BigQuery read)", "tabledata",
-         "bigquery.tables.getData"),
+         "bigquery.tables.getData", "all_datasets"),
     Call("candidate_runs", "BigQueryExampleGen (temp_dataset lookup)", "datasets.get",
          "bigquery.datasets.get", "dataset:candidates_tmp"),
     Call("candidate_runs", "BigQueryExampleGen (query results table)", "jobs.insert (query)",
@@ -180,16 +183,10 @@ CALLS: tuple[Call, ...] = (
          "storage.objects.create", "bucket:pipelines/candidates/"),
     Call("candidate_runs", "TFX on Vertex (ML Metadata)", "MetadataService.CreateArtifact",
          "aiplatform.artifacts.create"),
-    # resources.training: the Trainer step submits a Vertex AI custom job running as this
-    # account. No Dataflow: roles/dataflow.worker holds storage.objects.create/get on every
-    # bucket of the project, which would undo the candidates/ confinement; candidate templates
-    # are compiled with --no-dataflow (the Beam components run in their step).
-    Call("candidate_runs", "Trainer (TFX Vertex training extension)",
-         "JobService.CreateCustomJob", "aiplatform.customJobs.create"),
-    Call("candidate_runs", "Trainer (waits for the custom job)", "JobService.GetCustomJob",
-         "aiplatform.customJobs.get"),
-    Call("candidate_runs", "Trainer (custom job's service account)", "actAs",
-         "iam.serviceAccounts.actAs", "service_account:candidate_runs"),
+    # No Dataflow: roles/dataflow.worker holds storage.objects.create/get on every bucket of
+    # the project, which would undo the candidates/ confinement; no Vertex custom jobs (PR
+    # code could start one as the Vertex service agent): candidate templates are compiled
+    # with --no-dataflow --no-vertex-training (Beam and the Trainer run in their steps).
     Call("candidate_runs", "Evaluator (production's model as baseline)", "storage.objects.get",
          "storage.objects.get", "bucket:pipelines/"),
 )  # fmt: skip

@@ -81,6 +81,12 @@ def register(subparsers: Any) -> None:
         "PROJECT.retrain_tmp; candidate runs: PROJECT.retrain_candidates_tmp)",
     )
     compile_.add_argument(
+        "--no-vertex-training",
+        action="store_true",
+        help="the Trainer trains in its step even when a spec sets resources.training "
+        "(candidate runs)",
+    )
+    compile_.add_argument(
         "--no-dataflow",
         action="store_true",
         help="Beam components run in their step even when a spec asks for Dataflow "
@@ -161,6 +167,7 @@ def _compile_options(args: argparse.Namespace, configured: Settings) -> CompileO
             service_account=args.service_account or configured.service_account,
             bigquery_temp_dataset=args.bigquery_temp_dataset,
             dataflow=not args.no_dataflow,
+            vertex_training=not args.no_vertex_training,
         )
     except ValidationError as exc:
         problems = "; ".join(

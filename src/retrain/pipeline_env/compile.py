@@ -69,6 +69,11 @@ class CompileOptions(BaseModel):
         description="False: Beam components run in their step even when a spec asks for "
         "Dataflow (candidate runs: their account has no Dataflow roles).",
     )
+    vertex_training: bool = Field(
+        default=True,
+        description="False: the Trainer trains in its step even when a spec sets "
+        "resources.training (candidate runs: PR code may not create Vertex custom jobs).",
+    )
 
     @property
     def temp_root(self) -> str:
