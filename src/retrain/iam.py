@@ -151,6 +151,10 @@ CALLS: tuple[Call, ...] = (
     # -- ci: GitHub Actions candidate runs (Workload Identity Federation) -------------------
     Call("ci", "retrain candidate (VertexBackend.submit)", "PipelineService.CreatePipelineJob",
          "aiplatform.pipelineJobs.create"),
+    # "aiplatform.metadataStores.get allows the service account to create a pipeline job"
+    # (https://cloud.google.com/vertex-ai/docs/tabular-data/tabular-workflows/service-accounts)
+    Call("ci", "retrain candidate (VertexBackend.submit: the default metadata store)",
+         "PipelineService.CreatePipelineJob", "aiplatform.metadataStores.get"),
     Call("ci", "retrain candidate (serviceAccount)", "actAs",
          "iam.serviceAccounts.actAs", "service_account:candidate_runs"),
     Call("ci", "docker push (candidate image)", "artifact upload",
@@ -183,6 +187,8 @@ CALLS: tuple[Call, ...] = (
          "storage.objects.create", "bucket:pipelines/candidates/"),
     Call("candidate_runs", "TFX on Vertex (ML Metadata)", "MetadataService.CreateArtifact",
          "aiplatform.artifacts.create"),
+    Call("candidate_runs", "the PipelineJob's account (the default metadata store; same page)",
+         "MetadataService.GetMetadataStore", "aiplatform.metadataStores.get"),
     # No Dataflow: roles/dataflow.worker holds storage.objects.create/get on every bucket of
     # the project, which would undo the candidates/ confinement; no Vertex custom jobs (PR
     # code could start one as the Vertex service agent): candidate templates are compiled
