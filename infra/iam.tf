@@ -15,16 +15,36 @@ locals {
     build = google_service_account.build.name, candidate_runs = google_service_account.candidate_runs.name
   })
   grants = { for g in local.iam.grants : "${g.account} ${g.role} ${g.scope}" => g }
-  dataset_grants = {
-    for pair in setproduct([for k, g in local.grants : k if g.scope == "datasets"], var.watched_datasets) :
-    "${pair[0]} ${pair[1].project}.${pair[1].dataset}" => merge(local.grants[pair[0]], pair[1])
-  }
+  # datasets: watched datasets in other projects; all_datasets: every watched dataset.
+  dataset_grants = merge(
+    {
+      for pair in setproduct([for k, g in local.grants : k if g.scope == "datasets"], var.watched_datasets) :
+      "${pair[0]} ${pair[1].project}.${pair[1].dataset}" => merge(local.grants[pair[0]], pair[1])
+    },
+    {
+      for pair in setproduct([for k, g in local.grants : k if g.scope == "all_datasets"], var.all_watched_datasets) :
+      "${pair[0]} ${pair[1].project}.${pair[1].dataset}" => merge(local.grants[pair[0]], pair[1])
+    },
+  )
+  # "custom:ID" in iam.json: the custom role below.
+  custom_roles = { for k, r in google_project_iam_custom_role.roles : "custom:${k}" => r.name }
+}
+
+# Custom roles (iam.json custom_roles): exactly the permissions listed, where a predefined role
+# would carry more (the identities that run pull requests' code: tests/iam/test_pr_identities.py).
+resource "google_project_iam_custom_role" "roles" {
+  for_each    = local.iam.custom_roles
+  project     = var.project
+  role_id     = each.key
+  title       = each.value.title
+  description = each.value.description
+  permissions = each.value.permissions
 }
 
 resource "google_project_iam_member" "grants" {
   for_each = { for k, g in local.grants : k => g if g.scope == "project" }
   project  = var.project
-  role     = each.value.role
+  role     = lookup(local.custom_roles, each.value.role, each.value.role)
   member   = "serviceAccount:${local.emails[each.value.account]}"
 }
 
@@ -32,7 +52,7 @@ resource "google_project_iam_member" "grants" {
 resource "google_storage_bucket_iam_member" "grants" {
   for_each = { for k, g in local.grants : k => g if startswith(g.scope, "bucket") }
   bucket   = google_storage_bucket.artifacts.name
-  role     = each.value.role
+  role     = lookup(local.custom_roles, each.value.role, each.value.role)
   member   = "serviceAccount:${local.emails[each.value.account]}"
   dynamic "condition" {
     for_each = each.value.scope == "bucket" ? [] : [trimprefix(each.value.scope, "bucket:")]
@@ -46,14 +66,14 @@ resource "google_storage_bucket_iam_member" "grants" {
 resource "google_service_account_iam_member" "grants" {
   for_each           = { for k, g in local.grants : k => g if startswith(g.scope, "service_account:") }
   service_account_id = local.names[trimprefix(each.value.scope, "service_account:")]
-  role               = each.value.role
+  role               = lookup(local.custom_roles, each.value.role, each.value.role)
   member             = "serviceAccount:${local.emails[each.value.account]}"
 }
 
 resource "google_secret_manager_secret_iam_member" "grants" {
   for_each  = { for k, g in local.grants : k => g if g.scope == "secret:github" }
   secret_id = google_secret_manager_secret.github.id
-  role      = each.value.role
+  role      = lookup(local.custom_roles, each.value.role, each.value.role)
   member    = "serviceAccount:${local.emails[each.value.account]}"
 }
 
@@ -61,7 +81,7 @@ resource "google_artifact_registry_repository_iam_member" "grants" {
   for_each   = { for k, g in local.grants : k => g if g.scope == "repository:templates" }
   location   = google_artifact_registry_repository.templates.location
   repository = google_artifact_registry_repository.templates.name
-  role       = each.value.role
+  role       = lookup(local.custom_roles, each.value.role, each.value.role)
   member     = "serviceAccount:${local.emails[each.value.account]}"
 }
 
@@ -69,7 +89,7 @@ resource "google_artifact_registry_repository_iam_member" "candidate_grants" {
   for_each   = { for k, g in local.grants : k => g if g.scope == "repository:candidates" }
   location   = google_artifact_registry_repository.candidate_images.location
   repository = google_artifact_registry_repository.candidate_images.name
-  role       = each.value.role
+  role       = lookup(local.custom_roles, each.value.role, each.value.role)
   member     = "serviceAccount:${local.emails[each.value.account]}"
 }
 
@@ -78,7 +98,7 @@ resource "google_artifact_registry_repository_iam_member" "candidate_grants" {
 resource "google_pubsub_topic_iam_member" "grants" {
   for_each = { for k, g in local.grants : k => g if startswith(g.scope, "topic:") }
   topic    = google_pubsub_topic.events[trimprefix(each.value.scope, "topic:")].id
-  role     = each.value.role
+  role     = lookup(local.custom_roles, each.value.role, each.value.role)
   member   = "serviceAccount:${local.emails[each.value.account]}"
 }
 
@@ -86,7 +106,15 @@ resource "google_bigquery_dataset_iam_member" "grants" {
   for_each   = local.dataset_grants
   project    = each.value.project
   dataset_id = each.value.dataset
-  role       = each.value.role
+  role       = lookup(local.custom_roles, each.value.role, each.value.role)
+  member     = "serviceAccount:${local.emails[each.value.account]}"
+}
+
+# dataset:KEY: one of the temporary datasets of the BigQuery reads (main.tf, google_bigquery_dataset.temp).
+resource "google_bigquery_dataset_iam_member" "temp_grants" {
+  for_each   = { for k, g in local.grants : k => g if startswith(g.scope, "dataset:") }
+  dataset_id = google_bigquery_dataset.temp[trimprefix(each.value.scope, "dataset:")].dataset_id
+  role       = lookup(local.custom_roles, each.value.role, each.value.role)
   member     = "serviceAccount:${local.emails[each.value.account]}"
 }
 

@@ -35,6 +35,21 @@ resource "google_storage_bucket" "artifacts" {
   }
 }
 
+# Where Beam's BigQuery read (BigQueryExampleGen) writes each query's results before exporting
+# them. Given a dataset, Beam creates and deletes only a table in it; without one it would create
+# a dataset per read (bigquery.datasets.create, which no identity here holds). One for production
+# runs, one for candidate runs (PR code must not touch production's intermediate tables). Tables
+# expire after a day in case a failed run leaves one behind. Their location must be the watched
+# tables' location (a query writes its results in its own location).
+resource "google_bigquery_dataset" "temp" {
+  for_each                    = { tmp = "retrain_tmp", candidates_tmp = "retrain_candidates_tmp" }
+  dataset_id                  = each.value
+  location                    = var.bigquery_location
+  default_table_expiration_ms = 86400000
+  description                 = "retrain: BigQuery read results of ${each.key == "tmp" ? "production" : "candidate"} runs (temporary)"
+  depends_on                  = [google_project_service.apis]
+}
+
 resource "google_artifact_registry_repository" "images" {
   repository_id = "retrain"
   location      = var.region

@@ -59,6 +59,21 @@ variable "service_accounts" {
   description = "role -> account id: functions, pipelines, events, deployer, ci."
 }
 
+variable "all_watched_datasets" {
+  type = list(object({
+    project = string
+    dataset = string
+  }))
+  default     = []
+  description = "Datasets of every watched table, in any project (candidate runs read only these)."
+}
+
+variable "bigquery_location" {
+  type        = string
+  default     = "US"
+  description = "Location of the watched tables; the BigQuery read's temporary datasets are created there."
+}
+
 variable "watched_datasets" {
   type = list(object({
     project = string

@@ -44,9 +44,16 @@ class CloudTarget:
     temp_location: str  # gs://: Beam temp files, BigQuery export
     staging_location: str  # gs://: Dataflow's staged job files
     service_account: str = ""  # Dataflow workers and the training job run as it; "" = default
+    # PROJECT.DATASET for the BigQuery read's query results (BigQueryExampleGen's
+    # bigquery_temp_dataset; retrain.pipeline_env.compile.TEMP_DATASET); "": Beam creates a
+    # dataset per read, which needs bigquery.datasets.create
+    bigquery_temp_dataset: str = ""
     # False: the Beam components run in their step whatever the spec says (candidate runs,
     # whose account holds no Dataflow roles: see retrain.iam)
     dataflow: bool = True
+    # False: the Trainer trains in its step whatever the spec says (candidate runs: PR code may
+    # not create Vertex custom jobs, which can run as the Vertex service agent; retrain.iam)
+    vertex_training: bool = True
 
 
 def beam_args(data: DataProcessing, cloud: CloudTarget) -> tuple[str, ...]:

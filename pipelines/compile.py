@@ -33,7 +33,9 @@ def compile_spec(
         temp_location=options.temp_root,
         staging_location=options.staging_root,
         service_account=options.service_account,
+        bigquery_temp_dataset=options.temp_dataset,
         dataflow=options.dataflow,
+        vertex_training=options.vertex_training,
     )
     target = PipelineTarget(
         orchestrator="vertex",

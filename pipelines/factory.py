@@ -130,6 +130,7 @@ def _example_gen(spec: Spec, target: PipelineTarget, params: dict[str, Any]) -> 
             query=selection_query(spec, target.snapshot_query),
             output_config=_split_config(spec),
             data_snapshot=params["data_snapshot"],
+            temp_dataset=target.cloud.bigquery_temp_dataset if target.cloud else "",
         ).with_id("BigQueryExampleGen")
     csv = Path(target.input_csv) if target.input_csv else target.repo_root / spec.data.local.path
     csv = csv.resolve()
@@ -246,7 +247,7 @@ def _trainer(spec: Spec, target: PipelineTarget, custom_config: dict[str, Any]) 
     """The Trainer class with its custom_config bound: a Vertex AI custom job when the spec
     says `resources.training` and the template is for Vertex, else the step trains itself."""
     training = spec.resources.training
-    if target.cloud is None or training is None:
+    if target.cloud is None or training is None or not target.cloud.vertex_training:
         return partial(tfx.components.Trainer, custom_config=custom_config)
     vertex = cloud_args.vertex_training_config(training, target.cloud)
     return partial(

@@ -10,7 +10,9 @@ more" is checked per role: a role no code path needs is not granted.
 Scopes: `project`; `bucket` (the artefact bucket) or `bucket:PREFIX` (objects under PREFIX, an
 IAM condition); `service_account:NAME` (act as that account); `topic:KIND`; `secret:github`;
 `repository:templates` (the Template Registry); `datasets` (datasets of watched tables in
-other projects).
+other projects); `all_datasets` (every watched table's dataset, in any project); `dataset:KEY`
+(a temporary dataset of the BigQuery reads, infra/main.tf). A role `custom:ID` is a custom role
+defined in infra/iam.json (`custom_roles`), exactly its permissions.
 """
 
 from __future__ import annotations
@@ -70,6 +72,21 @@ CALLS: tuple[Call, ...] = (
          "bigquery.tables.getData"),
     Call("pipelines", "BigQueryExampleGen (tables in other projects)", "tabledata",
          "bigquery.tables.getData", "datasets"),
+    # Beam's ReadFromBigQuery(query=...) (EXPORT) with a temp_dataset (pipelines/components/
+    # bigquery.py): the query job writes its results to a table there, an extract job exports
+    # it, Beam deletes it (apache_beam/io/gcp/bigquery_tools.py, BigQueryWrapper: datasets.Get,
+    # _start_query_job, _delete_table). BigQuery's jobs.insert reference: a query with a
+    # destination table needs bigquery.tables.create/updateData, an extract tables.export.
+    Call("pipelines", "BigQueryExampleGen (temp_dataset lookup)", "datasets.get",
+         "bigquery.datasets.get", "dataset:tmp"),
+    Call("pipelines", "BigQueryExampleGen (query results table)", "jobs.insert (query)",
+         "bigquery.tables.create", "dataset:tmp"),
+    Call("pipelines", "BigQueryExampleGen (query results table)", "jobs.insert (query)",
+         "bigquery.tables.updateData", "dataset:tmp"),
+    Call("pipelines", "BigQueryExampleGen (export of the results)", "jobs.insert (extract)",
+         "bigquery.tables.export", "dataset:tmp"),
+    Call("pipelines", "BigQueryExampleGen (clean up)", "tables.delete",
+         "bigquery.tables.delete", "dataset:tmp"),
     Call("pipelines", "TFX components (pipeline root, served models)", "storage.objects.*",
          "storage.objects.create", "bucket"),
     Call("pipelines", "TFX components (pipeline root, served models)", "storage.objects.*",
@@ -134,6 +151,10 @@ CALLS: tuple[Call, ...] = (
     # -- ci: GitHub Actions candidate runs (Workload Identity Federation) -------------------
     Call("ci", "retrain candidate (VertexBackend.submit)", "PipelineService.CreatePipelineJob",
          "aiplatform.pipelineJobs.create"),
+    # "aiplatform.metadataStores.get allows the service account to create a pipeline job"
+    # (https://cloud.google.com/vertex-ai/docs/tabular-data/tabular-workflows/service-accounts)
+    Call("ci", "retrain candidate (VertexBackend.submit: the default metadata store)",
+         "PipelineService.CreatePipelineJob", "aiplatform.metadataStores.get"),
     Call("ci", "retrain candidate (serviceAccount)", "actAs",
          "iam.serviceAccounts.actAs", "service_account:candidate_runs"),
     Call("ci", "docker push (candidate image)", "artifact upload",
@@ -149,22 +170,29 @@ CALLS: tuple[Call, ...] = (
     # -- candidate_runs: a PR candidate's PipelineJob run-as account (infra/candidates.tf) ---
     Call("candidate_runs", "BigQueryExampleGen (Beam BigQuery read)", "jobs.insert",
          "bigquery.jobs.create"),
+    # Only the watched tables' datasets, in any project: never the whole project.
     Call("candidate_runs", "BigQueryExampleGen (Beam BigQuery read)", "tabledata",
-         "bigquery.tables.getData"),
+         "bigquery.tables.getData", "all_datasets"),
+    Call("candidate_runs", "BigQueryExampleGen (temp_dataset lookup)", "datasets.get",
+         "bigquery.datasets.get", "dataset:candidates_tmp"),
+    Call("candidate_runs", "BigQueryExampleGen (query results table)", "jobs.insert (query)",
+         "bigquery.tables.create", "dataset:candidates_tmp"),
+    Call("candidate_runs", "BigQueryExampleGen (query results table)", "jobs.insert (query)",
+         "bigquery.tables.updateData", "dataset:candidates_tmp"),
+    Call("candidate_runs", "BigQueryExampleGen (export of the results)", "jobs.insert (extract)",
+         "bigquery.tables.export", "dataset:candidates_tmp"),
+    Call("candidate_runs", "BigQueryExampleGen (clean up)", "tables.delete",
+         "bigquery.tables.delete", "dataset:candidates_tmp"),
     Call("candidate_runs", "TFX components (candidate run root)", "storage.objects.*",
          "storage.objects.create", "bucket:pipelines/candidates/"),
     Call("candidate_runs", "TFX on Vertex (ML Metadata)", "MetadataService.CreateArtifact",
          "aiplatform.artifacts.create"),
-    # resources.training: the Trainer step submits a Vertex AI custom job running as this
-    # account. No Dataflow: roles/dataflow.worker holds storage.objects.create/get on every
-    # bucket of the project, which would undo the candidates/ confinement; candidate templates
-    # are compiled with --no-dataflow (the Beam components run in their step).
-    Call("candidate_runs", "Trainer (TFX Vertex training extension)",
-         "JobService.CreateCustomJob", "aiplatform.customJobs.create"),
-    Call("candidate_runs", "Trainer (waits for the custom job)", "JobService.GetCustomJob",
-         "aiplatform.customJobs.get"),
-    Call("candidate_runs", "Trainer (custom job's service account)", "actAs",
-         "iam.serviceAccounts.actAs", "service_account:candidate_runs"),
+    Call("candidate_runs", "the PipelineJob's account (the default metadata store; same page)",
+         "MetadataService.GetMetadataStore", "aiplatform.metadataStores.get"),
+    # No Dataflow: roles/dataflow.worker holds storage.objects.create/get on every bucket of
+    # the project, which would undo the candidates/ confinement; no Vertex custom jobs (PR
+    # code could start one as the Vertex service agent): candidate templates are compiled
+    # with --no-dataflow --no-vertex-training (Beam and the Trainer run in their steps).
     Call("candidate_runs", "Evaluator (production's model as baseline)", "storage.objects.get",
          "storage.objects.get", "bucket:pipelines/"),
 )  # fmt: skip

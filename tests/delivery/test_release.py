@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shlex
+import urllib.parse
 from pathlib import Path
+from traceback import extract_stack
 from typing import Any
 
 import pytest
+import requests
 
 from retrain.blobs import ObjectStore
 from retrain.delivery.apply import Ports, apply
@@ -236,6 +240,76 @@ def test_a_storage_error_reading_the_previous_release_is_not_a_first_release(
     )
     with pytest.raises(TransientError, match=r"latest\.json"):
         read_previous(config(), refused)
+
+
+# The IAM permission each Cloud Storage JSON API request needs, from the API reference
+# ("Authorization" section of each method's page,
+# https://cloud.google.com/storage/docs/json_api/v1/objects/get, .../objects/list,
+# .../buckets/get); the download path is objects.get with alt=media.
+GCS_PERMISSIONS = (
+    ("GET", re.compile(r"^/download/storage/v1/b/[^/]+/o/[^/]+$"), "storage.objects.get"),
+    ("GET", re.compile(r"^/storage/v1/b/[^/]+/o/[^/]+$"), "storage.objects.get"),
+    ("GET", re.compile(r"^/storage/v1/b/[^/]+/o$"), "storage.objects.list"),
+    ("GET", re.compile(r"^/storage/v1/b/[^/]+$"), "storage.buckets.get"),
+)
+
+
+class RecordingSession(requests.Session):
+    """The HTTP session google-cloud-storage sends through (its `_http`), recording each
+    request's method and path, apart from the library's own background bucket lookups."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[tuple[str, str]] = []
+        self.background: list[tuple[str, str]] = []
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        path = urllib.parse.urlsplit(str(url)).path  # object names stay %-encoded
+        # google-cloud-storage 3.17 fetches bucket metadata for its telemetry in a daemon
+        # thread (_bucket_metadata_cache.py, BucketMetadataCache._fetch_background): a bucket
+        # GET whose 403 it caches as a fallback, never raised to the caller.
+        cache = any(f.filename.endswith("_bucket_metadata_cache.py") for f in extract_stack())
+        (self.background if cache else self.requests).append((str(method), path))
+        return super().request(method, url, *args, **kwargs)
+
+    @staticmethod
+    def permissions(requests: list[tuple[str, str]]) -> list[str]:
+        found = []
+        for method, path in requests:
+            (permission,) = [
+                p for m, pattern, p in GCS_PERMISSIONS if m == method and pattern.match(path)
+            ]
+            found.append(permission)
+        return found
+
+
+def test_a_missing_release_index_needs_no_bucket_permission(gcs: Any, gcs_emulator: str) -> None:
+    """`retrain deploy plan` of the first release runs as retrain-deployer, which holds
+    roles/storage.objectAdmin on the bucket (infra/iam.json): object permissions only."""
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage as gcs_lib
+
+    session = RecordingSession()
+    client = gcs_lib.Client(
+        project="acme-prod",
+        credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+        client_options={"api_endpoint": gcs_emulator},
+        _http=session,
+    )
+    storage = GcsStorage(lambda: client)
+    assert read_previous(config(), storage) is None
+    held = json.loads((REPO / "tests" / "iam" / "role_permissions.json").read_text())
+    deployer = {
+        p
+        for g in json.loads((REPO / "infra" / "iam.json").read_text())["grants"]
+        if g["account"] == "deployer" and g["scope"] == "bucket"
+        for p in held[g["role"]]
+    }
+    assert session.requests, "no request recorded"
+    assert set(session.permissions(session.requests)) <= deployer, session.requests
+    assert set(session.permissions(session.background)) <= {"storage.buckets.get"}
+    with pytest.raises(BackendError, match="bucket no-such-bucket does not exist"):
+        read_previous(config(bucket="no-such-bucket"), storage)
 
 
 def test_images_in_a_real_compiled_template() -> None:

@@ -16,12 +16,14 @@ import pytest
 from retrain.iam import CALLS, Call
 
 REPO = Path(__file__).parents[2]
-GRANTS: list[dict[str, str]] = json.loads((REPO / "infra" / "iam.json").read_text())["grants"]
+IAM: dict[str, Any] = json.loads((REPO / "infra" / "iam.json").read_text())
+GRANTS: list[dict[str, str]] = IAM["grants"]
+# Predefined roles (role_permissions.json) and our custom roles (exactly their permissions).
 ROLES: dict[str, list[str]] = {
     k: v
     for k, v in json.loads((Path(__file__).parent / "role_permissions.json").read_text()).items()
     if not k.startswith("_")
-}
+} | {f"custom:{k}": r["permissions"] for k, r in IAM["custom_roles"].items()}
 
 
 def covers(granted: str, needed: str) -> bool:

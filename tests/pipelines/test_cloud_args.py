@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from pipelines.cloud_args import CloudTarget, beam_args, vertex_training_config
 from retrain.cli.main import main
+from retrain.pipeline_env.compile import CANDIDATE_TEMP_DATASET, TEMP_DATASET, CompileOptions
 from retrain.spec.model import DataProcessing, Training
 from tests.conftest import REPO
 
@@ -68,3 +70,24 @@ def test_compile_refuses_a_malformed_project_before_starting_tfx(
         "retrain compile: --project: String should match pattern"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_bigquery_reads_use_the_dataset_terraform_creates() -> None:
+    """Beam's BigQuery read gets a temporary dataset (pipelines/components/bigquery.py), the
+    one infra/main.tf creates; candidate runs (PR code) get their own."""
+    options = CompileOptions(
+        pipeline_root="gs://b/p", serving_root="gs://b/s", image="i", project="acme-prod",
+        region="us-central1",
+    )  # fmt: skip
+    assert options.temp_dataset == f"acme-prod.{TEMP_DATASET}"
+    main_tf = (REPO / "infra" / "main.tf").read_text()
+    datasets = re.search(
+        r'resource "google_bigquery_dataset" "temp" \{\s*for_each\s*=\s*(\{[^}]*\})', main_tf
+    )
+    assert datasets is not None
+    assert f'tmp = "{TEMP_DATASET}"' in datasets.group(1)
+    assert f'candidates_tmp = "{CANDIDATE_TEMP_DATASET}"' in datasets.group(1)
+    workflow = (REPO / ".github" / "workflows" / "candidate-run.yml").read_text()
+    assert f'--bigquery-temp-dataset "${{RETRAIN_PROJECT}}.{CANDIDATE_TEMP_DATASET}"' in workflow
+    with pytest.raises(ValueError):
+        CompileOptions(**{**options.model_dump(), "bigquery_temp_dataset": "no_project"})

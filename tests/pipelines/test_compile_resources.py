@@ -198,3 +198,25 @@ def test_our_custom_config_keys_are_the_ones_tfx_reads() -> None:
         cloud_args.VERTEX_REGION_KEY,
         cloud_args.TRAINING_ARGS_KEY,
     ]
+
+
+def test_a_candidate_template_trains_in_its_step_and_runs_beam_there(tmp_path: Path) -> None:
+    """Candidate runs (PR code, retrain-candidate-runs) create no Dataflow job and no Vertex
+    custom job, whatever the spec asks (the candidate workflow compiles with --no-dataflow
+    --no-vertex-training): that identity holds neither permission (tests/iam)."""
+    (tmp_path / "churn-both.yaml").write_text(_spec_text("both", COMBINATIONS["both"]))
+    schema = (REPO / "specs" / "churn.schema.pbtxt").read_text()
+    (tmp_path / "churn-both.schema.pbtxt").write_text(schema)
+    candidate = OPTIONS.model_copy(update={"dataflow": False, "vertex_training": False})
+    cwd = Path.cwd()
+    os.chdir(REPO)
+    try:
+        compile_specs(PIPELINE_ENV, [tmp_path / "churn-both.yaml"], tmp_path / "out", candidate)
+    finally:
+        os.chdir(cwd)
+    template = json.loads((tmp_path / "out" / "churn-both.json").read_text())["pipelineSpec"]
+    containers = _containers(template)
+    assert _executor_class(containers["Trainer"]) == LOCAL_TRAINER
+    assert not any(key.startswith("ai_platform") for key in _trainer_config(template))
+    for component in BEAM:
+        assert _flags(containers[component]) == DIRECT_ARGS, component

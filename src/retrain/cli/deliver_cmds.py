@@ -5,6 +5,7 @@ the GitHub workflows run. Each deploy step builds a plan (`retrain.delivery.plan
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
 import sys
@@ -84,6 +85,7 @@ Handler = Callable[[argparse.Namespace, Settings], int]
 def _dry_run_from_settings(handler: Handler) -> Handler:
     """`--dry-run`, or RETRAIN_DRY_RUN=1 (read with the other settings, after parsing)."""
 
+    @functools.wraps(handler)  # inspect.unwrap finds the command's code (tests/delivery)
     def run(args: argparse.Namespace, settings: Settings) -> int:
         args.dry_run = getattr(args, "dry_run", False) or settings.dry_run
         return handler(args, settings)

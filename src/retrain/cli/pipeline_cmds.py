@@ -75,6 +75,18 @@ def register(subparsers: Any) -> None:
     ):
         compile_.add_argument(flag, default="", help=f"{what} (env {env})")
     compile_.add_argument(
+        "--bigquery-temp-dataset",
+        default="",
+        help="PROJECT.DATASET where BigQuery reads write query results (default: "
+        "PROJECT.retrain_tmp; candidate runs: PROJECT.retrain_candidates_tmp)",
+    )
+    compile_.add_argument(
+        "--no-vertex-training",
+        action="store_true",
+        help="the Trainer trains in its step even when a spec sets resources.training "
+        "(candidate runs)",
+    )
+    compile_.add_argument(
         "--no-dataflow",
         action="store_true",
         help="Beam components run in their step even when a spec asks for Dataflow "
@@ -153,7 +165,9 @@ def _compile_options(args: argparse.Namespace, configured: Settings) -> CompileO
             project=args.project or configured.project,
             region=args.region or configured.region,
             service_account=args.service_account or configured.service_account,
+            bigquery_temp_dataset=args.bigquery_temp_dataset,
             dataflow=not args.no_dataflow,
+            vertex_training=not args.no_vertex_training,
         )
     except ValidationError as exc:
         problems = "; ".join(

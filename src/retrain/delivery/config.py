@@ -4,10 +4,31 @@ cloud name is derived here or in `names`."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from retrain.errors import ConfigError
 from retrain.google.resource_names import PROJECT_PATTERN, REGION_PATTERN, SHA_PATTERN
+
+# The TensorFlow of the prediction container: the newest for which Google publishes a prebuilt
+# TensorFlow prediction image, in the Vertex AI SDK's list (google/cloud/aiplatform/constants/
+# prediction.py, TF_CONTAINER_URIS) and on https://cloud.google.com/vertex-ai/docs/predictions/
+# pre-built-containers: 2.15. Training runs TensorFlow 2.16 (TFX 1.16, pipelines/
+# requirements.lock), for which no prediction image exists; tests/integration/
+# test_serving_image.py moves this up as soon as the SDK lists a newer one.
+SERVING_TENSORFLOW = "2.15"
+
+
+def prediction_image(region: str, tensorflow: str = SERVING_TENSORFLOW) -> str:
+    """Google's prebuilt CPU TensorFlow prediction image in the multi-region of `region`, as
+    the SDK's `helpers.get_prebuilt_prediction_container_uri` picks it (the region's first
+    part: us, europe or asia); other regions get the us copy (each URI serves every location,
+    the prebuilt-containers page says)."""
+    area = region.split("-", 1)[0]
+    area = area if area in ("us", "europe", "asia") else "us"
+    version = tensorflow.replace(".", "-")
+    return f"{area}-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.{version}:latest"
 
 
 class DeployConfig(BaseModel):
@@ -33,10 +54,17 @@ class DeployConfig(BaseModel):
     github_secret: str = Field(default="retrain-github-token", pattern=r"^[A-Za-z0-9_-]{1,255}$")
     time_zone: str = "Etc/UTC"
     serving_image: str = Field(
-        default="us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-16:latest",
-        description="Prediction container for models uploaded to the Model Registry; its "
-        "TensorFlow is the training TensorFlow (pipelines/requirements.lock).",
+        default="",
+        description="Prediction container for models uploaded to the Model Registry; default: "
+        "Google's prebuilt TensorFlow SERVING_TENSORFLOW image near the region.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_serving_image(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("serving_image"):
+            return {**data, "serving_image": prediction_image(data.get("region") or "us-central1")}
+        return data
 
     @property
     def artifact_bucket(self) -> str:

@@ -70,6 +70,7 @@ def tfvars(config: DeployConfig, specs: list[Spec], base_branch: str = "main") -
         },
         "functions": [fn.name for fn in names.FUNCTIONS],
         "watched_datasets": watched_datasets(config, specs),
+        "all_watched_datasets": watched_datasets(config, specs, other_projects_only=False),
         "candidate_environments": [names.CANDIDATE_ENVIRONMENT, names.FORK_CANDIDATE_ENVIRONMENT],
         "ci_token_condition": ci_token_condition(config.github_repo, base_branch),
     }
@@ -103,13 +104,17 @@ def ci_token_condition(repo: str, base_branch: str) -> str:
     )
 
 
-def watched_datasets(config: DeployConfig, specs: list[Spec]) -> list[dict[str, str]]:
+def watched_datasets(
+    config: DeployConfig, specs: list[Spec], other_projects_only: bool = True
+) -> list[dict[str, str]]:
     """Datasets of watched tables in other projects: the pipelines account reads them there
-    (a grant in the project itself does not reach them)."""
+    (a grant in the project itself does not reach them). All of them (`other_projects_only`
+    off): the candidate runs account reads only these, never the whole project."""
     found = {
         tuple(s.data.table.split(".")[:2])
         for s in specs
-        if s.data.source == "bigquery" and not s.data.table.startswith(f"{config.project}.")
+        if s.data.source == "bigquery"
+        and not (other_projects_only and s.data.table.startswith(f"{config.project}."))
     }
     return [{"project": p, "dataset": d} for p, d in sorted(found)]
 

@@ -74,12 +74,19 @@ class GcsStorage:
         return text
 
     def _require_bucket(self, uri: str) -> None:
-        """A missing bucket is a misconfiguration, not an absent object."""
-        bucket, _ = split(uri)
-        with translated(f"reading {uri}"):
-            exists = self._client.bucket(bucket).exists(**self._call)
-        if not exists:
-            raise BackendError(f"{uri}: bucket {bucket} does not exist")
+        """A missing bucket is a misconfiguration, not an absent object. Asked with object
+        permissions only: listing the object's own name (`Client.list_blobs`, a GET of
+        `b/BUCKET/o` in google-cloud-storage 3.17 client.py, the JSON API's objects.list:
+        `storage.objects.list`) answers 404 only when the bucket is missing. Not
+        `Bucket.exists()` (bucket.py: a GET of `b/BUCKET`, buckets.get), which needs
+        `storage.buckets.get`: the deployer's `roles/storage.objectAdmin` does not carry it."""
+        bucket, name = split(uri)
+        try:
+            with translated(f"reading {uri}"):
+                listed = self._client.list_blobs(bucket, prefix=name, max_results=1, **self._call)
+                list(listed)
+        except NotFound as exc:
+            raise BackendError(f"{uri}: bucket {bucket} does not exist") from exc
 
     def read_bytes(self, uri: str) -> bytes:
         with translated(f"reading {uri}"):

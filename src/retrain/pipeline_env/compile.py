@@ -24,6 +24,14 @@ from retrain.spec.sql import QueryProblem, time_travel_query, windowed_query
 from retrain.spec.tfschema import schema_path, schema_problems
 
 MANIFEST = "manifest.json"
+# Where Beam's BigQuery read (TFX's BigQueryExampleGen, EXPORT method) writes a query's results
+# before exporting them: without a `temp_dataset` it creates a dataset per read, which needs
+# `bigquery.datasets.create` (apache_beam/io/gcp/bigquery.py, _CustomBigQuerySource
+# ._setup_temporary_dataset; bigquery_tools.py, BigQueryWrapper.create_temporary_dataset).
+# Given one, it only creates and deletes a table there. infra/main.tf creates both datasets;
+# candidate runs (PR code) get their own (`retrain compile --bigquery-temp-dataset`).
+TEMP_DATASET = "retrain_tmp"
+CANDIDATE_TEMP_DATASET = "retrain_candidates_tmp"
 # Code that shapes the compiled template, relative to the repository root.
 PIPELINE_CODE = (
     "pipelines",
@@ -50,15 +58,30 @@ class CompileOptions(BaseModel):
     )
     temp_location: str = Field(default="", description="Default: <pipeline_root>/tmp.")
     staging_location: str = Field(default="", description="Default: <pipeline_root>/staging.")
+    bigquery_temp_dataset: str = Field(
+        default="",
+        pattern=r"^([a-z][a-z0-9-]{4,28}[a-z0-9]\.[A-Za-z0-9_]{1,1024})?$",
+        description="PROJECT.DATASET where BigQuery reads put their query results; "
+        f"default: PROJECT.{TEMP_DATASET} (infra/main.tf creates it).",
+    )
     dataflow: bool = Field(
         default=True,
         description="False: Beam components run in their step even when a spec asks for "
         "Dataflow (candidate runs: their account has no Dataflow roles).",
     )
+    vertex_training: bool = Field(
+        default=True,
+        description="False: the Trainer trains in its step even when a spec sets "
+        "resources.training (candidate runs: PR code may not create Vertex custom jobs).",
+    )
 
     @property
     def temp_root(self) -> str:
         return self.temp_location or f"{self.pipeline_root.rstrip('/')}/tmp"
+
+    @property
+    def temp_dataset(self) -> str:
+        return self.bigquery_temp_dataset or f"{self.project}.{TEMP_DATASET}"
 
     @property
     def staging_root(self) -> str:
@@ -159,8 +182,9 @@ def schema_digest(spec_path: Path) -> str:
 
 def snapshot_queries(specs: list[Spec]) -> dict[str, str]:
     """Each BigQuery spec's training query reading its table as of the run's data snapshot
-    (`FOR SYSTEM_TIME AS OF`, filled in per run). Built here: sqlglot lives in this
-    environment, not in the pipeline's."""
+    (`FOR SYSTEM_TIME AS OF`, filled in per run). Built in the calling process, which is the
+    service environment locally and the pipeline image in Cloud Build's `compile` step: both
+    install sqlglot (uv.lock; pipelines/requirements.lock, tests/delivery/test_image_rehearsal)."""
     try:
         return {
             s.name: time_travel_query(windowed_query(s), s.data.table)
