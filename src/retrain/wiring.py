@@ -22,23 +22,23 @@ from retrain.codehost.port import CodeHost
 from retrain.completion import CompletionHandler
 from retrain.completion.alerts import AlertSink, NoAlerts, TopicAlerts
 from retrain.completion.notices import Notices
-from retrain.delivery.candidate import Baselines
-from retrain.delivery.config import DeployConfig
-from retrain.delivery.promotions import ModelRegistry
 from retrain.errors import ConfigError
 from retrain.pipeline_env.process import PipelineEnv
 from retrain.routing.decision import DecisionLog, StdoutLog
 from retrain.routing.index import SpecIndex, load_index
 from retrain.routing.service import Service
 from retrain.settings import Settings
-from retrain.spec.model import Spec
 from retrain.state.base import StateStore
 
 if TYPE_CHECKING:
     from retrain.backends.local import LocalBackend
+    from retrain.delivery.candidate import Baselines
+    from retrain.delivery.config import DeployConfig
+    from retrain.delivery.promotions import ModelRegistry
     from retrain.google.storage import GcsStorage
     from retrain.inventory.gather import Sources
     from retrain.inventory.sources import DecisionReader, PullReader, RunLister, StateReader
+    from retrain.spec.model import Spec
 
 
 def build_pipeline_env(settings: Settings) -> PipelineEnv:
