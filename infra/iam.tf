@@ -85,6 +85,15 @@ resource "google_artifact_registry_repository_iam_member" "grants" {
   member     = "serviceAccount:${local.emails[each.value.account]}"
 }
 
+# repository:images: the pipeline image's repository; Dataflow workers pull it as their account.
+resource "google_artifact_registry_repository_iam_member" "image_grants" {
+  for_each   = { for k, g in local.grants : k => g if g.scope == "repository:images" }
+  location   = google_artifact_registry_repository.images.location
+  repository = google_artifact_registry_repository.images.name
+  role       = lookup(local.custom_roles, each.value.role, each.value.role)
+  member     = "serviceAccount:${local.emails[each.value.account]}"
+}
+
 resource "google_artifact_registry_repository_iam_member" "candidate_grants" {
   for_each   = { for k, g in local.grants : k => g if g.scope == "repository:candidates" }
   location   = google_artifact_registry_repository.candidate_images.location

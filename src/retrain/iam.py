@@ -106,6 +106,10 @@ CALLS: tuple[Call, ...] = (
          "dataflow.workItems.lease"),
     Call("pipelines", "Dataflow workers (run as this account)", "WorkItems.ReportStatus",
          "dataflow.workItems.update"),
+    # The pipeline image is the workers' SDK container (docker/pipelines.Dockerfile); a worker
+    # pulls it as the worker service account (Dataflow: "Use custom containers", permissions).
+    Call("pipelines", "Dataflow workers pull the pipeline image", "docker pull (Artifact Registry)",
+         "artifactregistry.repositories.downloadArtifacts", "repository:images"),
     Call("pipelines", "Trainer (TFX Vertex training extension)", "JobService.CreateCustomJob",
          "aiplatform.customJobs.create"),
     Call("pipelines", "Trainer (waits for the custom job)", "JobService.GetCustomJob",

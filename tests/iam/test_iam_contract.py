@@ -101,6 +101,19 @@ def test_terraform_grants_service_accounts_only_from_iam_json() -> None:
         assert "local.grants" in block or "local.dataset_grants" in block, (kind, name)
 
 
+def test_terraform_carries_out_every_grant_scope() -> None:
+    """A grant whose scope no Terraform `for_each` selects is never made: each scope in
+    iam.json must be picked by an exact (`g.scope == "X"`) or prefix (`startswith`) filter."""
+    hcl = _tf()
+    exact = set(re.findall(r'g\.scope == "([^"]+)"', hcl))
+    prefixes = re.findall(r'startswith\(g\.scope, "([^"]+)"\)', hcl)
+    unmade = sorted(
+        {g["scope"] for g in GRANTS}
+        - {s for s in {g["scope"] for g in GRANTS} if s in exact or s.startswith(tuple(prefixes))}
+    )
+    assert unmade == [], f"no Terraform resource grants at these scopes: {unmade}"
+
+
 def test_every_account_with_calls_exists() -> None:
     accounts: set[str] = {c.account for c in CALLS}
     generated: dict[str, Any] = json.loads((REPO / "infra" / "example.tfvars.json").read_text())
