@@ -1,4 +1,5 @@
-"""Shared test helpers: paths and a quick copy of example specs for TFX runs."""
+"""Shared test helpers: paths and a quick copy of example specs for TFX runs; the fakes'
+fixtures are a plugin (tests/fakes/fixtures.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from retrain.localstack import procs
+
+pytest_plugins = ["tests.fakes.fixtures"]
 
 REPO = Path(__file__).resolve().parents[1]
 

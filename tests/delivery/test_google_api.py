@@ -9,8 +9,8 @@ from google.cloud import aiplatform_v1
 from retrain.delivery.promotions import VertexModelRegistry
 from retrain.errors import TransientError
 from retrain.google_api import Endpoint, gapic_client
+from tests.fakes.model_registry import FakeModelRegistry
 
-from .fake_model_registry import FakeModelRegistry
 from .helpers import config
 
 

@@ -20,9 +20,10 @@ from retrain.gcs import GcsStorage, Storage
 from retrain.google_api import storage_client
 from retrain.localstack.procs import free_port
 from retrain.spec import load_spec
+from tests.fakes.runner import RecordingRunner, refuse
 
 from .conftest import BUCKET
-from .helpers import REPO, SHA, RecordingRunner, config, refuse
+from .helpers import REPO, SHA, config
 
 SPECS = [(load_spec(p), p) for p in sorted((REPO / "specs").glob("*.yaml"))]
 COMPILED = REPO / "tests" / "delivery" / "fixtures"

@@ -19,7 +19,8 @@ from retrain.events.envelope import pubsub_body
 from retrain.localstack.stack import TOPICS, LocalStack
 from retrain.state.firestore import FirestoreStore
 from tests.fakes.backend import RecordingBackend
-from tests.routing.helpers import CHURN_TABLE, FakeClock, make_service, tick_flush
+from tests.fakes.clock import FakeClock
+from tests.routing.helpers import CHURN_TABLE, make_service, tick_flush
 from tests.routing.test_storm import run_rows, storm
 
 pytestmark = pytest.mark.emulator

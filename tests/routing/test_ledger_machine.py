@@ -30,7 +30,8 @@ from retrain.runs import RunRequest
 from retrain.state.base import SpecState, Step, Transition, Update
 from retrain.state.memory import MemoryStore
 from tests.fakes.backend import RecordingBackend
-from tests.routing.helpers import T0, FakeClock, arrival, completion, make_service, tick_flush
+from tests.fakes.clock import T0, FakeClock
+from tests.routing.helpers import arrival, completion, make_service, tick_flush
 
 EXAMPLES = int(os.environ.get("RETRAIN_MACHINE_EXAMPLES", "10"))
 STEPS = int(os.environ.get("RETRAIN_MACHINE_STEPS", "30"))
