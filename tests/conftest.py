@@ -1,5 +1,8 @@
-"""Shared test helpers: paths and a quick copy of example specs for TFX runs; the fakes'
-fixtures are a plugin (tests/fakes/fixtures.py)."""
+"""Shared test helpers: paths, a quick copy of example specs for TFX runs, the emulators.
+
+The fakes' fixtures (tests/fakes/fixtures.py) and the test tiers (tests/tiers.py) are plugins
+loaded from here.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import pytest
 
 from retrain.localstack import procs
 
-pytest_plugins = ["tests.fakes.fixtures"]
+pytest_plugins = ["tests.fakes.fixtures", "tests.tiers"]
 
 REPO = Path(__file__).resolve().parents[1]
 
