@@ -67,14 +67,15 @@ actionlint:  ## lint the GitHub workflows (actionlint, installed into .tools/ on
 	scripts/actionlint.sh
 
 # Test tiers (tests/tiers.py): `quick` runs every test that starts no TFX process, no emulator
-# and no browser, in the service environment alone; `unit` runs them all.
+# and no browser, with the small Hypothesis profile, in the service environment alone; `unit`
+# runs them all with the full profile.
 QUICK_TESTS := not tfx and not emulator and not browser
 
 quick: data/.generated  ## the fast tests: no TFX, no emulator, no browser (under 2 minutes)
-	$(VENV)/bin/pytest -m "$(QUICK_TESTS)" --durations=10
+	HYPOTHESIS_PROFILE=quick $(VENV)/bin/pytest -m "$(QUICK_TESTS)" --durations=10
 
 unit: setup
-	$(VENV)/bin/pytest
+	HYPOTHESIS_PROFILE=full $(VENV)/bin/pytest
 
 test: lint typecheck actionlint unit  ## lint, type-check and run the whole test suite
 

@@ -1,7 +1,7 @@
 """Shared test helpers: paths, a quick copy of example specs for TFX runs, the emulators.
 
-The fakes' fixtures (tests/fakes/fixtures.py) and the test tiers (tests/tiers.py) are plugins
-loaded from here.
+The fakes' fixtures (tests/fakes/fixtures.py) and the test tiers with the Hypothesis profiles
+(tests/tiers.py) are plugins loaded from here.
 """
 
 from __future__ import annotations

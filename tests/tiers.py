@@ -1,4 +1,4 @@
-"""The test tiers (a pytest plugin, listed in tests/conftest.py).
+"""The test tiers and the Hypothesis profiles (a pytest plugin, listed in tests/conftest.py).
 
 `make quick` runs every test that starts no TFX process, no emulator (Pub/Sub, Firestore, GCS,
 the local stack) and no browser; `make test` runs them all. A test says what it starts with a
@@ -18,9 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 REPO = Path(__file__).resolve().parents[1]
 
+# -- Hypothesis: `full` (make test, CI, plain pytest) keeps today's counts; `quick` (make quick)
+# runs a tenth of them. Tests take their count from the profile (settings().max_examples).
+settings.register_profile("full", max_examples=300)
+settings.register_profile("quick", max_examples=30)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "full"))
+
+# -- Tiers --------------------------------------------------------------------------------------
 TIER_MARKS = frozenset({"tfx", "emulator", "browser"})
 EMULATOR_FIXTURES = frozenset({"gcs_emulator", "firestore_emulator", "stack"})
 

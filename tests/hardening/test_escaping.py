@@ -45,13 +45,13 @@ HOSTILE = [
 ]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)  # examples: the profile's (tests/conftest.py)
 @given(st.text())
 def test_label_values_are_always_valid_labels(text: str) -> None:
     assert re.fullmatch(r"[a-z0-9_-]{0,63}", label_value(text))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)  # examples: the profile's (tests/conftest.py)
 @given(event_id=st.text(), window=st.text())
 def test_run_parameters_and_labels_carry_any_event_id_safely(event_id: str, window: str) -> None:
     request = RunRequest(
