@@ -75,7 +75,7 @@ quick: data/.generated  ## the fast tests: no TFX, no emulator, no browser (unde
 	HYPOTHESIS_PROFILE=quick $(VENV)/bin/pytest -m "$(QUICK_TESTS)" --durations=10
 
 unit: setup
-	HYPOTHESIS_PROFILE=full $(VENV)/bin/pytest
+	HYPOTHESIS_PROFILE=full $(VENV)/bin/pytest --durations=25
 
 test: lint typecheck actionlint unit  ## lint, type-check and run the whole test suite
 
