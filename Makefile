@@ -10,7 +10,7 @@ PIPELINES_VENV := .venv-pipelines
 export TF_USE_LEGACY_KERAS := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help setup browser demo test lint typecheck actionlint unit bench clean template-fixture
+.PHONY: help setup browser demo quick test lint typecheck actionlint unit bench clean template-fixture
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -67,8 +67,16 @@ typecheck: setup
 actionlint:  ## lint the GitHub workflows (actionlint, installed into .tools/ on first use)
 	scripts/actionlint.sh
 
+# Test tiers (tests/tiers.py): `quick` runs every test that starts no TFX process, no emulator
+# and no browser, with the small Hypothesis profile, in the service environment alone; `unit`
+# runs them all with the full profile.
+QUICK_TESTS := not tfx and not emulator and not browser
+
+quick: data/.generated  ## the fast tests: no TFX, no emulator, no browser (under 2 minutes)
+	HYPOTHESIS_PROFILE=quick $(VENV)/bin/pytest -m "$(QUICK_TESTS)" --durations=10
+
 unit: setup
-	$(VENV)/bin/pytest
+	HYPOTHESIS_PROFILE=full $(VENV)/bin/pytest --durations=25
 
 test: lint typecheck actionlint unit  ## lint, type-check and run the whole test suite
 

@@ -1,4 +1,8 @@
-"""Shared test helpers: paths and a quick copy of example specs for TFX runs."""
+"""Shared test helpers: paths, a quick copy of example specs for TFX runs, the emulators.
+
+The fakes' fixtures (tests/fakes/fixtures.py) and the test tiers with the Hypothesis profiles
+(tests/tiers.py) are plugins loaded from here.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ import pytest
 
 from retrain.pipeline_env.process import PipelineEnv
 from retrain.processes import procs
+
+pytest_plugins = ["tests.fakes.fixtures", "tests.tiers"]
 
 REPO = Path(__file__).resolve().parents[1]
 # The checkout's pipeline environment (.venv-pipelines), as `make setup` builds it.

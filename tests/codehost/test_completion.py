@@ -57,19 +57,19 @@ def _outcome(root: Path, job_id: str, **changes: Any) -> RunOutcome:
 
 
 @pytest.fixture
-def handler(fake: FakeGitHub, tmp_path: Path) -> CompletionHandler:
-    host = GitHubCodeHost(build_client(settings_for(fake)), "acme/models")
+def handler(github_fake: FakeGitHub, tmp_path: Path) -> CompletionHandler:
+    host = GitHubCodeHost(build_client(settings_for(github_fake)), "acme/models")
     return CompletionHandler(host=host)
 
 
 def test_three_runs_on_a_pr_leave_one_comment_with_the_latest_numbers(
-    fake: FakeGitHub, handler: CompletionHandler, tmp_path: Path
+    github_fake: FakeGitHub, handler: CompletionHandler, tmp_path: Path
 ) -> None:
-    pr = fake.open_pr()
+    pr = github_fake.open_pr()
     for i, auc in enumerate([0.8350, 0.8390, 0.8412]):
         _write(tmp_path, load("churn_pass"), f"churn-pr-run-{i}", auc)
         handler.handle(_outcome(tmp_path, f"churn-pr-run-{i}", pr_number=pr))
-    (comment,) = fake.comments_on(pr)
+    (comment,) = github_fake.comments_on(pr)
     body = comment["body"]
     assert body.startswith(comment_marker("churn", pr))
     assert "`auc` 0.8412" in body and "churn-pr-run-2" in body and "churn-pr-run-1" not in body
@@ -78,9 +78,9 @@ def test_three_runs_on_a_pr_leave_one_comment_with_the_latest_numbers(
 
 
 def test_a_failed_run_replaces_the_comment_with_its_error(
-    fake: FakeGitHub, handler: CompletionHandler, tmp_path: Path
+    github_fake: FakeGitHub, handler: CompletionHandler, tmp_path: Path
 ) -> None:
-    pr = fake.open_pr()
+    pr = github_fake.open_pr()
     _write(tmp_path, load("churn_pass"), "churn-ok", 0.84)
     handler.handle(_outcome(tmp_path, "churn-ok", pr_number=pr))
     failed = _outcome(
@@ -93,23 +93,23 @@ def test_a_failed_run_replaces_the_comment_with_its_error(
     )
     result = handler.process(failed)
     assert result.action == "commented"
-    (comment,) = fake.comments_on(pr)
+    (comment,) = github_fake.comments_on(pr)
     assert "Run failed in `trainer`" in comment["body"]
     assert "ValueError: shapes differ" in comment["body"]
 
 
 def test_an_unreadable_summary_is_said_on_the_pr_and_raised(
-    fake: FakeGitHub, handler: CompletionHandler, tmp_path: Path
+    github_fake: FakeGitHub, handler: CompletionHandler, tmp_path: Path
 ) -> None:
-    pr = fake.open_pr()
+    pr = github_fake.open_pr()
     with pytest.raises(SummaryError, match="not found"):
         handler.handle(_outcome(tmp_path, "churn-no-summary", pr_number=pr))
-    (comment,) = fake.comments_on(pr)
+    (comment,) = github_fake.comments_on(pr)
     assert "could not be read" in comment["body"]
 
 
 def test_a_blessed_data_run_opens_then_updates_the_promotion_pr(
-    fake: FakeGitHub, handler: CompletionHandler, tmp_path: Path
+    github_fake: FakeGitHub, handler: CompletionHandler, tmp_path: Path
 ) -> None:
     _write(tmp_path, load("churn_pass"), "churn-data-1", 0.8412)
     first = handler.process(_outcome(tmp_path, "churn-data-1", trigger="data_arrival"))
@@ -117,26 +117,26 @@ def test_a_blessed_data_run_opens_then_updates_the_promotion_pr(
     second = handler.process(_outcome(tmp_path, "churn-data-2", trigger="drift"))
     assert (first.action, second.action) == ("promoted", "promoted")
     assert first.reason == "opened promotion PR" and second.reason == "updated promotion PR"
-    assert fake.open_pulls() == [first.pr_number]
-    pull = fake.pull(first.pr_number or 0)
+    assert github_fake.open_pulls() == [first.pr_number]
+    pull = github_fake.pull(first.pr_number or 0)
     assert pull["title"] == "Promote churn to churn-data-2"
-    spec = fake.file_on("retrain/promote-churn", "specs/churn.yaml")
+    spec = github_fake.file_on("retrain/promote-churn", "specs/churn.yaml")
     assert spec is not None and yaml.safe_load(spec)["promotion"]["version"] == "churn-data-2"
-    (comment,) = fake.comments_on(first.pr_number or 0)
+    (comment,) = github_fake.comments_on(first.pr_number or 0)
     assert "`auc` 0.8450" in comment["body"]
 
 
 def test_disagreement_is_labelled_on_the_promotion_pr(
-    fake: FakeGitHub, handler: CompletionHandler, tmp_path: Path
+    github_fake: FakeGitHub, handler: CompletionHandler, tmp_path: Path
 ) -> None:
     _write(tmp_path, load("churn_disagree"), "churn-data-3", 0.8150)
     result = handler.process(_outcome(tmp_path, "churn-data-3", trigger="data_arrival"))
     assert result.comparison is not None and not result.comparison.agrees_with_tfx
-    assert "retrain: checks disagree" in fake.pull(result.pr_number or 0)["labels"]
+    assert "retrain: checks disagree" in github_fake.pull(result.pr_number or 0)["labels"]
 
 
 def test_unblessed_and_manual_runs_are_not_promoted(
-    fake: FakeGitHub, handler: CompletionHandler, tmp_path: Path
+    github_fake: FakeGitHub, handler: CompletionHandler, tmp_path: Path
 ) -> None:
     _write(tmp_path, load("churn_regression"), "churn-data-4", 0.80)
     unblessed = handler.process(_outcome(tmp_path, "churn-data-4", trigger="data_arrival"))
@@ -144,21 +144,21 @@ def test_unblessed_and_manual_runs_are_not_promoted(
     manual = handler.process(_outcome(tmp_path, "churn-manual", trigger="manual"))
     failed = handler.process(_outcome(tmp_path, "x", trigger="data_arrival", state="cancelled"))
     assert [r.action for r in (unblessed, manual, failed)] == ["skipped"] * 3
-    assert fake.open_pulls() == [] and not fake.calls("POST", r"/comments$")
+    assert github_fake.open_pulls() == [] and not github_fake.calls("POST", r"/comments$")
 
 
 def test_github_outage_is_transient_so_the_event_is_redelivered(
-    fake: FakeGitHub, tmp_path: Path
+    github_fake: FakeGitHub, tmp_path: Path
 ) -> None:
-    host = GitHubCodeHost(build_client(settings_for(fake, retries=0)), "acme/models")
+    host = GitHubCodeHost(build_client(settings_for(github_fake, retries=0)), "acme/models")
     handler = CompletionHandler(host=host, history=InMemoryHistory())
-    pr = fake.open_pr()
+    pr = github_fake.open_pr()
     _write(tmp_path, load("churn_pass"), "churn-pr-x", 0.84)
-    fake.fail_next("GET", r"/comments$", 503)
+    github_fake.fail_next("GET", r"/comments$", 503)
     with pytest.raises(TransientError):
         handler.handle(_outcome(tmp_path, "churn-pr-x", pr_number=pr))
     handler.handle(_outcome(tmp_path, "churn-pr-x", pr_number=pr))  # the redelivery
-    assert len(fake.comments_on(pr)) == 1
+    assert len(github_fake.comments_on(pr)) == 1
 
 
 def test_default_sink_posts_locally_without_github(tmp_path: Path) -> None:
@@ -176,18 +176,18 @@ def test_default_sink_posts_locally_without_github(tmp_path: Path) -> None:
     assert "Promote churn to local-run-2" in pull.read_text()
 
 
-def test_default_sink_uses_github_when_a_repository_is_configured(fake: FakeGitHub) -> None:
+def test_default_sink_uses_github_when_a_repository_is_configured(github_fake: FakeGitHub) -> None:
     sink = build_completion(
         Settings.from_env(
             {
                 "RETRAIN_GITHUB_REPO": "acme/models",
                 "RETRAIN_GITHUB_TOKEN": "t",
-                "RETRAIN_GITHUB_API_URL": fake.base_url,
+                "RETRAIN_GITHUB_API_URL": github_fake.base_url,
             }
         )
     )
     assert isinstance(sink.host, GitHubCodeHost)
-    assert fake.requests == []  # built lazily: nothing sent yet
+    assert github_fake.requests == []  # built lazily: nothing sent yet
 
 
 class _RefusingBlob:
@@ -246,7 +246,7 @@ class RecordingPublisher:
 
 
 def test_a_runs_anomalies_become_one_drift_alert_the_policy_decides_and_never_loop(
-    fake: FakeGitHub, tmp_path: Path
+    github_fake: FakeGitHub, tmp_path: Path
 ) -> None:
     from retrain.completion.alerts import TopicAlerts
     from retrain.events.drift import decode_drift
@@ -255,7 +255,7 @@ def test_a_runs_anomalies_become_one_drift_alert_the_policy_decides_and_never_lo
     from retrain.spec import load_spec
 
     publisher = RecordingPublisher()
-    host = GitHubCodeHost(build_client(settings_for(fake)), "acme/models")
+    host = GitHubCodeHost(build_client(settings_for(github_fake)), "acme/models")
     handler = CompletionHandler(host=host, alerts=TopicAlerts(publisher, "retrain-drift-alert"))
     summary = load("churn_nan")  # a new category, drift, and a type change
     _write(tmp_path, summary, "churn-data-9", 0.84)
@@ -302,9 +302,9 @@ def _with_anomalies(job_id: str, root: Path, *anomalies: tuple[str, str, str]) -
 
 
 def test_new_categories_and_columns_become_one_schema_pr_per_spec(
-    fake: FakeGitHub, tmp_path: Path
+    github_fake: FakeGitHub, tmp_path: Path
 ) -> None:
-    host = GitHubCodeHost(build_client(settings_for(fake)), "acme/models")
+    host = GitHubCodeHost(build_client(settings_for(github_fake)), "acme/models")
     handler = CompletionHandler(host=host, specs_dir="specs")
     country = "Examples contain values missing from the schema: PT (~4%), ES (<1%). "
     _with_anomalies(
@@ -314,13 +314,15 @@ def test_new_categories_and_columns_become_one_schema_pr_per_spec(
         ("support_calls", "UNEXPECTED_DATA_TYPE", "Expected data of type: INT but got BYTES"),
     )
     handler.process(_outcome(tmp_path, "churn-data-20", trigger="data_arrival"))
-    (number,) = [n for n in fake.open_pulls() if fake.pull(n)["head"] == "retrain/schema-churn"]
-    pull = fake.pull(number)
+    (number,) = [
+        n for n in github_fake.open_pulls() if github_fake.pull(n)["head"] == "retrain/schema-churn"
+    ]
+    pull = github_fake.pull(number)
     assert pull["title"] == "Schema update for churn: country: a new category"
     assert sorted(pull["labels"]) == ["retrain", "schema"]
     body = str(pull["body"])
     assert "- `support_calls`: **error**, its type changed" in body  # listed, never proposed
-    proposed = fake.file_on("retrain/schema-churn", "specs/churn.schema.pbtxt") or ""
+    proposed = github_fake.file_on("retrain/schema-churn", "specs/churn.schema.pbtxt") or ""
     assert '  value: "PT"\n  value: "ES"\n}' in proposed
 
     # A later run with another change updates the same PR; the file starts again from base.
@@ -330,14 +332,14 @@ def test_new_categories_and_columns_become_one_schema_pr_per_spec(
         ("region", "SCHEMA_NEW_COLUMN", "New column (column in data but not in schema)"),
     )
     handler.process(_outcome(tmp_path, "churn-data-21", trigger="schedule"))
-    assert [n for n in fake.open_pulls() if fake.pull(n)["head"] == "retrain/schema-churn"] == [
-        number
-    ]
-    proposed = fake.file_on("retrain/schema-churn", "specs/churn.schema.pbtxt") or ""
+    assert [
+        n for n in github_fake.open_pulls() if github_fake.pull(n)["head"] == "retrain/schema-churn"
+    ] == [number]
+    proposed = github_fake.file_on("retrain/schema-churn", "specs/churn.schema.pbtxt") or ""
     assert '  name: "region"\n  lifecycle_stage: DEPRECATED' in proposed and '"PT"' not in proposed
 
     # Only errors: nothing to accept, so no schema PR is touched.
-    pulls = len(fake.state.pulls)
+    pulls = len(github_fake.state.pulls)
     _with_anomalies("churn-data-22", tmp_path, ("tenure_months", "SCHEMA_MISSING_COLUMN", ""))
     handler.process(_outcome(tmp_path, "churn-data-22", trigger="data_arrival"))
-    assert len(fake.state.pulls) == pulls
+    assert len(github_fake.state.pulls) == pulls

@@ -17,74 +17,79 @@ from tests.fakes.github_server import FakeGitHub
 MARKER = comment_marker("churn", 1)
 
 
-def test_creates_then_updates_in_place(fake: FakeGitHub, host: GitHubCodeHost) -> None:
-    pr = fake.open_pr()
+def test_creates_then_updates_in_place(github_fake: FakeGitHub, host: GitHubCodeHost) -> None:
+    pr = github_fake.open_pr()
     first = host.upsert_comment(pr, MARKER, f"{MARKER}\nauc 0.80")
     second = host.upsert_comment(pr, MARKER, f"{MARKER}\nauc 0.81")
     third = host.upsert_comment(pr, MARKER, f"{MARKER}\nauc 0.82")
     assert first.created and not second.created and not third.created
     assert first.id == second.id == third.id
-    (comment,) = fake.comments_on(pr)
+    (comment,) = github_fake.comments_on(pr)
     assert comment["body"] == f"{MARKER}\nauc 0.82"
-    assert len(fake.calls("POST", r"/issues/\d+/comments$")) == 1
-    assert len(fake.calls("PATCH", r"/issues/comments/")) == 2
-    assert first.url.startswith(fake.base_url)
+    assert len(github_fake.calls("POST", r"/issues/\d+/comments$")) == 1
+    assert len(github_fake.calls("PATCH", r"/issues/comments/")) == 2
+    assert first.url.startswith(github_fake.base_url)
 
 
-def test_finds_the_marker_beyond_the_first_page(fake: FakeGitHub, host: GitHubCodeHost) -> None:
-    pr = fake.open_pr()
+def test_finds_the_marker_beyond_the_first_page(
+    github_fake: FakeGitHub, host: GitHubCodeHost
+) -> None:
+    pr = github_fake.open_pr()
     for i in range(45):
-        fake.add_comment(pr, f"chatter {i}")
-    ours = fake.add_comment(pr, f"{MARKER}\nold numbers", user="retrain-bot")
-    fake.add_comment(pr, "a reply quoting it:\n" + MARKER)  # not ours: does not start with it
+        github_fake.add_comment(pr, f"chatter {i}")
+    ours = github_fake.add_comment(pr, f"{MARKER}\nold numbers", user="retrain-bot")
+    # not ours: does not start with it
+    github_fake.add_comment(pr, "a reply quoting it:\n" + MARKER)
     posted = host.upsert_comment(pr, MARKER, "new numbers")
     assert posted.id == ours and not posted.created
-    pages = {r.query.get("page", "1") for r in fake.calls("GET", r"/issues/\d+/comments$")}
+    pages = {r.query.get("page", "1") for r in github_fake.calls("GET", r"/issues/\d+/comments$")}
     assert pages == {"1", "2"}
-    bodies = [c["body"] for c in fake.comments_on(pr) if c["id"] == ours]
+    bodies = [c["body"] for c in github_fake.comments_on(pr) if c["id"] == ours]
     assert bodies == [f"{MARKER}\nnew numbers"]  # the marker is added when missing
 
 
-def test_other_specs_markers_are_left_alone(fake: FakeGitHub, host: GitHubCodeHost) -> None:
-    pr = fake.open_pr()
+def test_other_specs_markers_are_left_alone(github_fake: FakeGitHub, host: GitHubCodeHost) -> None:
+    pr = github_fake.open_pr()
     host.upsert_comment(pr, comment_marker("house-prices", pr), "rmse")
     host.upsert_comment(pr, MARKER, "auc")
-    assert len(fake.comments_on(pr)) == 2
+    assert len(github_fake.comments_on(pr)) == 2
 
 
 def test_duplicates_from_a_lost_response_are_removed(
-    fake: FakeGitHub, host: GitHubCodeHost
+    github_fake: FakeGitHub, host: GitHubCodeHost
 ) -> None:
-    pr = fake.open_pr()
-    keep = fake.add_comment(pr, f"{MARKER}\none", user="retrain-bot")
-    fake.add_comment(pr, f"{MARKER}\ntwo", user="retrain-bot")
+    pr = github_fake.open_pr()
+    keep = github_fake.add_comment(pr, f"{MARKER}\none", user="retrain-bot")
+    github_fake.add_comment(pr, f"{MARKER}\ntwo", user="retrain-bot")
     host.upsert_comment(pr, MARKER, "three")
-    assert [(c["id"], c["body"]) for c in fake.comments_on(pr)] == [(keep, f"{MARKER}\nthree")]
+    assert [(c["id"], c["body"]) for c in github_fake.comments_on(pr)] == [
+        (keep, f"{MARKER}\nthree")
+    ]
 
 
-def test_a_502_is_retried(fake: FakeGitHub, host: GitHubCodeHost) -> None:
-    pr = fake.open_pr()
-    fake.fail_next("GET", r"/comments$", 502, {"message": "Server Error"})
+def test_a_502_is_retried(github_fake: FakeGitHub, host: GitHubCodeHost) -> None:
+    pr = github_fake.open_pr()
+    github_fake.fail_next("GET", r"/comments$", 502, {"message": "Server Error"})
     host.upsert_comment(pr, MARKER, "auc")
-    statuses = [r.status for r in fake.calls("GET", r"/comments$")]
+    statuses = [r.status for r in github_fake.calls("GET", r"/comments$")]
     assert statuses == [502, 200]
-    assert len(fake.comments_on(pr)) == 1
+    assert len(github_fake.comments_on(pr)) == 1
 
 
-def test_persistent_5xx_becomes_a_transient_error(fake: FakeGitHub) -> None:
-    host = GitHubCodeHost(build_client(settings_for(fake, retries=2)), "acme/models")
-    pr = fake.open_pr()
+def test_persistent_5xx_becomes_a_transient_error(github_fake: FakeGitHub) -> None:
+    host = GitHubCodeHost(build_client(settings_for(github_fake, retries=2)), "acme/models")
+    pr = github_fake.open_pr()
     for _ in range(3):
-        fake.fail_next("GET", r"/comments$", 503, {"message": "Unavailable"})
+        github_fake.fail_next("GET", r"/comments$", 503, {"message": "Unavailable"})
     with pytest.raises(TransientError):
         host.upsert_comment(pr, MARKER, "auc")
-    assert len(fake.calls("GET", r"/comments$")) == 3
+    assert len(github_fake.calls("GET", r"/comments$")) == 3
 
 
-def test_a_rate_limit_waits_for_the_reset(fake: FakeGitHub, host: GitHubCodeHost) -> None:
-    pr = fake.open_pr()
+def test_a_rate_limit_waits_for_the_reset(github_fake: FakeGitHub, host: GitHubCodeHost) -> None:
+    pr = github_fake.open_pr()
     reset = int(time.time()) + 1
-    fake.fail_next(
+    github_fake.fail_next(
         "GET",
         r"/comments$",
         403,
@@ -92,17 +97,19 @@ def test_a_rate_limit_waits_for_the_reset(fake: FakeGitHub, host: GitHubCodeHost
         {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)},
     )
     host.upsert_comment(pr, MARKER, "auc")
-    limited, retried = fake.calls("GET", r"/comments$")
+    limited, retried = github_fake.calls("GET", r"/comments$")
     assert (limited.status, retried.status) == (403, 200)
     assert retried.at >= reset  # waited for the reset, not merely retried
     assert retried.at - limited.at >= 0.9  # GithubRetry adds a second of margin
-    assert len(fake.comments_on(pr)) == 1
+    assert len(github_fake.comments_on(pr)) == 1
 
 
-def test_a_rate_limit_reset_too_far_away_is_left_for_redelivery(fake: FakeGitHub) -> None:
-    host = GitHubCodeHost(build_client(settings_for(fake, max_rate_limit_wait=5)), "acme/models")
-    pr = fake.open_pr()
-    fake.fail_next(
+def test_a_rate_limit_reset_too_far_away_is_left_for_redelivery(github_fake: FakeGitHub) -> None:
+    host = GitHubCodeHost(
+        build_client(settings_for(github_fake, max_rate_limit_wait=5)), "acme/models"
+    )
+    pr = github_fake.open_pr()
+    github_fake.fail_next(
         "GET",
         r"/comments$",
         403,
@@ -119,23 +126,23 @@ def test_a_missing_pr_is_a_permanent_error(host: GitHubCodeHost) -> None:
 
 
 def test_bad_credentials_are_permanent_and_the_token_is_never_logged(
-    fake: FakeGitHub, caplog: pytest.LogCaptureFixture
+    github_fake: FakeGitHub, caplog: pytest.LogCaptureFixture
 ) -> None:
-    pr = fake.open_pr()
+    pr = github_fake.open_pr()
     caplog.set_level(logging.DEBUG)
-    good = GitHubCodeHost(build_client(settings_for(fake)), "acme/models")
+    good = GitHubCodeHost(build_client(settings_for(github_fake)), "acme/models")
     good.upsert_comment(pr, MARKER, "auc")
     wrong = "wrong-token-also-not-a-secret"
-    bad = GitHubCodeHost(build_client(settings_for(fake, token=wrong)), "acme/models")
+    bad = GitHubCodeHost(build_client(settings_for(github_fake, token=wrong)), "acme/models")
     with pytest.raises(BackendError, match="401"):
         bad.upsert_comment(pr, MARKER, "auc")
     assert any("comments" in r.getMessage() for r in caplog.records)  # PyGithub did log
     assert not [r for r in caplog.records if TOKEN in r.getMessage() or wrong in r.getMessage()]
-    assert TOKEN not in repr(settings_for(fake))
-    assert {r.auth for r in fake.requests} == {"token", "none"}
+    assert TOKEN not in repr(settings_for(github_fake))
+    assert {r.auth for r in github_fake.requests} == {"token", "none"}
 
 
-def test_github_app_installation_auth(fake: FakeGitHub) -> None:
+def test_github_app_installation_auth(github_fake: FakeGitHub) -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -147,9 +154,9 @@ def test_github_app_installation_auth(fake: FakeGitHub) -> None:
     ).decode()
     env = {
         "RETRAIN_GITHUB_REPO": "acme/models",
-        "RETRAIN_GITHUB_API_URL": fake.base_url,
-        "RETRAIN_GITHUB_APP_ID": fake.app_id,
-        "RETRAIN_GITHUB_APP_INSTALLATION_ID": str(fake.installation_id),
+        "RETRAIN_GITHUB_API_URL": github_fake.base_url,
+        "RETRAIN_GITHUB_APP_ID": github_fake.app_id,
+        "RETRAIN_GITHUB_APP_INSTALLATION_ID": str(github_fake.installation_id),
         "RETRAIN_GITHUB_APP_PRIVATE_KEY": pem,
     }
     settings = (
@@ -157,10 +164,10 @@ def test_github_app_installation_auth(fake: FakeGitHub) -> None:
         .github()
         .model_copy(update={"seconds_between_requests": 0, "seconds_between_writes": 0})
     )
-    pr = fake.open_pr()
+    pr = github_fake.open_pr()
     GitHubCodeHost(build_client(settings), "acme/models").upsert_comment(pr, MARKER, "auc")
-    assert [r.auth for r in fake.requests] == ["app-jwt", "installation", "installation"]
-    assert fake.comments_on(pr)[0]["user"] == "retrain-app[bot]"
+    assert [r.auth for r in github_fake.requests] == ["app-jwt", "installation", "installation"]
+    assert github_fake.comments_on(pr)[0]["user"] == "retrain-app[bot]"
 
 
 def test_settings_come_from_the_environment() -> None:

@@ -41,20 +41,22 @@ def _handler(host: Any) -> CompletionHandler:
 
 
 def test_failed_runs_keep_one_issue_per_spec_and_a_success_closes_it(
-    fake: FakeGitHub, tmp_path: Path
+    github_fake: FakeGitHub, tmp_path: Path
 ) -> None:
-    handler = _handler(GitHubCodeHost(build_client(settings_for(fake)), "acme/models"))
+    handler = _handler(GitHubCodeHost(build_client(settings_for(github_fake)), "acme/models"))
     first = handler.process(_failed(tmp_path, "churn-data-1"))
     handler.process(_failed(tmp_path, "churn-drift-2", trigger="drift"))
     assert first.action == "noticed"
-    (issue,) = fake.issues_titled(TITLE)
+    (issue,) = github_fake.issues_titled(TITLE)
     body = issue["body"]
     assert body.startswith(notice_marker("churn"))
     assert "@acme/retention-ml" in body and "`Trainer`" in body and "`drift`" in body
     assert "churn-drift-2" in body and "churn-data-1" not in body  # updated in place
     assert TOKEN_SHAPED not in body and "[redacted]" in body
     assert [label["name"] for label in issue["labels"]] == list(NOTICE_LABELS)
-    assert fake.calls("POST", r"/issues$") and len(fake.calls("POST", r"/issues$")) == 1
+    assert (
+        github_fake.calls("POST", r"/issues$") and len(github_fake.calls("POST", r"/issues$")) == 1
+    )
 
     _write(tmp_path, load("churn_pass"), "churn-data-3", 0.84)
     ok = RunOutcome(
@@ -62,25 +64,25 @@ def test_failed_runs_keep_one_issue_per_spec_and_a_success_closes_it(
         pipeline_root=str(tmp_path),
     )  # fmt: skip
     handler.process(ok)
-    (closed,) = fake.issues_titled(TITLE)
+    (closed,) = github_fake.issues_titled(TITLE)
     assert closed["state"] == "closed" and closed["state_reason"] == "completed"
-    (comment,) = fake.comments_on(closed["number"])
+    (comment,) = github_fake.comments_on(closed["number"])
     assert "churn-data-3" in comment["body"]
 
     handler.process(_failed(tmp_path, "churn-data-4"))  # a new failure: a new issue
-    assert [i["state"] for i in fake.issues_titled(TITLE)] == ["closed", "open"]
+    assert [i["state"] for i in github_fake.issues_titled(TITLE)] == ["closed", "open"]
 
 
 def test_a_failed_pull_request_run_comments_on_its_pr_not_an_issue(
-    fake: FakeGitHub, tmp_path: Path
+    github_fake: FakeGitHub, tmp_path: Path
 ) -> None:
-    handler = _handler(GitHubCodeHost(build_client(settings_for(fake)), "acme/models"))
-    pr = fake.open_pr()
+    handler = _handler(GitHubCodeHost(build_client(settings_for(github_fake)), "acme/models"))
+    pr = github_fake.open_pr()
     outcome = _failed(tmp_path, "churn-pr-1", trigger="pull_request").model_copy(
         update={"pr_number": pr}
     )
     handler.process(outcome)
-    assert fake.issues_titled(TITLE) == [] and len(fake.comments_on(pr)) == 1
+    assert github_fake.issues_titled(TITLE) == [] and len(github_fake.comments_on(pr)) == 1
 
 
 def test_the_local_code_host_shows_the_notice(tmp_path: Path) -> None:

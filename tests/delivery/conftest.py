@@ -1,4 +1,5 @@
-"""Fixtures for the delivery tests: a real GCS emulator and the Model Registry fake."""
+"""Fixtures for the delivery tests: a bucket on the real GCS emulator (the Model Registry fake
+is `registry_fake`, in tests/fakes/fixtures.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,6 @@ import pytest
 
 from retrain.google.clients import storage_client
 from retrain.google.storage import GcsStorage
-
-from .fake_model_registry import FakeModelRegistry
 
 BUCKET = "acme-prod-retrain"  # the artefact bucket of helpers.config()
 
@@ -31,11 +30,3 @@ def gcs(gcs_emulator: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 @pytest.fixture
 def storage(gcs: Any, gcs_emulator: str) -> GcsStorage:
     return GcsStorage(lambda: storage_client("acme-prod", emulator=gcs_emulator))
-
-
-@pytest.fixture
-def registry_fake() -> Iterator[FakeModelRegistry]:
-    fake = FakeModelRegistry()
-    fake.start()
-    yield fake
-    fake.stop()

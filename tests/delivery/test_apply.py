@@ -19,10 +19,11 @@ from retrain.delivery.release import plan_release
 from retrain.google.vertex import VertexBackend
 from retrain.localstack.fake_vertex import FakeVertex
 from retrain.summary import summary_path
+from tests.fakes.model_registry import FakeModelRegistry
+from tests.fakes.runner import RecordingRunner
 
 from .conftest import BUCKET
-from .fake_model_registry import FakeModelRegistry
-from .helpers import SHA, RecordingRunner, config, retrain
+from .helpers import SHA, config, retrain
 from .test_promotions import CHURN, _git, _summary
 from .test_release import DIGEST, SPECS, _compiled, _released
 
@@ -31,7 +32,7 @@ CANDIDATE_IMAGE = f"{config().candidate_docker_repo}/pipelines@{DIGEST}"
 
 
 def test_a_candidate_plan_checks_uploads_then_submits(
-    tmp_path: Path, gcs: Any, storage: ObjectStore
+    tmp_path: Path, gcs: Any, storage: ObjectStore, vertex_fake: FakeVertex
 ) -> None:
     specs = [s for s, _ in SPECS]
     plan = candidate_plan(
@@ -43,28 +44,23 @@ def test_a_candidate_plan_checks_uploads_then_submits(
         snapshot="2026-11-20T05:00:00Z",
     )
     assert [type(a) for a in plan.actions] == [CheckImage, Upload, Upload, Submit, Submit]
-    fake = FakeVertex()
-    fake.start()
-    try:
-        backend = VertexBackend(
-            project="acme-prod",
-            region="us-central1",
-            template_uri=f"{config().candidates_root}/{{spec}}/{{git_sha}}.json",
-            pipeline_root=config().pipeline_root,
-            service_account=config().pipelines_sa,
-            api_endpoint=fake.endpoint,
-        )
-        runner = RecordingRunner(answer=lambda argv: "sha256:abc")
-        out = io.StringIO()
-        apply(plan, Ports(runner, storage, backend=backend), out)
-        apply(plan, Ports(runner, storage, backend=backend), out)  # the same commit pushed again
-    finally:
-        fake.stop()
+    backend = VertexBackend(
+        project="acme-prod",
+        region="us-central1",
+        template_uri=f"{config().candidates_root}/{{spec}}/{{git_sha}}.json",
+        pipeline_root=config().pipeline_root,
+        service_account=config().pipelines_sa,
+        api_endpoint=vertex_fake.endpoint,
+    )
+    runner = RecordingRunner(answer=lambda argv: "sha256:abc")
+    out = io.StringIO()
+    apply(plan, Ports(runner, storage, backend=backend), out)
+    apply(plan, Ports(runner, storage, backend=backend), out)  # the same commit pushed again
     names = sorted(b.name for b in gcs.list_blobs(BUCKET))
     assert names == [f"candidates/churn/{SHA}.json", f"candidates/house-prices/{SHA}.json"]
-    assert len(fake.jobs) == 2
+    assert len(vertex_fake.jobs) == 2
     assert out.getvalue().count("already submitted: ") == 2
-    job = next(iter(fake.jobs.values()))
+    job = next(iter(vertex_fake.jobs.values()))
     # a gs:// template is read from the bucket and sent inline: Vertex takes templateUri only
     # from a Template Registry
     assert "templateUri" not in job and job["pipelineSpec"]["schemaVersion"] == "2.0.0"

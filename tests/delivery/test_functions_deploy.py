@@ -21,8 +21,9 @@ from retrain.delivery.plan import DeadLetter, Run
 from retrain.errors import BackendError
 from retrain.settings import Settings
 from retrain.topics import TOPICS
+from tests.fakes.runner import RecordingRunner
 
-from .helpers import REPO, SHA, RecordingRunner, config
+from .helpers import REPO, SHA, config
 
 LOCK = (REPO / "uv.lock").read_text()
 

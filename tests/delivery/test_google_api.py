@@ -9,8 +9,8 @@ from google.cloud import aiplatform_v1
 from retrain.errors import TransientError
 from retrain.google.clients import Endpoint, gapic_client
 from retrain.google.model_registry import VertexModelRegistry
+from tests.fakes.model_registry import FakeModelRegistry
 
-from .fake_model_registry import FakeModelRegistry
 from .helpers import config
 
 

@@ -25,10 +25,12 @@ from retrain.google.clients import Endpoint
 from retrain.google.model_registry import VertexModelRegistry
 from retrain.spec.model import Promotion
 from retrain.summary import summary_path
+from tests.fakes.blobs import MemoryBlobs
+from tests.fakes.model_registry import FakeModelRegistry
+from tests.fakes.runner import RecordingRunner
 
 from .conftest import BUCKET
-from .fake_model_registry import FakeModelRegistry
-from .helpers import REPO, RecordingRunner, config, retrain
+from .helpers import REPO, config, retrain
 
 CHURN = (REPO / "specs" / "churn.yaml").read_text()
 
@@ -114,14 +116,6 @@ class Registry:
         self.calls.append(("alias", model, version, alias))
 
 
-class Blobs:
-    def __init__(self, files: dict[str, bytes]) -> None:
-        self.files = files
-
-    def read_bytes(self, uri: str) -> bytes:
-        return self.files[uri]
-
-
 def _summary(blessed: bool, pushed: str) -> bytes:
     fixture = REPO / "tests" / "compare" / "fixtures" / "churn_pass.json"
     raw = json.loads(fixture.read_text())
@@ -138,7 +132,7 @@ WHERE = summary_path("gs://acme-prod-retrain/pipelines/churn", "churn-data-1")
 
 def test_promote_uploads_the_pushed_model_of_a_blessed_run() -> None:
     registry = Registry({})
-    blobs = Blobs({WHERE: _summary(True, "gs://b/serving/churn/1700000000")})
+    blobs = MemoryBlobs({WHERE: _summary(True, "gs://b/serving/churn/1700000000")})
     promote(CHANGE, registry, blobs)
     assert registry.calls == [
         ("upload", "churn", "churn-data-1", "gs://b/serving/churn/1700000000", "champion")
@@ -147,13 +141,13 @@ def test_promote_uploads_the_pushed_model_of_a_blessed_run() -> None:
 
 def test_promote_moves_the_alias_when_the_version_is_already_registered() -> None:
     registry = Registry({"churn-data-1": "7"})
-    promote(CHANGE, registry, Blobs({}))
+    promote(CHANGE, registry, MemoryBlobs({}))
     assert registry.calls == [("alias", "churn", "7", "champion")]
 
 
 def test_promote_refuses_a_run_that_was_not_blessed() -> None:
     with pytest.raises(BackendError, match="not blessed"):
-        promote(CHANGE, Registry({}), Blobs({WHERE: _summary(False, "gs://b/x")}))
+        promote(CHANGE, Registry({}), MemoryBlobs({WHERE: _summary(False, "gs://b/x")}))
 
 
 MODEL = "projects/acme-prod/locations/us-central1/models/churn"

@@ -25,9 +25,10 @@ from retrain.google.clients import storage_client
 from retrain.google.storage import GcsStorage
 from retrain.processes.procs import free_port
 from retrain.spec import load_spec
+from tests.fakes.runner import RecordingRunner, refuse
 
 from .conftest import BUCKET
-from .helpers import REPO, SHA, RecordingRunner, config, refuse
+from .helpers import REPO, SHA, config
 
 SPECS = [(load_spec(p), p) for p in sorted((REPO / "specs").glob("*.yaml"))]
 COMPILED = REPO / "tests" / "delivery" / "fixtures"

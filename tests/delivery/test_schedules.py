@@ -17,8 +17,9 @@ from retrain.delivery.schedules import (
     schedules_plan,
 )
 from retrain.spec import load_spec
+from tests.fakes.runner import RecordingRunner
 
-from .helpers import REPO, SHA, RecordingRunner, config
+from .helpers import REPO, SHA, config
 
 SPECS = [load_spec(p) for p in sorted((REPO / "specs").glob("*.yaml"))]
 

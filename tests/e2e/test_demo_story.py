@@ -27,6 +27,7 @@ def git(repo: Path, *args: str) -> str:
 
 
 @pytest.mark.skipif(shutil.which("gcloud") is None, reason="needs the Google Cloud CLI emulators")
+@pytest.mark.timeout(540)  # the stack and two TFX runs: 145-176 s measured on the 2-core machine
 def test_demo_story_end_to_end(tmp_path: Path) -> None:
     out = io.StringIO()
     story = Story(

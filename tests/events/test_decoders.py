@@ -231,7 +231,7 @@ log_like = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)  # examples: the profile's (tests/conftest.py)
 @given(log_like)
 def test_decoders_answer_or_raise_event_error_only(payload: dict[str, Any]) -> None:
     """Whatever arrives, a decoder returns an event or raises the one domain error."""

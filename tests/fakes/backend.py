@@ -1,13 +1,14 @@
 """A RunBackend that keeps jobs in memory and records every call: the test double of the port,
 with the one behaviour that matters (a job id exists at most once, as Vertex answers
-ALREADY_EXISTS for a second create with the same pipeline job id) and injectable outages."""
+ALREADY_EXISTS for a second create with the same pipeline job id) and injectable outages;
+and two variants: one that knows jobs started before the test, one that refuses submits."""
 
 from __future__ import annotations
 
 import threading
 
 from retrain.backends.base import JobInfo
-from retrain.errors import TransientError
+from retrain.errors import BackendError, TransientError
 from retrain.runs import RunRequest
 
 
@@ -54,3 +55,38 @@ class RecordingBackend:
             labels=request.labels(),
             pipeline_root=f"/runs/{request.spec}",
         )
+
+
+class KnownJobsBackend(RecordingBackend):
+    """A RecordingBackend that also knows jobs started before the test (by earlier deliveries):
+    `describe` answers for them as Vertex would, from the job itself."""
+
+    def __init__(self, known: dict[str, JobInfo]) -> None:
+        super().__init__()
+        self.known = known
+
+    def describe(self, job_id: str) -> JobInfo | None:
+        return self.known.get(job_id) or super().describe(job_id)
+
+
+class RefusingBackend(RecordingBackend):
+    """Refuses submits for good with `message` (a permission the project lacks, a bad
+    template): every one, or only the next `refusals`. A refused request is still recorded."""
+
+    def __init__(
+        self,
+        message: str = "403 permission denied on pipelineJobs.create (injected)",
+        refusals: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.message = message
+        self.refusals = refusals
+
+    def submit(self, request: RunRequest) -> bool:
+        if self.refusals is None or self.refusals > 0:
+            if self.refusals is not None:
+                self.refusals -= 1
+            with self._lock:
+                self.calls.append(request)
+            raise BackendError(self.message)
+        return super().submit(request)

@@ -7,8 +7,8 @@ from retrain.errors import SummaryError
 
 
 class MemoryBlobs:
-    def __init__(self) -> None:
-        self.objects: dict[str, bytes] = {}
+    def __init__(self, objects: dict[str, bytes] | None = None) -> None:
+        self.objects: dict[str, bytes] = dict(objects or {})
 
     def read_bytes(self, uri: str) -> bytes:
         if uri not in self.objects:

@@ -19,7 +19,8 @@ from retrain.errors import ConfigError
 from retrain.settings import Settings
 from retrain.wiring import build_service
 from tests.fakes.backend import RecordingBackend
-from tests.routing.helpers import RecordingSink, arrival, backend_that_ran, make_service, tick
+from tests.fakes.sink import RecordingSink
+from tests.routing.helpers import arrival, backend_that_ran, make_service, tick
 
 SOURCE = Path(__file__).parents[2] / "functions" / "main.py"
 GOLDEN = Path(__file__).parents[1] / "golden" / "events"

@@ -11,40 +11,17 @@ from typing import Any
 
 import pytest
 
-from retrain.errors import BackendError
 from retrain.events.bigquery import table_data_change_entry
 from retrain.events.envelope import pubsub_body
 from retrain.routing.policy import LEASE
 from retrain.runs import RunRequest
 from retrain.state.memory import MemoryStore
-from tests.fakes.backend import RecordingBackend
+from tests.fakes.backend import RecordingBackend, RefusingBackend
+from tests.fakes.clock import T0, FakeClock
 from tests.functions.test_functions import binary, client_for, structured
-from tests.routing.helpers import (
-    CHURN_TABLE,
-    T0,
-    FakeClock,
-    arrival,
-    completion,
-    make_service,
-    tick_flush,
-)
+from tests.routing.helpers import CHURN_TABLE, arrival, completion, make_service, tick_flush
 
 __all__ = ["client_for"]  # the fixture, imported for pytest
-
-
-class RefusingBackend(RecordingBackend):
-    """Refuses the next `refusals` submits for good (a permission the project lacks)."""
-
-    def __init__(self, refusals: int) -> None:
-        super().__init__()
-        self.refusals = refusals
-
-    def submit(self, request: RunRequest) -> bool:
-        if self.refusals > 0:
-            self.refusals -= 1
-            self.calls.append(request)
-            raise BackendError("403 permission denied on pipelineJobs.create (injected)")
-        return super().submit(request)
 
 
 class CrashingBackend(RecordingBackend):

@@ -1,30 +1,9 @@
-"""Fixtures for the hardening tests: fakes that fail on purpose (fake Vertex from
-retrain.localstack, fake GitHub from tests.fakes)."""
+"""Fixtures for the hardening tests (the fakes that fail on purpose, `vertex_fake` and
+`faulty_github`, are in tests/fakes/fixtures.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-
-from retrain.localstack.fake_vertex import FakeVertex
-from tests.fakes.github_client import spec_files
-from tests.hardening.faulty_github import FaultyGitHub
-
-
-@pytest.fixture
-def vertex() -> Iterator[FakeVertex]:
-    server = FakeVertex().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def github() -> Iterator[FaultyGitHub]:
-    server = FaultyGitHub(files=spec_files())
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

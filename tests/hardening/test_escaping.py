@@ -25,10 +25,11 @@ from retrain.routing.decision import StdoutLog
 from retrain.runs import RunOutcome, RunRequest, label_value
 from retrain.spec.load import parse_spec
 from retrain.summary import dump_summary, summary_path
+from tests.fakes.clock import T0
+from tests.fakes.faulty_github import FaultyGitHub
 from tests.fakes.github_client import settings_for
 from tests.fakes.summaries import load
-from tests.hardening.faulty_github import FaultyGitHub
-from tests.routing.helpers import T0, make_service
+from tests.routing.helpers import make_service
 
 REPO = Path(__file__).resolve().parents[2]
 SPEC = yaml.safe_load((REPO / "specs" / "churn.yaml").read_text())
@@ -44,13 +45,13 @@ HOSTILE = [
 ]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)  # examples: the profile's (tests/conftest.py)
 @given(st.text())
 def test_label_values_are_always_valid_labels(text: str) -> None:
     assert re.fullmatch(r"[a-z0-9_-]{0,63}", label_value(text))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)  # examples: the profile's (tests/conftest.py)
 @given(event_id=st.text(), window=st.text())
 def test_run_parameters_and_labels_carry_any_event_id_safely(event_id: str, window: str) -> None:
     request = RunRequest(
@@ -123,29 +124,28 @@ def test_markdown_helpers_make_names_and_free_text_inert(hostile: str) -> None:
 
 
 def test_hostile_metric_and_slice_names_stay_inside_code_in_the_pr_comment(
-    tmp_path: Path,
+    tmp_path: Path, faulty_github: FaultyGitHub
 ) -> None:
-    with FaultyGitHub() as github:
-        host = GitHubCodeHost(build_client(settings_for(github)), "acme/models")
-        handler = CompletionHandler(host=host)
-        summary = load("hostile")
-        job = "churn-pr-hostile"
-        root = str(tmp_path)
-        run = summary.run.model_copy(update={"run_id": job, "pipeline_root": root})
-        path = Path(summary_path(root, job))
-        path.parent.mkdir(parents=True)
-        path.write_text(dump_summary(summary.model_copy(update={"run": run})))
-        pr = github.open_pr(title="<img src=x onerror=alert(1)> **Change** @everyone")
-        outcome = RunOutcome(
-            job_id=job,
-            spec=summary.spec,
-            state="succeeded",
-            trigger="pull_request",
-            pr_number=pr,
-            pipeline_root=root,
-        )
-        handler.handle(outcome)
-        (comment,) = github.comments_on(pr)
+    host = GitHubCodeHost(build_client(settings_for(faulty_github)), "acme/models")
+    handler = CompletionHandler(host=host)
+    summary = load("hostile")
+    job = "churn-pr-hostile"
+    root = str(tmp_path)
+    run = summary.run.model_copy(update={"run_id": job, "pipeline_root": root})
+    path = Path(summary_path(root, job))
+    path.parent.mkdir(parents=True)
+    path.write_text(dump_summary(summary.model_copy(update={"run": run})))
+    pr = faulty_github.open_pr(title="<img src=x onerror=alert(1)> **Change** @everyone")
+    outcome = RunOutcome(
+        job_id=job,
+        spec=summary.spec,
+        state="succeeded",
+        trigger="pull_request",
+        pr_number=pr,
+        pipeline_root=root,
+    )
+    handler.handle(outcome)
+    (comment,) = faulty_github.comments_on(pr)
     body = comment["body"]
     outside_code = re.sub(r"(`+)[^`]*?\1", "", body, flags=re.DOTALL)
     assert "<script" not in outside_code.lower() and "javascript:" not in outside_code
@@ -153,25 +153,24 @@ def test_hostile_metric_and_slice_names_stay_inside_code_in_the_pr_comment(
 
 
 def test_a_summary_naming_another_spec_cannot_steer_the_promotion_branch(
-    tmp_path: Path,
+    tmp_path: Path, faulty_github: FaultyGitHub
 ) -> None:
     """The spec in the summary names the file a promotion PR edits and its branch: a summary
     that disagrees with the run's labels is refused, and nothing is proposed."""
-    with FaultyGitHub() as github:
-        host = GitHubCodeHost(build_client(settings_for(github)), "acme/models")
-        summary = load("churn_pass").model_copy(update={"spec": "../../.github/workflows/ci"})
-        job = "churn-data-hostile"
-        run = summary.run.model_copy(update={"run_id": job, "pipeline_root": str(tmp_path)})
-        path = Path(summary_path(str(tmp_path), job))
-        path.parent.mkdir(parents=True)
-        path.write_text(dump_summary(summary.model_copy(update={"run": run})))
-        outcome = RunOutcome(
-            job_id=job,
-            spec="churn",
-            state="succeeded",
-            trigger="data_arrival",
-            pipeline_root=str(tmp_path),
-        )
-        with pytest.raises(SummaryError, match="the run for 'churn'"):
-            CompletionHandler(host=host).process(outcome)
-        assert github.open_pulls() == [] and github.calls("PUT", r"/contents/") == []
+    host = GitHubCodeHost(build_client(settings_for(faulty_github)), "acme/models")
+    summary = load("churn_pass").model_copy(update={"spec": "../../.github/workflows/ci"})
+    job = "churn-data-hostile"
+    run = summary.run.model_copy(update={"run_id": job, "pipeline_root": str(tmp_path)})
+    path = Path(summary_path(str(tmp_path), job))
+    path.parent.mkdir(parents=True)
+    path.write_text(dump_summary(summary.model_copy(update={"run": run})))
+    outcome = RunOutcome(
+        job_id=job,
+        spec="churn",
+        state="succeeded",
+        trigger="data_arrival",
+        pipeline_root=str(tmp_path),
+    )
+    with pytest.raises(SummaryError, match="the run for 'churn'"):
+        CompletionHandler(host=host).process(outcome)
+    assert faulty_github.open_pulls() == [] and faulty_github.calls("PUT", r"/contents/") == []

@@ -30,10 +30,10 @@ from retrain.routing.service import Service
 from retrain.state.memory import MemoryStore
 from retrain.summary import dump_summary, summary_path
 from tests.fakes.blobs import MemoryBlobs
+from tests.fakes.faulty_github import FaultyGitHub
 from tests.fakes.github_client import settings_for
 from tests.fakes.summaries import load
-from tests.hardening.faulty_github import FaultyGitHub
-from tests.integration.templates import MemoryTemplates, compiled
+from tests.fakes.templates import MemoryTemplates, compiled
 from tests.routing.helpers import SPECS, arrival
 
 TEMPLATE_URI = "gs://acme-ml/templates/churn.json"
@@ -107,7 +107,7 @@ SCENARIOS = {
 
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_every_event_ends_with_one_run_and_one_comment_or_a_rejection(
-    name: str, vertex: FakeVertex, github: FaultyGitHub, tmp_path: Path
+    name: str, vertex_fake: FakeVertex, faulty_github: FaultyGitHub, tmp_path: Path
 ) -> None:
     scenario = SCENARIOS[name]
     index = load_index(SPECS)
@@ -117,11 +117,11 @@ def test_every_event_ends_with_one_run_and_one_comment_or_a_rejection(
         template_uri=TEMPLATE_URI,
         templates=MemoryTemplates({TEMPLATE_URI: compiled()}),
         pipeline_root="gs://acme-ml/root",
-        api_endpoint=vertex.endpoint,
+        api_endpoint=vertex_fake.endpoint,
         first_delay=0.01,
         timeout=0.5,
     )
-    host = GitHubCodeHost(build_client(settings_for(github, timeout=1)), "acme/models")
+    host = GitHubCodeHost(build_client(settings_for(faulty_github, timeout=1)), "acme/models")
     blobs = MemoryBlobs()
     log = MemoryLog()
     service = Service(
@@ -133,17 +133,17 @@ def test_every_event_ends_with_one_run_and_one_comment_or_a_rejection(
         git_sha="9b241c8d31745115ca281886361fc70f565f071f",
     )
 
-    scenario.vertex(vertex)
+    scenario.vertex(vertex_fake)
     deliver(lambda body: service.handle("data_arrival", body), arrival(900, "faulty-load"))
     kinds = [d.decision for d in log.decisions]
     if scenario.rejected:
         assert kinds == ["rejected"] and scenario.rejected in log.decisions[0].reason
         assert "403" in log.decisions[0].reason
-        assert vertex.jobs == {}
+        assert vertex_fake.jobs == {}
         return
     assert kinds.count("run") == 1 and set(kinds) <= {"run", "deduplicated"}
-    (name_,) = vertex.jobs
-    job = vertex.jobs[name_]
+    (name_,) = vertex_fake.jobs
+    job = vertex_fake.jobs[name_]
     job_id = name_.rsplit("/", 1)[-1]
     assert log.decisions[kinds.index("run")].job_id == job_id
 
@@ -154,7 +154,7 @@ def test_every_event_ends_with_one_run_and_one_comment_or_a_rejection(
     blobs.write_bytes(
         summary_path(root, job_id), dump_summary(summary.model_copy(update={"run": run})).encode()
     )
-    vertex.set_state(job_id, "PIPELINE_STATE_SUCCEEDED")
+    vertex_fake.set_state(job_id, "PIPELINE_STATE_SUCCEEDED")
     entry = state_change_entry(
         project="acme-analytics",
         location="europe-west4",
@@ -164,11 +164,11 @@ def test_every_event_ends_with_one_run_and_one_comment_or_a_rejection(
         pipeline_root=root,
         time=datetime(2026, 3, 2, 12, tzinfo=timezone.utc),
     )
-    scenario.github(github)
+    scenario.github(faulty_github)
     deliver(lambda body: service.handle("run_complete", body), pubsub_body(entry, "done-1", {}))
     completed = [d for d in log.decisions if d.event == "run_complete"]
     assert {d.decision for d in completed} == {"completed"}, completed
-    (pr,) = github.open_pulls()
-    comments = github.comments_on(pr)
+    (pr,) = faulty_github.open_pulls()
+    comments = faulty_github.comments_on(pr)
     assert len(comments) == 1 and job_id in comments[0]["body"]
-    assert github.pull(pr)["title"] == f"Promote churn to {job_id}"
+    assert faulty_github.pull(pr)["title"] == f"Promote churn to {job_id}"

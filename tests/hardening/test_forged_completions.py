@@ -20,8 +20,10 @@ from retrain.routing.service import Service
 from retrain.runs import RunOutcome
 from retrain.state.memory import MemoryStore
 from retrain.summary import dump_summary, summary_path
+from tests.fakes.backend import KnownJobsBackend
+from tests.fakes.sink import RecordingSink
 from tests.fakes.summaries import load
-from tests.routing.helpers import SPECS, KnownJobsBackend, RecordingSink
+from tests.routing.helpers import SPECS
 
 ROOT = "gs://acme-ml-pipelines/root"
 JOB = "churn-pr-0f1e2d3c4b5a69788796"

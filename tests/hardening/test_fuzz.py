@@ -2,8 +2,9 @@
 SpecError listing `FILE:LINE: field: message`), never an unhandled exception, and garbage
 never starts a run.
 
-RETRAIN_FUZZ_EXAMPLES sets the cases per test: 300 in `make test`, 10,000 in
-`bench/run_all.py` (`bench/fuzz.py`).
+RETRAIN_FUZZ_EXAMPLES sets the cases per test; by default the Hypothesis profile's count
+(tests/conftest.py: 300 in `make test`, 30 in `make quick`); 10,000 in `bench/run_all.py`
+(`bench/fuzz.py`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from retrain.routing.service import Service
 from retrain.spec.load import parse_spec
 from tests.routing.helpers import make_service
 
-EXAMPLES = int(os.environ.get("RETRAIN_FUZZ_EXAMPLES", "300"))
+EXAMPLES = int(os.environ.get("RETRAIN_FUZZ_EXAMPLES", settings().max_examples))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,

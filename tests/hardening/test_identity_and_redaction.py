@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 
 import pytest
 
@@ -21,58 +20,56 @@ MARKER = comment_marker("churn", 42)
 FORGED = f"{MARKER}\n### retrain: churn\n**Verdict: Pass**"
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeGitHub]:
-    with FakeGitHub(files={"specs/churn.yaml": "name: churn\n"}) as server:
-        yield server
-
-
-def _hijack_then_post_twice(fake: FakeGitHub, host: GitHubCodeHost, bot: str) -> None:
-    pr = fake.open_pr()
-    forged = fake.add_comment(pr, FORGED, user="mallory")
+def _hijack_then_post_twice(github_fake: FakeGitHub, host: GitHubCodeHost, bot: str) -> None:
+    pr = github_fake.open_pr()
+    forged = github_fake.add_comment(pr, FORGED, user="mallory")
     host.upsert_comment(pr, MARKER, "Verdict: Fail (auc 0.61 < 0.75)")
     host.upsert_comment(pr, MARKER, "Verdict: Fail (auc 0.60 < 0.75)")
-    comments = fake.comments_on(pr)
+    comments = github_fake.comments_on(pr)
     assert [(c["user"], c["body"]) for c in comments] == [
         ("mallory", FORGED),  # untouched: not ours to edit
         (bot, f"{MARKER}\nVerdict: Fail (auc 0.60 < 0.75)"),
     ]
     assert comments[0]["id"] == forged
-    assert not [r for r in fake.requests if r.status == 403]
+    assert not [r for r in github_fake.requests if r.status == 403]
 
 
-def test_a_forged_marker_comment_is_not_ours_with_a_token(fake: FakeGitHub) -> None:
-    host = GitHubCodeHost(build_client(settings_for(fake)), "acme/models")
-    _hijack_then_post_twice(fake, host, "retrain-bot")
-    assert len(fake.calls("GET", r"^/user$")) == 1  # learnt once, then kept
+def test_a_forged_marker_comment_is_not_ours_with_a_token(github_fake: FakeGitHub) -> None:
+    host = GitHubCodeHost(build_client(settings_for(github_fake)), "acme/models")
+    _hijack_then_post_twice(github_fake, host, "retrain-bot")
+    assert len(github_fake.calls("GET", r"^/user$")) == 1  # learnt once, then kept
 
 
-def test_a_forged_marker_comment_is_not_ours_as_an_app(fake: FakeGitHub, private_key: str) -> None:
+def test_a_forged_marker_comment_is_not_ours_as_an_app(
+    github_fake: FakeGitHub, private_key: str
+) -> None:
     settings = settings_for(
-        fake,
+        github_fake,
         token=None,
-        app_id=fake.app_id,
-        app_installation_id=fake.installation_id,
+        app_id=github_fake.app_id,
+        app_installation_id=github_fake.installation_id,
         app_private_key=private_key,
     )
     host = GitHubCodeHost(build_client(settings), "acme/models")
-    _hijack_then_post_twice(fake, host, "retrain-app[bot]")
-    (app,) = fake.calls("GET", r"^/app$")
+    _hijack_then_post_twice(github_fake, host, "retrain-app[bot]")
+    (app,) = github_fake.calls("GET", r"^/app$")
     assert app.auth == "app-jwt"
-    assert fake.calls("GET", r"^/user$") == []  # an installation is no user
+    assert github_fake.calls("GET", r"^/user$") == []  # an installation is no user
 
 
-def test_the_fake_answers_user_and_app_as_github_does(fake: FakeGitHub) -> None:
-    installation = fake.handle(
-        "GET", "/user", {"authorization": f"token {fake.installation_token}"}, b""
+def test_the_fake_answers_user_and_app_as_github_does(github_fake: FakeGitHub) -> None:
+    installation = github_fake.handle(
+        "GET", "/user", {"authorization": f"token {github_fake.installation_token}"}, b""
     )
     assert installation[0] == 403
-    status, _, body = fake.handle(
+    status, _, body = github_fake.handle(
         "GET", "/user", {"authorization": "token test-token-not-a-secret"}, b""
     )
     assert status == 200 and json.loads(body)["login"] == "retrain-bot"
     assert (
-        fake.handle("GET", "/app", {"authorization": "token test-token-not-a-secret"}, b"")[0]
+        github_fake.handle("GET", "/app", {"authorization": "token test-token-not-a-secret"}, b"")[
+            0
+        ]
         == 401
     )
 

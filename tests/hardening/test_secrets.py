@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -27,9 +27,8 @@ from retrain.routing.service import Service
 from retrain.runs import RunRequest
 from retrain.settings import Settings
 from retrain.state.memory import MemoryStore
-from tests.fakes.github_client import spec_files
-from tests.hardening.faulty_github import FaultyGitHub
-from tests.integration.templates import MemoryTemplates, compiled
+from tests.fakes.faulty_github import FaultyGitHub
+from tests.fakes.templates import MemoryTemplates, compiled
 from tests.routing.helpers import SPECS, arrival
 
 SECRET_TOKEN = "ghp_S3cretTokenValue0123456789abcdefXYZ"
@@ -37,12 +36,10 @@ JWT_HEADER = "eyJhbGciOi"  # base64 of '{"alg":': the start of every JWT
 
 
 @pytest.fixture
-def github() -> Iterator[FaultyGitHub]:
-    server = FaultyGitHub(files=spec_files())
-    server.tokens[SECRET_TOKEN] = "retrain-bot"  # a valid token, unless a test says otherwise
-    server.start()
-    yield server
-    server.stop()
+def github(faulty_github: FaultyGitHub) -> FaultyGitHub:
+    # a valid token, unless a test says otherwise
+    faulty_github.tokens[SECRET_TOKEN] = "retrain-bot"
+    return faulty_github
 
 
 def _settings(github: FaultyGitHub, **changes: object) -> GitHubSettings:
@@ -123,7 +120,7 @@ def test_no_credential_in_any_output_when_github_fails(
     auth: str,
     github: FaultyGitHub,
     private_key: str,
-    vertex: FakeVertex,
+    vertex_fake: FakeVertex,
     tmp_path: Path,
     capfd: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
@@ -146,7 +143,7 @@ def test_no_credential_in_any_output_when_github_fails(
         template_uri=TEMPLATE_URI,
         templates=MemoryTemplates({TEMPLATE_URI: compiled()}),
         pipeline_root="gs://acme-ml/root",
-        api_endpoint=vertex.endpoint,
+        api_endpoint=vertex_fake.endpoint,
         first_delay=0.01,
         timeout=0.5,
     )
@@ -163,9 +160,9 @@ def test_no_credential_in_any_output_when_github_fails(
         github.fail_next("POST", r"/access_tokens$", 401, {"message": "A JSON web token could"})
     raised = _run_complete(service, "churn-pr-secret-1", str(tmp_path), pr)
     # and a Vertex failure on the same process, for the logs
-    vertex.fail_next(403)
+    vertex_fake.fail_next(403)
     service.handle("data_arrival", arrival(900, "secret-load"))
-    vertex.fail_next(503, times=8)
+    vertex_fake.fail_next(503, times=8)
     try:
         backend.submit(
             RunRequest(job_id="churn-x", spec="churn", spec_version="v", trigger="manual")
@@ -178,7 +175,7 @@ def test_no_credential_in_any_output_when_github_fails(
     texts += [r.getMessage() for r in caplog.records]
     texts += [r.exc_text or "" for r in caplog.records]
     texts += [c["body"] for c in github.comments_on(pr)]
-    texts += [r.model_dump_json() for r in vertex.requests]
+    texts += [r.model_dump_json() for r in vertex_fake.requests]
     assert out.count('"decision"') >= 2  # the decisions were logged
     _assert_clean(texts, private_key, github.installation_token)
 

@@ -13,7 +13,8 @@ import pytest
 
 from retrain.events.bigquery import table_data_change_entry
 from retrain.events.envelope import pubsub_body, unwrap
-from tests.routing.helpers import CHURN_TABLE, T0, make_service
+from tests.fakes.clock import T0
+from tests.routing.helpers import CHURN_TABLE, make_service
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "events"
 MONITORING = unwrap(json.loads((GOLDEN / "monitoring_anomaly.json").read_text())).payload

@@ -1,9 +1,8 @@
 """One local stack per test session: Pub/Sub and Firestore emulators and the four function
-servers (local backend, with tests/integration/fake_run.py standing in for `retrain run`)."""
+servers (local backend, with tests/fakes/local_run.py standing in for `retrain run`)."""
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from retrain.localstack.stack import LocalStack, StackConfig
+from tests.fakes import local_run_command
 
 HERE = Path(__file__).parent
 SPECS = HERE.parent / "golden" / "events" / "specs"
@@ -25,7 +25,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         logs_dir=work / "logs",
         flush_every=0,  # these tests count each delivery's decisions; test_wake_up has its own
         env={
-            "RETRAIN_LOCAL_RUN_COMMAND": f"{sys.executable} {HERE / 'fake_run.py'}",
+            "RETRAIN_LOCAL_RUN_COMMAND": local_run_command(),
             "RETRAIN_STATE_PREFIX": f"t{uuid.uuid4().hex[:8]}",
             "RETRAIN_GIT_SHA": "9b241c8",
         },

@@ -34,8 +34,8 @@ from retrain.topics import TOPICS
 from tests.fakes.github_client import TOKEN
 from tests.fakes.github_server import FakeGitHub
 from tests.fakes.summaries import load
+from tests.fakes.templates import compiled
 from tests.integration.conftest import SPECS
-from tests.integration.templates import compiled
 
 pytestmark = pytest.mark.emulator
 

@@ -25,6 +25,7 @@ from retrain.localstack.discovery import find, process_start
 from retrain.processes.procs import port_open
 from retrain.processes.watchdog import processes
 from tests.conftest import REPO
+from tests.fakes import local_run_command
 
 pytestmark = [
     pytest.mark.emulator,
@@ -66,7 +67,7 @@ def stack_env(tmp: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.endswith("_EMULATOR_HOST")}
     return {
         **env,
-        "RETRAIN_LOCAL_RUN_COMMAND": f"{sys.executable} {HERE / 'fake_run.py'}",
+        "RETRAIN_LOCAL_RUN_COMMAND": local_run_command(),
         "RETRAIN_STATE_PREFIX": f"s{os.getpid()}",
         "RETRAIN_REPO_ROOT": str(tmp),
     }

@@ -20,7 +20,8 @@ from retrain.google.pubsub import PubSubPublisher
 from retrain.localstack.stack import LocalStack
 from retrain.topics import TOPICS
 from tests.fakes.backend import RecordingBackend
-from tests.routing.helpers import CHURN_TABLE, FakeClock, make_service, tick_flush
+from tests.fakes.clock import FakeClock
+from tests.routing.helpers import CHURN_TABLE, make_service, tick_flush
 from tests.routing.test_storm import run_rows, storm
 
 pytestmark = pytest.mark.emulator

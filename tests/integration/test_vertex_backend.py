@@ -3,8 +3,6 @@ serialises every request."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from retrain.errors import TransientError
@@ -15,9 +13,10 @@ from retrain.routing.index import load_index
 from retrain.routing.service import Service
 from retrain.runs import RunRequest
 from retrain.state.memory import MemoryStore
+from tests.fakes.sink import RecordingSink
+from tests.fakes.templates import MemoryTemplates, compiled
 from tests.integration.conftest import SPECS
-from tests.integration.templates import MemoryTemplates, compiled
-from tests.routing.helpers import RecordingSink, arrival
+from tests.routing.helpers import arrival
 
 REQUEST = RunRequest(
     job_id="churn-data-0123456789abcdef0123",
@@ -30,18 +29,11 @@ REQUEST = RunRequest(
 )
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeVertex]:
-    server = FakeVertex().start()
-    yield server
-    server.stop()
-
-
 REGISTRY = "https://europe-west4-kfp.pkg.dev/acme/pipelines/{spec}/{git_sha}"
 
 
 def backend_for(
-    fake: FakeVertex, sleeps: list[float] | None = None, template_uri: str = REGISTRY
+    vertex_fake: FakeVertex, sleeps: list[float] | None = None, template_uri: str = REGISTRY
 ) -> VertexBackend:
     uris = {
         template_uri.format(spec=spec, git_sha=sha): compiled()
@@ -55,15 +47,15 @@ def backend_for(
         templates=MemoryTemplates(uris),
         pipeline_root="gs://acme-ml/root/",
         service_account="runner@acme-analytics.iam.gserviceaccount.com",
-        api_endpoint=fake.endpoint,
+        api_endpoint=vertex_fake.endpoint,
         sleep=(sleeps if sleeps is not None else []).append,
     )
 
 
-def test_create_sends_template_parameters_and_labels(fake: FakeVertex) -> None:
-    backend = backend_for(fake)
+def test_create_sends_template_parameters_and_labels(vertex_fake: FakeVertex) -> None:
+    backend = backend_for(vertex_fake)
     assert backend.submit(REQUEST) is True
-    (call,) = fake.requests
+    (call,) = vertex_fake.requests
     assert call.method == "POST"
     assert call.path == "/v1/projects/acme-analytics/locations/europe-west4/pipelineJobs"
     assert call.query["pipelineJobId"] == [REQUEST.job_id]
@@ -81,37 +73,39 @@ def test_create_sends_template_parameters_and_labels(fake: FakeVertex) -> None:
     assert body["serviceAccount"] == "runner@acme-analytics.iam.gserviceaccount.com"
 
 
-def test_already_exists_is_success_without_a_second_job(fake: FakeVertex) -> None:
-    backend = backend_for(fake)
+def test_already_exists_is_success_without_a_second_job(vertex_fake: FakeVertex) -> None:
+    backend = backend_for(vertex_fake)
     assert backend.submit(REQUEST) is True
     assert backend.submit(REQUEST) is False
-    assert len(fake.jobs) == 1
+    assert len(vertex_fake.jobs) == 1
 
 
-def test_unavailable_is_retried_with_backoff(fake: FakeVertex) -> None:
+def test_unavailable_is_retried_with_backoff(vertex_fake: FakeVertex) -> None:
     sleeps: list[float] = []
-    backend = backend_for(fake, sleeps)
-    fake.fail_next(503, times=2)
+    backend = backend_for(vertex_fake, sleeps)
+    vertex_fake.fail_next(503, times=2)
     assert backend.submit(REQUEST) is True
-    assert sleeps == [0.5, 1.0] and len(fake.requests) == 3
+    assert sleeps == [0.5, 1.0] and len(vertex_fake.requests) == 3
 
 
-def test_deadline_exceeded_past_the_budget_is_transient(fake: FakeVertex) -> None:
+def test_deadline_exceeded_past_the_budget_is_transient(vertex_fake: FakeVertex) -> None:
     sleeps: list[float] = []
-    backend = backend_for(fake, sleeps)
-    fake.fail_next(504, times=4)
+    backend = backend_for(vertex_fake, sleeps)
+    vertex_fake.fail_next(504, times=4)
     with pytest.raises(TransientError, match="after 4 attempts"):
         backend.submit(REQUEST)
-    assert sleeps == [0.5, 1.0, 2.0] and fake.jobs == {}
+    assert sleeps == [0.5, 1.0, 2.0] and vertex_fake.jobs == {}
 
 
-def test_running_lists_active_jobs_of_the_spec_and_describe_reads_labels(fake: FakeVertex) -> None:
-    backend = backend_for(fake)
+def test_running_lists_active_jobs_of_the_spec_and_describe_reads_labels(
+    vertex_fake: FakeVertex,
+) -> None:
+    backend = backend_for(vertex_fake)
     backend.submit(REQUEST)
     other = REQUEST.model_copy(update={"job_id": "house-prices-data-1", "spec": "house-prices"})
     backend.submit(other)
     assert backend.running("churn") == [REQUEST.job_id]
-    fake.set_state(REQUEST.job_id, "PIPELINE_STATE_SUCCEEDED")
+    vertex_fake.set_state(REQUEST.job_id, "PIPELINE_STATE_SUCCEEDED")
     assert backend.running("churn") == []
     info = backend.describe(REQUEST.job_id)
     assert info is not None and info.state == "PIPELINE_STATE_SUCCEEDED"
@@ -121,13 +115,13 @@ def test_running_lists_active_jobs_of_the_spec_and_describe_reads_labels(fake: F
     assert backend.describe("nope") is None
 
 
-def test_service_on_vertex_runs_once_for_a_redelivered_event(fake: FakeVertex) -> None:
+def test_service_on_vertex_runs_once_for_a_redelivered_event(vertex_fake: FakeVertex) -> None:
     index = load_index(SPECS)
     log = MemoryLog()
     service = Service(
         index=lambda: index,
         store=MemoryStore(),
-        backend=backend_for(fake),
+        backend=backend_for(vertex_fake),
         sink=RecordingSink,
         log=log,
         git_sha="9b241c8",
@@ -136,4 +130,4 @@ def test_service_on_vertex_runs_once_for_a_redelivered_event(fake: FakeVertex) -
     service.handle("data_arrival", body)
     service.handle("data_arrival", body)
     assert [d.decision for d in log.decisions] == ["run", "deduplicated"]
-    assert len(fake.jobs) == 1
+    assert len(vertex_fake.jobs) == 1

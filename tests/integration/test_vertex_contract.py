@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ from retrain.backends.pipeline_template import parse_template, runtime_config
 from retrain.errors import BackendError
 from retrain.google.vertex import VertexBackend
 from retrain.localstack.fake_vertex import FakeVertex, refusal
-from tests.integration.templates import MemoryTemplates, compiled, newer_schema
+from tests.fakes.templates import MemoryTemplates, compiled, newer_schema
 from tests.integration.test_vertex_backend import REQUEST
 
 GCS = "gs://acme-ml/templates/{spec}/{git_sha}.json"
@@ -23,14 +22,7 @@ REGISTRY = "https://europe-west4-kfp.pkg.dev/acme/retrain-templates/{spec}/{git_
 ROOT = "gs://acme-ml/root/churn"
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeVertex]:
-    server = FakeVertex().start()
-    yield server
-    server.stop()
-
-
-def backend(fake: FakeVertex, pattern: str, spec: dict[str, Any]) -> VertexBackend:
+def backend(vertex_fake: FakeVertex, pattern: str, spec: dict[str, Any]) -> VertexBackend:
     uri = pattern.format(spec=REQUEST.spec, git_sha=REQUEST.git_sha)
     return VertexBackend(
         project="acme-analytics",
@@ -39,7 +31,7 @@ def backend(fake: FakeVertex, pattern: str, spec: dict[str, Any]) -> VertexBacke
         templates=MemoryTemplates({uri: spec}),
         pipeline_root="gs://acme-ml/root",
         service_account="retrain-pipelines@acme-analytics.iam.gserviceaccount.com",
-        api_endpoint=fake.endpoint,
+        api_endpoint=vertex_fake.endpoint,
         sleep=lambda _: None,
     )
 
@@ -69,35 +61,39 @@ def on_the_wire(config: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("spec", [compiled(), newer_schema()], ids=["schema-2.0.0", "schema-2.1.0"])
-def test_runtime_config_equals_the_sdk_builders(fake: FakeVertex, spec: dict[str, Any]) -> None:
+def test_runtime_config_equals_the_sdk_builders(
+    vertex_fake: FakeVertex, spec: dict[str, Any]
+) -> None:
     expected = sdk_runtime_config(spec, REQUEST.parameters())
     template = parse_template(json.dumps(spec).encode(), "gs://t.json")
     assert runtime_config(template, ROOT, REQUEST.parameters()) == expected
-    assert backend(fake, GCS, spec).submit(REQUEST) is True
-    (call,) = fake.requests
+    assert backend(vertex_fake, GCS, spec).submit(REQUEST) is True
+    (call,) = vertex_fake.requests
     assert (call.body or {})["runtimeConfig"] == on_the_wire(expected)
 
 
-def test_a_gcs_template_is_sent_inline_without_a_template_uri(fake: FakeVertex) -> None:
-    assert backend(fake, GCS, compiled()).submit(REQUEST) is True
-    body = fake.requests[0].body or {}
+def test_a_gcs_template_is_sent_inline_without_a_template_uri(vertex_fake: FakeVertex) -> None:
+    assert backend(vertex_fake, GCS, compiled()).submit(REQUEST) is True
+    body = vertex_fake.requests[0].body or {}
     assert "templateUri" not in body
     assert body["pipelineSpec"] == compiled()
 
 
-def test_a_registry_template_is_sent_inline_and_by_url(fake: FakeVertex) -> None:
-    assert backend(fake, REGISTRY, compiled()).submit(REQUEST) is True
-    body = fake.requests[0].body or {}
+def test_a_registry_template_is_sent_inline_and_by_url(vertex_fake: FakeVertex) -> None:
+    assert backend(vertex_fake, REGISTRY, compiled()).submit(REQUEST) is True
+    body = vertex_fake.requests[0].body or {}
     assert body["templateUri"] == REGISTRY.format(spec="churn", git_sha=REQUEST.git_sha)
     assert body["pipelineSpec"] == compiled()
 
 
-def test_a_template_without_our_parameters_is_refused_before_vertex(fake: FakeVertex) -> None:
+def test_a_template_without_our_parameters_is_refused_before_vertex(
+    vertex_fake: FakeVertex,
+) -> None:
     old = copy.deepcopy(compiled())
     del old["root"]["inputDefinitions"]["parameters"]["data_window"]
     with pytest.raises(BackendError, match=r"gs://acme-ml/templates/churn/.*no runtime parameter"):
-        backend(fake, GCS, old).submit(REQUEST)
-    assert fake.requests == []
+        backend(vertex_fake, GCS, old).submit(REQUEST)
+    assert vertex_fake.requests == []
 
 
 def test_a_template_that_is_not_a_pipeline_is_refused() -> None:
@@ -182,20 +178,21 @@ def test_the_fake_refuses_job_ids_outside_the_pattern() -> None:
         assert "must match" in refusal(job_id, good_body())
 
 
-def test_a_parameter_of_another_type_is_refused_before_vertex(fake: FakeVertex) -> None:
+def test_a_parameter_of_another_type_is_refused_before_vertex(vertex_fake: FakeVertex) -> None:
     new = newer_schema()
     new["root"]["inputDefinitions"]["parameters"]["run_id"]["parameterType"] = "NUMBER_INTEGER"
     with pytest.raises(BackendError, match=r"run_id.*NUMBER_INTEGER"):
-        backend(fake, GCS, new).submit(REQUEST)
-    assert fake.requests == []
+        backend(vertex_fake, GCS, new).submit(REQUEST)
+    assert vertex_fake.requests == []
 
 
-def test_a_refusal_reaches_the_adapter_as_a_backend_error(fake: FakeVertex) -> None:
-    vertex = backend(fake, GCS, compiled())
+def test_a_refusal_reaches_the_adapter_as_a_backend_error(vertex_fake: FakeVertex) -> None:
+    vertex = backend(vertex_fake, GCS, compiled())
     vertex._service_account = "retrain-pipelines"  # not an email: Vertex answers 400
     with pytest.raises(BackendError, match="not a service account email"):
         vertex.submit(REQUEST)
-    assert fake.jobs == {} and len(fake.requests) == 1  # refused for good: not retried
+    # refused for good: not retried
+    assert vertex_fake.jobs == {} and len(vertex_fake.requests) == 1
 
 
 def test_a_registry_uri_alone_runs_the_registrys_spec() -> None:

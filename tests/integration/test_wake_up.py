@@ -4,12 +4,10 @@ appended while a run is in progress are trained by a following run, with no furt
 from __future__ import annotations
 
 import json
-import sys
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 import yaml
@@ -18,11 +16,11 @@ from retrain.events.bigquery import table_data_change_entry
 from retrain.google.pubsub import PubSubPublisher
 from retrain.localstack.stack import LocalStack, StackConfig
 from retrain.topics import TOPICS
+from tests.fakes import local_run_command
 from tests.integration.test_stack import decisions_in, wait_for
 from tests.routing.helpers import CHURN_TABLE, SPECS
 
 pytestmark = pytest.mark.emulator
-HERE = Path(__file__).parent
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +39,7 @@ def quick_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
         functions=("on_data_arrival", "on_run_complete", "on_schedule"),
         flush_every=1.0,
         env={
-            "RETRAIN_LOCAL_RUN_COMMAND": f"{sys.executable} {HERE / 'slow_run.py'}",
+            "RETRAIN_LOCAL_RUN_COMMAND": local_run_command(seconds=6),
             "RETRAIN_STATE_PREFIX": f"w{uuid.uuid4().hex[:8]}",
             "RETRAIN_GIT_SHA": "9b241c8",
         },

@@ -29,29 +29,28 @@ from retrain.runs import RunRequest
 from retrain.settings import Settings
 from retrain.state.base import EventRecord, SpecState, Transition
 from retrain.wiring import build_inventory
-from tests.fakes.github_client import settings_for, spec_files
+from tests.fakes.github_client import settings_for
 from tests.fakes.github_server import FakeGitHub
-from tests.integration.templates import MemoryTemplates, compiled
+from tests.fakes.templates import MemoryTemplates, compiled
 from tests.inventory.world import World
 
 
-def test_github_pulls_reads_the_services_prs_and_who_merged_them() -> None:
-    with FakeGitHub(files=spec_files()) as gh:
-        client = build_client(settings_for(gh))
-        host = GitHubCodeHost(client, "acme/models")
-        promoted = host.open_or_update_promotion(
-            PromotionRequest(
-                spec="churn",
-                spec_path="specs/churn.yaml",
-                version="churn-job-1",
-                title="Promote churn to churn-job-1",
-                body="b",
-            )
+def test_github_pulls_reads_the_services_prs_and_who_merged_them(github_fake: FakeGitHub) -> None:
+    client = build_client(settings_for(github_fake))
+    host = GitHubCodeHost(client, "acme/models")
+    promoted = host.open_or_update_promotion(
+        PromotionRequest(
+            spec="churn",
+            spec_path="specs/churn.yaml",
+            version="churn-job-1",
+            title="Promote churn to churn-job-1",
+            body="b",
         )
-        assert promoted is not None
-        gh.merge_pr(promoted.number, by="ada")
-        human = gh.open_pr(title="Unrelated docs change", head="docs")
-        pulls = GitHubPulls(client, "acme/models").pulls()
+    )
+    assert promoted is not None
+    github_fake.merge_pr(promoted.number, by="ada")
+    human = github_fake.open_pr(title="Unrelated docs change", head="docs")
+    pulls = GitHubPulls(client, "acme/models").pulls()
     assert [p.number for p in pulls] == [promoted.number]  # not the unrelated one
     assert human != promoted.number
     pull = pulls[0]
@@ -117,27 +116,23 @@ def test_cloud_logging_refuses_what_is_not_a_decision(entries: object, message: 
         CloudLoggingDecisions(CloudLogging(runner, "acme-ml")).decisions()
 
 
-def test_vertex_jobs_lists_every_state_of_one_spec() -> None:
-    fake = FakeVertex().start()
-    try:
-        template = "gs://b/templates/{spec}.json"  # read from memory: the compiled fixture
-        backend = VertexBackend(
-            project="acme-ml",
-            region="us-central1",
-            template_uri=template,
-            pipeline_root="gs://b/root",
-            api_endpoint=fake.endpoint,
-            templates=MemoryTemplates(
-                {template.format(spec=s): compiled() for s in ("churn", "house-prices")}
-            ),
-        )
-        for job_id, spec in (("churn-a", "churn"), ("churn-b", "churn"), ("hp-a", "house-prices")):
-            request = RunRequest(job_id=job_id, spec=spec, spec_version="v1", trigger="manual")
-            assert backend.submit(request)
-        fake.set_state("churn-a", "PIPELINE_STATE_SUCCEEDED")
-        jobs = backend.jobs("churn")
-    finally:
-        fake.stop()
+def test_vertex_jobs_lists_every_state_of_one_spec(vertex_fake: FakeVertex) -> None:
+    template = "gs://b/templates/{spec}.json"  # read from memory: the compiled fixture
+    backend = VertexBackend(
+        project="acme-ml",
+        region="us-central1",
+        template_uri=template,
+        pipeline_root="gs://b/root",
+        api_endpoint=vertex_fake.endpoint,
+        templates=MemoryTemplates(
+            {template.format(spec=s): compiled() for s in ("churn", "house-prices")}
+        ),
+    )
+    for job_id, spec in (("churn-a", "churn"), ("churn-b", "churn"), ("hp-a", "house-prices")):
+        request = RunRequest(job_id=job_id, spec=spec, spec_version="v1", trigger="manual")
+        assert backend.submit(request)
+    vertex_fake.set_state("churn-a", "PIPELINE_STATE_SUCCEEDED")
+    jobs = backend.jobs("churn")
     assert sorted((j.job_id, j.state) for j in jobs) == [
         ("churn-a", "PIPELINE_STATE_SUCCEEDED"),
         ("churn-b", "PIPELINE_STATE_RUNNING"),
@@ -214,14 +209,15 @@ def test_status_finds_a_running_stacks_firestore_through_its_record_without_expo
     assert "pending     80 of 500 rows" in status.render(found)
 
 
-def test_github_notices_are_the_open_labelled_issues_with_a_notice_marker() -> None:
-    with FakeGitHub(files=spec_files()) as gh:
-        client = build_client(settings_for(gh))
-        notices = Notices(GitHubCodeHost(client, "acme/models"), lambda _: "@acme/ml")
-        notices.report(Incident(spec="churn", kind="run_failed", summary="Trainer failed"))
-        notices.report(Incident(spec="house-prices", kind="stale", summary="no success in 30d"))
-        notices.resolve("house-prices", "house-prices-job-9")  # closed: not listed
-        gh.open_pr(title="retrain: churn: docs", head="docs")  # a PR is not a notice
-        found = GitHubPulls(client, "acme/models").notices()
+def test_github_notices_are_the_open_labelled_issues_with_a_notice_marker(
+    github_fake: FakeGitHub,
+) -> None:
+    client = build_client(settings_for(github_fake))
+    notices = Notices(GitHubCodeHost(client, "acme/models"), lambda _: "@acme/ml")
+    notices.report(Incident(spec="churn", kind="run_failed", summary="Trainer failed"))
+    notices.report(Incident(spec="house-prices", kind="stale", summary="no success in 30d"))
+    notices.resolve("house-prices", "house-prices-job-9")  # closed: not listed
+    github_fake.open_pr(title="retrain: churn: docs", head="docs")  # a PR is not a notice
+    found = GitHubPulls(client, "acme/models").notices()
     assert [(n.spec, n.title) for n in found] == [("churn", "retrain: churn: retraining failed")]
     assert found[0].url.endswith(f"/issues/{found[0].number}")

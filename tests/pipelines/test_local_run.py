@@ -16,6 +16,7 @@ from tests.conftest import PIPELINE_ENV, fast_spec_copy
 pytestmark = pytest.mark.tfx
 
 
+@pytest.mark.timeout(330)  # two TFX runs: 78-103 s measured on the 2-core machine
 def test_regressor_runs_then_a_pr_candidate_is_judged_against_production(
     repo_cwd: Path, tmp_path: Path
 ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,27 +21,16 @@ from retrain.routing.decision import Decision, DecisionLog, MemoryLog
 from retrain.routing.index import SpecIndex, load_index
 from retrain.routing.policy import SETTLE
 from retrain.routing.service import Service
-from retrain.runs import Baseline, RunOutcome
+from retrain.runs import Baseline
 from retrain.spec import Spec
 from retrain.state.base import StateStore
 from retrain.state.memory import MemoryStore
-from tests.fakes.backend import RecordingBackend
+from tests.fakes.backend import KnownJobsBackend, RecordingBackend
+from tests.fakes.clock import T0, FakeClock
+from tests.fakes.sink import RecordingSink
 
 SPECS = Path(__file__).parents[1] / "golden" / "events" / "specs"
 CHURN_TABLE = "acme-analytics.crm.customers"
-T0 = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
-
-
-class KnownJobsBackend(RecordingBackend):
-    """A RecordingBackend that also knows jobs started before the test (by earlier deliveries):
-    `describe` answers for them as Vertex would, from the job itself."""
-
-    def __init__(self, known: dict[str, JobInfo]) -> None:
-        super().__init__()
-        self.known = known
-
-    def describe(self, job_id: str) -> JobInfo | None:
-        return self.known.get(job_id) or super().describe(job_id)
 
 
 def job_of(entry: dict[str, Any]) -> JobInfo:
@@ -69,27 +58,6 @@ def backend_that_ran(*deliveries: Path) -> KnownJobsBackend:
         if "retrain-spec" in job.labels:
             known[job.job_id] = job
     return KnownJobsBackend(known)
-
-
-class RecordingSink:
-    def __init__(self) -> None:
-        self.outcomes: list[RunOutcome] = []
-
-    def handle(self, outcome: RunOutcome) -> None:
-        self.outcomes.append(outcome)
-
-
-class FakeClock:
-    """The service's clock, moved by the test."""
-
-    def __init__(self, now: datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
 
 
 def make_service(

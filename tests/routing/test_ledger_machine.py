@@ -8,7 +8,8 @@ failures escape, as a 500 would); the spec never has more runs in progress than 
 and once the runs end and the wake-ups have fired, every arrived row is in exactly one
 accepted run, or still pending below `min_new_rows`.
 
-`make test` runs a few hundred steps; `bench/ledger_machine.py` runs thousands
+`make test` runs a few hundred steps (10 machines of 30 steps: the Hypothesis profile's count
+/ 30, so 1 machine in `make quick`); `bench/ledger_machine.py` runs thousands
 (RETRAIN_MACHINE_EXAMPLES x RETRAIN_MACHINE_STEPS). RETRAIN_MACHINE_NO_SHRINK=1 reports a
 failure as found, without minutes of shrinking.
 """
@@ -30,9 +31,10 @@ from retrain.runs import RunRequest
 from retrain.state.base import SpecState, Step, Transition, Update
 from retrain.state.memory import MemoryStore
 from tests.fakes.backend import RecordingBackend
-from tests.routing.helpers import T0, FakeClock, arrival, completion, make_service, tick_flush
+from tests.fakes.clock import T0, FakeClock
+from tests.routing.helpers import arrival, completion, make_service, tick_flush
 
-EXAMPLES = int(os.environ.get("RETRAIN_MACHINE_EXAMPLES", "10"))
+EXAMPLES = int(os.environ.get("RETRAIN_MACHINE_EXAMPLES", settings().max_examples // 30))
 STEPS = int(os.environ.get("RETRAIN_MACHINE_STEPS", "30"))
 SPEC, LIMIT, MIN_ROWS = "churn", 1, 500  # tests/golden/events/specs/churn.yaml
 

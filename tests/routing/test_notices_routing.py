@@ -6,31 +6,12 @@ from datetime import timedelta
 
 import yaml
 
-from retrain.report.notice import Incident
 from retrain.routing.index import SpecIndex
 from retrain.spec.load import parse_spec
-from tests.functions.test_nothing_lost import RefusingBackend
-from tests.routing.helpers import (
-    SPECS,
-    T0,
-    FakeClock,
-    arrival,
-    completion,
-    make_service,
-    tick_flush,
-)
-
-
-class RecordingNotices:
-    def __init__(self) -> None:
-        self.problems: list[Incident] = []
-        self.resolved: list[tuple[str, str]] = []
-
-    def report(self, problem: Incident) -> None:
-        self.problems.append(problem)
-
-    def resolve(self, spec: str, job_id: str) -> None:
-        self.resolved.append((spec, job_id))
+from tests.fakes.backend import RefusingBackend
+from tests.fakes.clock import T0, FakeClock
+from tests.fakes.notices import RecordingNotices
+from tests.routing.helpers import SPECS, arrival, completion, make_service, tick_flush
 
 
 def _index(max_staleness: str) -> SpecIndex:

@@ -15,7 +15,8 @@ from retrain.events.envelope import NONCE_ATTRIBUTE, pubsub_body
 from retrain.routing.decision import Decision, StdoutLog, log_record
 from retrain.routing.jobid import derive_job_id
 from tests.fakes.backend import RecordingBackend
-from tests.routing.helpers import T0, arrival, end_quietly, make_service
+from tests.fakes.clock import T0
+from tests.routing.helpers import arrival, end_quietly, make_service
 
 
 def kinds(decisions: list[Decision]) -> list[str]:

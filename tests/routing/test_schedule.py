@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from retrain.errors import BackendError
 from retrain.events.envelope import NONCE_ATTRIBUTE
 from retrain.routing.decision import Decision
 from retrain.routing.index import load_index
 from retrain.routing.jobid import derive_job_id
-from retrain.runs import RunRequest
-from tests.fakes.backend import RecordingBackend
+from tests.fakes.backend import RecordingBackend, RefusingBackend
 from tests.routing.helpers import SPECS, make_service, tick
 
 
 def kinds(decisions: list[Decision]) -> list[str]:
     return [d.decision for d in decisions]
-
-
-class RefusingBackend(RecordingBackend):
-    """A backend that refuses every submission for good (permission denied, bad template)."""
-
-    def submit(self, request: RunRequest) -> bool:
-        self.calls.append(request)
-        raise BackendError("permission denied on the pipeline template")
 
 
 def test_a_tick_runs_its_spec_under_the_deployed_commit() -> None:
@@ -100,7 +90,9 @@ def test_malformed_ticks_are_rejected_and_acknowledged() -> None:
 
 
 def test_a_backend_refusing_for_good_is_rejected_naming_the_spec() -> None:
-    service, backend, _, _ = make_service(backend=RefusingBackend())
+    service, backend, _, _ = make_service(
+        backend=RefusingBackend("permission denied on the pipeline template")
+    )
     (decision,) = service.handle("schedule", tick())
     assert (decision.decision, decision.spec, decision.event_key) == (
         "rejected",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.routing.helpers import T0, FakeClock, arrival, make_service, tick
+from tests.fakes.clock import T0, FakeClock
+from tests.routing.helpers import arrival, make_service, tick
 
 
 def test_a_data_run_reads_as_of_its_decision_and_a_resubmit_agrees() -> None:

@@ -15,7 +15,8 @@ from retrain.errors import TransientError
 from retrain.routing.decision import Decision
 from retrain.routing.service import Service
 from tests.fakes.backend import RecordingBackend
-from tests.routing.helpers import T0, FakeClock, arrival, make_service, tick_flush
+from tests.fakes.clock import T0, FakeClock
+from tests.routing.helpers import arrival, make_service, tick_flush
 
 
 def deliver(service: Service, body: dict[str, Any], attempts: int = 10) -> list[Decision]:

@@ -16,8 +16,8 @@ from retrain.events.table_change import table_change_entry
 from retrain.events.types import Dismissed, TableColumn, TableSchemaChange
 from retrain.routing.table_schema import read_columns, schema_verdict
 from retrain.spec import load_spec
+from tests.fakes.notices import RecordingNotices
 from tests.routing.helpers import SPECS, make_service
-from tests.routing.test_notices_routing import RecordingNotices
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "events"
 HOUSES = [
