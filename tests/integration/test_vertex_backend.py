@@ -115,6 +115,30 @@ def test_running_lists_active_jobs_of_the_spec_and_describe_reads_labels(
     assert backend.describe("nope") is None
 
 
+@pytest.mark.parametrize(
+    ("state", "active"),
+    [
+        ("PIPELINE_STATE_QUEUED", True),
+        ("PIPELINE_STATE_PENDING", True),
+        ("PIPELINE_STATE_RUNNING", True),
+        ("PIPELINE_STATE_CANCELLING", True),  # still holds its resources until cancelled
+        ("PIPELINE_STATE_PAUSED", True),  # resumes where it stopped
+        ("PIPELINE_STATE_SUCCEEDED", False),
+        ("PIPELINE_STATE_FAILED", False),
+        ("PIPELINE_STATE_CANCELLED", False),
+    ],
+)
+def test_max_concurrent_runs_counts_every_unfinished_state(
+    vertex_fake: FakeVertex, state: str, active: bool
+) -> None:
+    """Every PipelineState (aiplatform_v1 types/pipeline_state.py) that is not final counts
+    against the spec's concurrency limit."""
+    backend = backend_for(vertex_fake)
+    backend.submit(REQUEST)
+    vertex_fake.set_state(REQUEST.job_id, state)
+    assert backend.running("churn") == ([REQUEST.job_id] if active else [])
+
+
 def test_service_on_vertex_runs_once_for_a_redelivered_event(vertex_fake: FakeVertex) -> None:
     index = load_index(SPECS)
     log = MemoryLog()

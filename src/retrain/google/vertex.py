@@ -30,7 +30,15 @@ from retrain.vendor_errors import Backoff, is_transient, status_of, translated
 
 T = TypeVar("T")
 TEMPLATE_CACHE = 32  # parsed templates kept per process; a template URI names one commit
-ACTIVE_STATES = ("PIPELINE_STATE_QUEUED", "PIPELINE_STATE_PENDING", "PIPELINE_STATE_RUNNING")
+# Every PipelineState that is not final (aiplatform_v1 types/pipeline_state.py): a cancelling
+# job still holds its resources, a paused one resumes; both count against max_concurrent_runs.
+ACTIVE_STATES = (
+    "PIPELINE_STATE_QUEUED",
+    "PIPELINE_STATE_PENDING",
+    "PIPELINE_STATE_RUNNING",
+    "PIPELINE_STATE_CANCELLING",
+    "PIPELINE_STATE_PAUSED",
+)
 
 
 class VertexBackend:
