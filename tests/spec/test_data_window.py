@@ -65,8 +65,9 @@ def test_bigquery_query_filters_the_window_ending_at_the_snapshot() -> None:
     assert run == (
         "SELECT age, country, churned FROM (SELECT age, country, churned, updated_at FROM "
         f"`{TABLE}` FOR SYSTEM_TIME AS OF TIMESTAMP '{SNAPSHOT}') AS retrain_window "
-        f"WHERE updated_at > TIMESTAMP_SUB(TIMESTAMP '{SNAPSHOT}', INTERVAL '172800' SECOND) "
-        f"AND updated_at <= TIMESTAMP '{SNAPSHOT}'"
+        "WHERE CAST(updated_at AS TIMESTAMP) > "
+        f"TIMESTAMP_SUB(TIMESTAMP '{SNAPSHOT}', INTERVAL '172800' SECOND) "
+        f"AND CAST(updated_at AS TIMESTAMP) <= TIMESTAMP '{SNAPSHOT}'"
     )
     assert "CURRENT_TIMESTAMP()" in at_snapshot(query, "", NOW)  # no snapshot: ends now
 
@@ -140,6 +141,28 @@ def test_local_window_reads_zoned_times_in_utc(tmp_path: Path) -> None:
     later = [dict(r, updated_at="2026-11-20T06:00:00+00:00") for r in rows]
     write_csv(tmp_path / "toy.csv", later + rows)
     assert materialize(spec, tmp_path, tmp_path / "out.csv", SNAPSHOT) == 60
+
+
+@pytest.mark.parametrize(
+    ("stamps", "inside"),
+    [
+        (["2026-11-18", "2026-11-19", "2026-11-20", "2026-11-21"], 2),  # DATE: midnight UTC
+        (["2026-11-18 04:00:00", "2026-11-18 06:00:00", "2026-11-20 05:00:00"], 2),  # DATETIME
+    ],
+)
+def test_a_date_or_datetime_time_column_is_windowed_as_utc_timestamps(
+    tmp_path: Path, stamps: list[str], inside: int
+) -> None:
+    """The window compares the time column cast to TIMESTAMP, so DATE and DATETIME columns
+    (which BigQuery will not compare with a TIMESTAMP as they are) select the same rows."""
+    spec = parse_spec(windowed(), "toy.yaml")
+    rows = [
+        {"age": str(100 * j + i), "country": "DE", "churned": str(i % 2), "updated_at": stamp}
+        for j, stamp in enumerate(stamps)
+        for i in range(30)
+    ]
+    write_csv(tmp_path / "toy.csv", rows)
+    assert materialize(spec, tmp_path, tmp_path / "out.csv", SNAPSHOT) == 30 * inside
 
 
 def test_the_data_window_run_value_is_the_window_read() -> None:

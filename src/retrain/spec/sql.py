@@ -138,10 +138,14 @@ def windowed_query(spec: Spec) -> str:
     seconds = int(duration_of(window).total_seconds())
     columns = ", ".join([*spec.feature_names, spec.label])
     end = f"'{SNAPSHOT_TOKEN}'"
+    # BigQuery compares a DATE or DATETIME with a TIMESTAMP only after a cast ("No matching
+    # signature for operator >"); CAST(... AS TIMESTAMP) takes all three (a DATE as its
+    # midnight, a DATETIME as UTC: GoogleSQL conversion rules), so any time column type works.
+    moment = f"CAST({time_column} AS TIMESTAMP)"
     return (
         f"SELECT {columns} FROM ({tree.sql(dialect='bigquery')}) AS retrain_window "
-        f"WHERE {time_column} > TIMESTAMP_SUB({end}, INTERVAL {seconds} SECOND) "
-        f"AND {time_column} <= {end}"
+        f"WHERE {moment} > TIMESTAMP_SUB({end}, INTERVAL {seconds} SECOND) "
+        f"AND {moment} <= {end}"
     )
 
 
