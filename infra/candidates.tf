@@ -6,7 +6,7 @@
 #     (whose tags are immutable besides);
 #   - start runs only as the candidate pipeline account, which can write only under
 #     pipelines/candidates/ and cannot act as any other account.
-# The grants themselves are in infra/iam.json (checked by tests/iam against retrain.iam).
+# The grants themselves are in infra/iam.json (checked by tests/iam against tests/iam/calls.py).
 
 resource "google_artifact_registry_repository" "candidate_images" {
   repository_id = "retrain-candidates"

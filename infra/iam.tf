@@ -1,5 +1,5 @@
 # Every grant to our service accounts, from iam.json: the contract tests/iam checks against the
-# API methods each account's code calls (src/retrain/iam.py).
+# API methods each account's code calls (tests/iam/calls.py).
 
 resource "google_service_account" "build" {
   account_id   = var.build_service_account

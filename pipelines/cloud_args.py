@@ -49,10 +49,10 @@ class CloudTarget:
     # dataset per read, which needs bigquery.datasets.create
     bigquery_temp_dataset: str = ""
     # False: the Beam components run in their step whatever the spec says (candidate runs,
-    # whose account holds no Dataflow roles: see retrain.iam)
+    # whose account holds no Dataflow roles: see tests/iam/calls.py)
     dataflow: bool = True
     # False: the Trainer trains in its step whatever the spec says (candidate runs: PR code may
-    # not create Vertex custom jobs, which can run as the Vertex service agent; retrain.iam)
+    # not create Vertex custom jobs, which can run as the Vertex service agent; tests/iam/calls.py)
     vertex_training: bool = True
 
 

@@ -1,4 +1,4 @@
-"""IAM as a contract: the Google API methods our code paths call (retrain.iam.CALLS) against
+"""IAM as a contract: the Google API methods our code paths call (`calls.CALLS`) against
 what Terraform grants (infra/iam.json), through each role's permissions (role_permissions.json,
 from Google's IAM roles reference). Both ways: every call is granted at its scope, and every
 grant is the only one serving some call at exactly its scope (so nothing is granted wider or
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from retrain.iam import CALLS, Call
+from tests.iam.calls import CALLS, Call
 
 REPO = Path(__file__).parents[2]
 IAM: dict[str, Any] = json.loads((REPO / "infra" / "iam.json").read_text())
@@ -66,7 +66,7 @@ def test_every_grant_is_needed_at_its_scope(grant: dict[str, str]) -> None:
     ]
     assert needs, (
         f"{grant['role']} on {grant['scope']} for {grant['account']} serves no call of "
-        "retrain.iam.CALLS that another grant does not: remove it or narrow it"
+        "tests/iam/calls.py CALLS that another grant does not: remove it or narrow it"
     )
 
 

@@ -54,7 +54,7 @@ def test_a_cpu_training_job_names_no_accelerator_and_no_account() -> None:
 
 
 def test_without_dataflow_a_dataflow_spec_runs_in_its_step() -> None:
-    """Candidate runs: their account holds no Dataflow roles (retrain.iam)."""
+    """Candidate runs: their account holds no Dataflow roles (tests/iam/calls.py)."""
     data = DataProcessing(runner="dataflow", machine_type="n1-standard-4")
     candidate = CloudTarget(**{**CLOUD.__dict__, "dataflow": False})
     assert beam_args(data, candidate) == beam_args(DataProcessing(), CLOUD)
