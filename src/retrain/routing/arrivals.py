@@ -28,7 +28,7 @@ from retrain.routing.policy import (
 )
 from retrain.routing.routes import Routes, refused
 from retrain.routing.table_schema import schema_verdict
-from retrain.runs import RunOutcome
+from retrain.runs import RunOutcome, label_value
 from retrain.spec import Spec
 from retrain.state.base import Claim, EventRecord
 
@@ -162,7 +162,10 @@ class Arrivals:
                 delivery,
             )
             return refused(delivery, spec, exc)
-        if created or resumed:  # an existing job is ours when we are resuming our own claim
+        # The job id derives from the claim, so an existing job of this spec with that id is
+        # this claim's run (another instance resuming it got there first): settle it as
+        # accepted, never give its rows back to start a second run on them.
+        if created or resumed or self._is_claims_run(spec, claim):
             store.update(spec.name, accepted(claim.job_id, self.routes.clock()))
             again = "resubmitted after an interrupted delivery: " if resumed else ""
             kind: DecisionKind = "run" if created else "deduplicated"
@@ -171,10 +174,16 @@ class Arrivals:
         store.update(spec.name, given_back(claim.job_id))
         return delivery.decide(
             "deduplicated",
-            f"job {claim.job_id} already exists ({spec.name}); its rows wait for the next window",
+            f"job {claim.job_id} already exists for another spec; its rows wait for the next "
+            "window",
             spec=spec.name,
             job_id=claim.job_id,
         )
+
+    def _is_claims_run(self, spec: Spec, claim: Claim) -> bool:
+        """Whether the job that already has the claim's id was started for this spec."""
+        info = self.routes.backend.describe(claim.job_id)
+        return info is not None and info.labels.get("retrain-spec") == label_value(spec.name)
 
     # -- the wake-up tick -------------------------------------------------------------------------
 

@@ -33,8 +33,6 @@ from retrain.runs import Baseline, RunOutcome
 from retrain.spec import Spec
 from retrain.state.base import StateStore
 
-Handler = Callable[[Envelope, Delivery], Answer]
-
 
 class CompletionSink(Protocol):
     """What happens to a finished run: compare and comment on its PR, or propose a promotion."""
@@ -57,9 +55,10 @@ class Service:
     runs_root: str = ""  # finished runs must have written under it ("" in tests: anywhere)
     # Production's model for a spec of the index (the default branch): every run's baseline.
     baselines: Callable[[Spec], Baseline] = no_baseline
-    handlers: dict[EventKind, Handler] = field(init=False, repr=False)
 
-    def __post_init__(self) -> None:
+    def _routes(self) -> tuple[Arrivals, Triggers]:
+        """The routes over the service's ports as they are now: built per delivery (no I/O,
+        a few objects), so a port replaced on the service is the one every route uses."""
         routes = Routes(
             index=self.index,
             store=self.store,
@@ -70,15 +69,7 @@ class Service:
             git_sha=self.git_sha,
             baselines=self.baselines,
         )
-        self._arrivals = Arrivals(routes)
-        self._triggers = Triggers(routes)
-        self._completion = RunCompletion(self.backend, self.index, self.runs_root)
-        self.handlers = {
-            "data_arrival": self._arrivals.on_data,
-            "drift": self._triggers.on_drift,
-            "schedule": self._schedule,
-            "run_complete": self._complete,
-        }
+        return Arrivals(routes), Triggers(routes)
 
     def handle(self, kind: EventKind, data: Any, event_id: str = "") -> list[Decision]:
         """Answer one delivery of an event of `kind` (raw bytes, a push body or an entry)."""
@@ -86,7 +77,7 @@ class Service:
         try:
             envelope = unwrap(data)
             delivery = Delivery(kind, envelope.event_id or event_id)
-            answer = self.handlers[kind](envelope, delivery)
+            answer = self._dispatch(kind, envelope, delivery)
         except (EventError, BackendError) as exc:  # permanent: answer and acknowledge
             answer = Answer([delivery.decide("rejected", str(exc))])
         decisions = list(answer.decisions)
@@ -111,17 +102,21 @@ class Service:
             )
         return None
 
-    def _schedule(self, envelope: Envelope, delivery: Delivery) -> Answer:
-        """The schedule topic carries both a spec's cron ticks and the wake-up tick."""
-        if is_flush(envelope):
-            decode_flush_tick(envelope)
-            return self._arrivals.on_wake_up(delivery.keyed("flush"))
-        return self._triggers.on_schedule(envelope, delivery)
-
-    def _complete(self, envelope: Envelope, delivery: Delivery) -> Answer:
-        """A finished run: its decision, then whatever its freed slot lets start."""
-        answer = self._completion(envelope, delivery)
+    def _dispatch(self, kind: EventKind, envelope: Envelope, delivery: Delivery) -> Answer:
+        """The one table from event kind to route."""
+        arrivals, triggers = self._routes()
+        if kind == "data_arrival":
+            return arrivals.on_data(envelope, delivery)
+        if kind == "drift":
+            return triggers.on_drift(envelope, delivery)
+        if kind == "schedule":  # a spec's cron tick, or the wake-up tick
+            if is_flush(envelope):
+                decode_flush_tick(envelope)
+                return arrivals.on_wake_up(delivery.keyed("flush"))
+            return triggers.on_schedule(envelope, delivery)
+        # a finished run: its decision, then whatever its freed slot lets start
+        answer = RunCompletion(self.backend, self.index, self.runs_root)(envelope, delivery)
         if answer.outcome is None:
             return answer
-        more = self._arrivals.after_run(answer.outcome, delivery)
+        more = arrivals.after_run(answer.outcome, delivery)
         return Answer([*answer.decisions, *more], answer.outcome)
