@@ -15,7 +15,7 @@ from retrain.events.schedule import decode_schedule_tick
 from retrain.events.types import Dismissed, DriftAlert, ScheduleTick
 from retrain.routing.answer import Answer
 from retrain.routing.decision import Decision, DecisionKind, Delivery
-from retrain.routing.policy import drift_decision, schedule_decision
+from retrain.routing.policy import drift_decision, in_progress, schedule_decision, settle
 from retrain.routing.routes import Routes
 from retrain.runs import Trigger
 from retrain.spec import Spec
@@ -51,6 +51,15 @@ class Triggers:
             return "run", record.reason
         return "deduplicated", f"job {record.job_id} already exists ({spec.name})"
 
+    def _in_progress(self, spec: Spec) -> list[str]:
+        """One concurrency limit for every trigger: the backend's active runs and the open
+        claims of data arrivals (a claim being submitted is not yet a running job)."""
+        running = self.routes.backend.running(spec.name)
+        state = self.routes.store.read(spec.name)
+        if state is None:
+            return running
+        return in_progress(settle(state, running, self.routes.clock()), running)
+
     # -- drift ------------------------------------------------------------------------------------
 
     def on_drift(self, envelope: Envelope, delivery: Delivery) -> Answer:
@@ -72,7 +81,7 @@ class Triggers:
         self, spec: Spec, version: str, alert: DriftAlert, delivery: Delivery, nonce: str
     ) -> Decision:
         action = spec.triggers.drift.action
-        running = self.routes.backend.running(spec.name) if action == "retrain" else []
+        running = self._in_progress(spec) if action == "retrain" else []
         record = drift_decision(spec, version=version, alert=alert, running=running, nonce=nonce)
         kind, reason = self._submit(spec, version, "drift", record, delivery.event_id, alert.time)
         return delivery.decide(
@@ -116,7 +125,7 @@ class Triggers:
         nonce: str,
         published: datetime,
     ) -> Decision:
-        running = self.routes.backend.running(spec.name)
+        running = self._in_progress(spec)
         record = schedule_decision(spec, version=version, tick=tick, running=running, nonce=nonce)
         kind, reason = self._submit(spec, version, "schedule", record, delivery.event_id, published)
         return delivery.decide(kind, reason, spec=spec.name, job_id=record.job_id)
