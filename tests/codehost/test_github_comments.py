@@ -72,7 +72,7 @@ def test_a_502_is_retried(github_fake: FakeGitHub, host: GitHubCodeHost) -> None
     github_fake.fail_next("GET", r"/comments$", 502, {"message": "Server Error"})
     host.upsert_comment(pr, MARKER, "auc")
     statuses = [r.status for r in github_fake.calls("GET", r"/comments$")]
-    assert statuses == [502, 200]
+    assert statuses == [502, 200, 200]  # the list, its retry, the check after the create
     assert len(github_fake.comments_on(pr)) == 1
 
 
@@ -97,7 +97,8 @@ def test_a_rate_limit_waits_for_the_reset(github_fake: FakeGitHub, host: GitHubC
         {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)},
     )
     host.upsert_comment(pr, MARKER, "auc")
-    limited, retried = github_fake.calls("GET", r"/comments$")
+    # the list that hit the limit, its retry, then the check after the create
+    limited, retried, _check = github_fake.calls("GET", r"/comments$")
     assert (limited.status, retried.status) == (403, 200)
     assert retried.at >= reset  # waited for the reset, not merely retried
     assert retried.at - limited.at >= 0.9  # GithubRetry adds a second of margin
@@ -166,7 +167,14 @@ def test_github_app_installation_auth(github_fake: FakeGitHub) -> None:
     )
     pr = github_fake.open_pr()
     GitHubCodeHost(build_client(settings), "acme/models").upsert_comment(pr, MARKER, "auc")
-    assert [r.auth for r in github_fake.requests] == ["app-jwt", "installation", "installation"]
+    # mint the installation token; list; create; who we are (GET /app, the App's JWT); check
+    assert [r.auth for r in github_fake.requests] == [
+        "app-jwt",
+        "installation",
+        "installation",
+        "app-jwt",
+        "installation",
+    ]
     assert github_fake.comments_on(pr)[0]["user"] == "retrain-app[bot]"
 
 
@@ -179,3 +187,30 @@ def test_settings_come_from_the_environment() -> None:
         Settings.from_env({"RETRAIN_GITHUB_TOKEN": "t"}).github()
     with pytest.raises(ConfigError, match="GitHub App auth needs"):
         Settings.from_env({"RETRAIN_GITHUB_REPO": "a/b", "RETRAIN_GITHUB_APP_ID": "1"}).github()
+
+
+def test_two_instances_creating_at_once_leave_one_comment(
+    github_fake: FakeGitHub, host: GitHubCodeHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both instances list no comment, then both create (a completion delivered to two
+    instances at once): each one, after its create, keeps the oldest of the bot's marked
+    comments and deletes its own if it is not that one."""
+    from github.Issue import Issue
+
+    pr = github_fake.open_pr()
+    create = Issue.create_comment
+    raced: list[int] = []
+
+    def other_instance_first(self: Issue, body: str) -> object:
+        if not raced:  # the other instance's create lands between our list and our create
+            raced.append(
+                github_fake.add_comment(pr, f"{MARKER}\nfrom the other", user="retrain-bot")
+            )
+        return create(self, body)
+
+    monkeypatch.setattr(Issue, "create_comment", other_instance_first)
+    posted = host.upsert_comment(pr, MARKER, "ours")
+    comments = github_fake.comments_on(pr)
+    assert [c["id"] for c in comments] == raced  # one comment: the older one
+    assert comments[0]["body"] == f"{MARKER}\nours"  # carrying the newest text
+    assert posted.id == raced[0]

@@ -7,6 +7,7 @@ import pytest
 
 from retrain.errors import TransientError
 from retrain.events.envelope import pubsub_body
+from retrain.routing.decision import EventKind
 from tests.fakes.backend import RecordingBackend
 from tests.routing.helpers import arrival, make_service, tick
 
@@ -22,7 +23,7 @@ ALERT = pubsub_body(
 
 
 @pytest.mark.parametrize(("kind", "body"), [("drift", ALERT), ("schedule", tick())])
-def test_a_claim_being_submitted_counts_against_the_limit(kind: str, body: object) -> None:
+def test_a_claim_being_submitted_counts_against_the_limit(kind: EventKind, body: object) -> None:
     """churn allows one run: a data claim whose submit was interrupted (no job yet) is it."""
     backend = RecordingBackend(transient_failures=1)
     service, _, _, _ = make_service(backend=backend)

@@ -21,6 +21,7 @@ from typing import Any
 
 from github import Auth, Github, GithubIntegration, GithubRetry, UnknownObjectException
 from github.Issue import Issue
+from github.IssueComment import IssueComment
 from github.Repository import Repository
 from urllib3.util.retry import Retry
 
@@ -139,7 +140,7 @@ class GitHubCodeHost:
             if not ours:
                 comment = issue.create_comment(body)
                 log.info("created comment %s on PR #%s", comment.id, pr_number)
-                return PostedComment(comment.id, comment.html_url, created=True)
+                return self._one_comment(issue, marker, comment, body)
             first, *extra = ours
             if first.body != body:
                 first.edit(body)
@@ -147,6 +148,33 @@ class GitHubCodeHost:
                 duplicate.delete()
             log.info("updated comment %s on PR #%s", first.id, pr_number)
             return PostedComment(first.id, first.html_url, created=False)
+
+    def _one_comment(
+        self, issue: Issue, marker: str, created: IssueComment, body: str
+    ) -> PostedComment:
+        """After a create: another instance handling the same completion may have created
+        its own between our list and our create. The oldest of the bot's marked comments is
+        the one kept, whoever wrote it; ours goes if it is not that one, its text kept there.
+        Both instances reach the same answer, so one comment remains."""
+        me = self._me()
+        ours = sorted(
+            (
+                c
+                for c in issue.get_comments()
+                if has_marker(c.body or "", marker) and c.user is not None and c.user.login == me
+            ),
+            key=lambda c: c.id,
+        )
+        if not ours or ours[0].id == created.id:
+            return PostedComment(created.id, created.html_url, created=True)
+        kept = ours[0]
+        if kept.body != body:
+            kept.edit(body)
+        created.delete()
+        log.info(
+            "comment %s on PR #%s was a twin of %s: removed", created.id, issue.number, kept.id
+        )
+        return PostedComment(kept.id, kept.html_url, created=False)
 
     def _open_issue_with(self, repo: Repository, marker: str, label: str) -> Issue | None:
         """The open issue (not PR) carrying `label` whose body starts with `marker`."""
