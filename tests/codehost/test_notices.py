@@ -98,3 +98,30 @@ def test_the_local_code_host_shows_the_notice(tmp_path: Path) -> None:
     notices.resolve("churn", "churn-data-5")
     (issue,) = host.issues()
     assert issue.state == "closed" and "churn-data-5" in issue.comments[0]
+
+
+def test_two_instances_opening_a_notice_at_once_leave_one_issue(
+    github_fake: FakeGitHub, monkeypatch: Any
+) -> None:
+    """Both list no open notice, then both create one: after its create, each keeps the
+    oldest of the bot's open notices for the spec and closes its own if it is not that one."""
+    from github.Repository import Repository
+
+    host = GitHubCodeHost(build_client(settings_for(github_fake)), "acme/models")
+    marker = notice_marker("churn")
+    create = Repository.create_issue
+    raced: list[int] = []
+
+    def other_instance_first(self: Repository, *args: Any, **kwargs: Any) -> Any:
+        if not raced:  # the other instance's create lands between our list and our create
+            number = github_fake._new_issue(TITLE, f"{marker}\nfrom the other", "retrain-bot")
+            github_fake.state.issues[number]["labels"] = list(NOTICE_LABELS)
+            raced.append(number)
+        return create(self, *args, **kwargs)
+
+    monkeypatch.setattr(Repository, "create_issue", other_instance_first)
+    posted = host.open_or_update_issue(marker, TITLE, "Trainer failed", NOTICE_LABELS)
+    issues = github_fake.state.issues
+    open_ = [n for n, i in issues.items() if i.get("state", "open") == "open"]
+    assert open_ == raced and posted.number == raced[0]
+    assert issues[raced[0]]["body"].endswith("Trainer failed")  # the newest text, kept there

@@ -196,11 +196,43 @@ class GitHubCodeHost:
             if issue is None:
                 issue = repo.create_issue(title=title, body=body, labels=list(labels))
                 log.info("opened notice issue #%s", issue.number)
-                return PostedIssue(issue.number, issue.html_url, created=True)
+                return self._one_issue(repo, marker, labels, issue, title, body)
             if issue.body != body or issue.title != title:
                 issue.edit(title=title, body=body)
             log.info("updated notice issue #%s", issue.number)
             return PostedIssue(issue.number, issue.html_url, created=False)
+
+    def _one_issue(
+        self,
+        repo: Repository,
+        marker: str,
+        labels: tuple[str, ...],
+        created: Issue,
+        title: str,
+        body: str,
+    ) -> PostedIssue:
+        """After a create, as `_one_comment`: the oldest of the bot's open notices carrying
+        the marker is kept (with the newest text); ours is closed if it is not that one."""
+        me = self._me()
+        ours = sorted(
+            (
+                i
+                for i in repo.get_issues(state="open", labels=[labels[0]])
+                if i.pull_request is None
+                and has_marker(i.body or "", marker)
+                and i.user is not None
+                and i.user.login == me
+            ),
+            key=lambda i: i.number,
+        )
+        if not ours or ours[0].number == created.number:
+            return PostedIssue(created.number, created.html_url, created=True)
+        kept = ours[0]
+        if kept.body != body or kept.title != title:
+            kept.edit(title=title, body=body)
+        created.edit(state="closed", state_reason="not_planned")
+        log.info("notice issue #%s was a twin of #%s: closed", created.number, kept.number)
+        return PostedIssue(kept.number, kept.html_url, created=False)
 
     def close_issue(self, marker: str, comment: str) -> PostedIssue | None:
         with translated("GitHub: close failure notice"):
