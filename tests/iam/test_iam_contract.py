@@ -8,22 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.iam.calls import CALLS, Call
-
-REPO = Path(__file__).parents[2]
-IAM: dict[str, Any] = json.loads((REPO / "infra" / "iam.json").read_text())
-GRANTS: list[dict[str, str]] = IAM["grants"]
-# Predefined roles (role_permissions.json) and our custom roles (exactly their permissions).
-ROLES: dict[str, list[str]] = {
-    k: v
-    for k, v in json.loads((Path(__file__).parent / "role_permissions.json").read_text()).items()
-    if not k.startswith("_")
-} | {f"custom:{k}": r["permissions"] for k, r in IAM["custom_roles"].items()}
+from tests.iam.grants import GRANTS, REPO, ROLES
 
 
 def covers(granted: str, needed: str) -> bool:
