@@ -114,10 +114,27 @@ def _verdict_line(c: Comparison) -> str:
         return (
             f"### 🆕 Pass, partly unchecked: {name} candidate meets its bounds{headline}; "
             f"no baseline value for {', '.join(missing)}, so its regression check did not run"
+            f"{_slice_warning(c)}"
         )
     gated = sum(1 for r in c.overall if r.checks)
     what = "its gated metric" if gated == 1 else f"all {gated} gated metrics"
-    return f"### ✅ Pass: {name} candidate meets {what}{headline}"
+    return f"### ✅ Pass: {name} candidate meets {what}{headline}{_slice_warning(c)}"
+
+
+def _slice_warning(c: Comparison) -> str:
+    """Slices do not gate (as in TFX), but one that regressed beyond the spec's limit is news
+    for the headline, not only for the table below it."""
+    names = sorted(
+        {slice_name(r.slice) for r in c.slices if r.verdict == "fail" and r.candidate is not None}
+    )
+    if not names:
+        return ""
+    shown = ", ".join(code(n, True) for n in names[:3])
+    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    noun = "slice" if len(names) == 1 else "slices"
+    return (
+        f" · ⚠️ {len(names)} {noun} regressed beyond the limit: {shown}{more} (slices do not gate)"
+    )
 
 
 def _about(summary: EvaluationSummary) -> str:
