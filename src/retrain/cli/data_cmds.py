@@ -14,9 +14,9 @@ from typing import Any
 
 from retrain.cli.parsers import add_command
 from retrain.data.samples import DEFAULT_ROWS, GENERATORS, write_csv
-from retrain.errors import RetrainError
+from retrain.errors import RetrainError, SpecError
 from retrain.settings import Settings
-from retrain.spec import load_specs, spec_paths
+from retrain.spec import load_spec, spec_paths
 from retrain.wiring import build_pipeline_env
 
 
@@ -26,7 +26,8 @@ def register(subparsers: Any) -> None:
     generate = add_command(
         commands,
         "generate",
-        "write the example specs' local CSV files (deterministic; skips existing files)",
+        "write the example specs' local CSV files (deterministic; keeps existing files; other "
+        "specs' data is yours and is never touched)",
         "retrain data generate --force",
     )
     generate.add_argument("--specs", default="specs", help="spec directory (default: specs)")
@@ -72,16 +73,29 @@ def register(subparsers: Any) -> None:
 
 
 def _generate(args: argparse.Namespace, settings: Settings) -> int:
-    for spec in load_specs(spec_paths([args.specs])):
+    """Example data for the example specs only; any other spec's data is the user's, and a
+    spec that does not load is left to `retrain validate` (this step runs in `make setup`)."""
+    root = build_pipeline_env(settings).repo_root
+    for file in spec_paths([args.specs]):
+        try:
+            spec = load_spec(file)
+        except SpecError:
+            print(f"skipped   {file}: not a valid spec (`retrain validate {file}` says why)")
+            continue
+        path = root / spec.data.local.path
+        shown = spec.data.local.path
         generator = GENERATORS.get(spec.name)
         if generator is None:
-            raise RetrainError(f"no example data generator for spec {spec.name!r}")
-        path = Path(spec.data.local.path)
+            state = "present" if path.is_file() else "missing"
+            print(
+                f"skipped   {spec.name}: not an example spec; its data ({shown}, {state}) is yours"
+            )
+            continue
         if path.exists() and not args.force:
-            print(f"kept      {path} (exists)")
+            print(f"kept      {shown} (exists; --force rewrites it)")
             continue
         rows = write_csv(path, generator(DEFAULT_ROWS[spec.name], args.seed, 0.0))
-        print(f"generated {path} ({rows} rows)")
+        print(f"generated {shown} ({rows} rows)")
     return 0
 
 
@@ -98,7 +112,11 @@ def _append(args: argparse.Namespace, settings: Settings) -> int:
         raise RetrainError(f"cannot read {args.spec}: {exc}") from exc
     generator = GENERATORS.get(spec.name)
     if generator is None:
-        raise RetrainError(f"no example data generator for spec {spec.name!r}")
+        raise RetrainError(
+            f"{args.spec}: --rows makes example rows, and only the example specs "
+            f"({', '.join(GENERATORS)}) have a generator; add your own rows to "
+            f"{spec.data.local.path} instead"
+        )
     path = build_pipeline_env(settings).repo_root / spec.data.local.path
     seed = int(time.time_ns() % 2**31)  # new rows, not a repeat of the first ones
     written = write_csv(path, generator(args.rows, seed, args.drift), append=True)
