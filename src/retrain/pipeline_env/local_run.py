@@ -69,7 +69,7 @@ def run_local(
         "data_snapshot": snapshot,
         "data_window": data_window(spec.data.window, snapshot),
     }
-    input_csv = snapshot_input(spec, env.repo_root, layout.root, snapshot)
+    input_csv = snapshot_input(spec, env.repo_root, layout.root, snapshot, spec_path)
     facts = json.loads(facts_path(input_csv).read_text())
     echo(
         f"  input: {facts['rows_snapshot']} rows of snapshot {snapshot} (the training query, "
