@@ -50,6 +50,17 @@ def regression(repo: Path) -> None:
         edit_spec(old, new)(repo)
 
 
+def quantity_as_binary_label(repo: Path) -> None:
+    for old, new in (
+        ("task: multiclass_classification", "task: binary_classification"),
+        ("classes: [class_0, class_1, class_2]\n", ""),
+        ("  - {name: proline, type: numeric}\n", ""),
+        ("label: cultivar", "label: proline"),
+        ("{name: accuracy, min: 0.5}", "{name: auc, min: 0.5}"),
+    ):
+        edit_spec(old, new)(repo)
+
+
 CASES = [
     pytest.param(
         lambda repo: (repo / "data" / "wine.csv").unlink(),
@@ -94,6 +105,13 @@ CASES = [
         "'class_1', 'class_2', but task regression predicts a number; if these are classes, "
         "set task: multiclass_classification and classes: [class_0, class_1, class_2]",
         id="text-label-on-regression",
+    ),
+    pytest.param(
+        quantity_as_binary_label,
+        "specs/wine.yaml:3: task: column proline: a binary label must be 0 or 1, but it holds "
+        "121 distinct numbers such as '1015', '1020', '1035', ...; if it is a quantity, set "
+        "task: regression",
+        id="quantity-as-binary-label",
     ),
     pytest.param(
         edit_spec("classes: [class_0, class_1, class_2]", "classes: [0, 1, 2]"),

@@ -263,8 +263,8 @@ def _label_problems(spec: Spec, profile: TableProfile) -> list[DataProblem]:
                 DataProblem(
                     spec.name,
                     label,
-                    f"a binary label must be 0 or 1, found {len(values)}+ numbers such as "
-                    f"{_quoted(bad)}; if it is a quantity, set task: regression",
+                    f"a binary label must be 0 or 1, but it holds {len(values)} distinct numbers "
+                    f"such as {_quoted(bad)}; if it is a quantity, set task: regression",
                     ("task",),
                 )
             )
