@@ -19,6 +19,7 @@ from retrain.settings import Settings
 # Each module defines `register(subparsers)`; its parsers set `handler(args, settings) -> int`.
 COMMAND_MODULES = (
     "retrain.cli.spec_cmds",
+    "retrain.cli.init_cmds",
     "retrain.cli.data_cmds",
     "retrain.cli.pipeline_cmds",
     "retrain.cli.event_cmds",
