@@ -103,7 +103,9 @@ def test_explain_shows_every_decision_of_the_delivery_and_the_policy(
     assert found.decisions[0].source.endswith("on_data_arrival.log:2")
     text = explain.render(explain.explain(inventory, HELD_EVENT))
     assert "data_arrival -> debounced for churn: 120 new rows" in text
-    assert "min_new_rows': 500" in text
+    policy = text.split("policy of churn", 1)[1]
+    assert "  data_arrival: min_new_rows 500, debounce " in policy
+    assert "{" not in policy and "'" not in policy  # words, not a Python dict
     with pytest.raises(RetrainError, match="no decision recorded for event 'nope'"):
         explain.explain(inventory, "nope")
 

@@ -73,6 +73,15 @@ def _triggers(spec: Spec) -> dict[str, object]:
     return dumped
 
 
+def _words(value: object) -> str:
+    """A trigger's settings as text (`min_new_rows 500, debounce 1h`), not a Python dict."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_words(v)}" for k, v in value.items() if v is not None) or "-"
+    if isinstance(value, list):
+        return ", ".join(_words(v) for v in value) or "none"
+    return "off" if value is None else str(value)
+
+
 def render(explanation: Explanation) -> str:
     lines = [
         f"event {explanation.event_id}: {len(explanation.decisions)} decision(s) recorded "
@@ -87,6 +96,6 @@ def render(explanation: Explanation) -> str:
     for policy in explanation.policies:
         lines.append(f"policy of {policy.spec} (the spec as it reads now):")
         for name, value in policy.triggers.items():
-            lines.append(f"  {name}: {value}")
+            lines.append(f"  {name}: {_words(value)}")
         lines.append(f"  state now: {policy.pending_line.removeprefix('pending').strip()}")
     return "\n".join(lines) + "\n"
