@@ -163,6 +163,12 @@ def test_cli_defaults_to_the_demo_dir_and_prints_json(
     assert main(["explain", EVENT, "--workdir", str(world.root), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["event_id"] == EVENT
     assert main(["status", "nosuch", "--workdir", str(world.root)]) == 2
+    capsys.readouterr()
+    site = world.root.parent / "site"
+    assert main(["inventory", "--out", str(site), "--workdir", str(world.root)]) == 0
+    assert capsys.readouterr().out.startswith("wrote ")  # text by default, like the others
+    assert main(["inventory", "--out", str(site), "--workdir", str(world.root), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["out"] == str(site)
 
 
 def test_a_directory_inside_another_checkout_is_not_its_history(world: World) -> None:
