@@ -113,8 +113,16 @@ def _request(spec: Spec, run_id: str, values: dict[str, str]) -> RunRequest:
             event_id=values.get("event_id", ""),
             pr_number=int(values["pr_number"]) if values.get("pr_number") else None,
         )
-    except (ValidationError, ValueError) as exc:
-        raise PipelineError(f"{spec.name}: run values: {exc}") from exc
+    except ValidationError as exc:
+        wrong = sorted({"--" + str(e["loc"][0]).replace("_", "-") for e in exc.errors()})
+        wrong = ["--run-id" if w == "--job-id" else w for w in wrong]
+        raise PipelineError(
+            f"{spec.name}: {', '.join(wrong)}: not a valid value (a run id is lowercase letters, "
+            "digits and hyphens, starting with a letter; a trigger is one of pull_request, "
+            "data_arrival, drift, schedule, manual)"
+        ) from None
+    except ValueError as exc:  # --pr-number
+        raise PipelineError(f"{spec.name}: --pr-number: not a number: {exc}") from None
 
 
 def _run(
