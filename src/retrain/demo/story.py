@@ -241,7 +241,7 @@ class Story:
         total = time.monotonic()
         started = self.step(0, "sandbox and local stack")
         self.prepare_sandbox()
-        self.say(f"    sandbox {self.sandbox} (specs copied, data generated)")
+        self.say(f"    sandbox {self.sandbox} (example specs copied, data generated)")
         config = StackConfig(
             project=PROJECT,
             specs_dir=self.sandbox / "specs",
