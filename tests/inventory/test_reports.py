@@ -108,6 +108,13 @@ def test_explain_shows_every_decision_of_the_delivery_and_the_policy(
     assert "{" not in policy and "'" not in policy  # words, not a Python dict
     with pytest.raises(RetrainError, match="no decision recorded for event 'nope'"):
         explain.explain(inventory, "nope")
+    with pytest.raises(RetrainError) as a_run:  # a job id where an event id is asked
+        explain.explain(inventory, PROMOTED_JOB)
+    assert str(a_run.value) == (
+        f"'{PROMOTED_JOB}' is a data_arrival run of churn (succeeded, blessed), not an event: "
+        f"`retrain explain {EVENT}` shows the decisions that started it; "
+        f"`retrain lineage {PROMOTED_JOB}` shows where it came from"
+    )
 
 
 def test_a_directory_that_is_not_a_git_checkout_says_so(world: World, tmp_path: Path) -> None:

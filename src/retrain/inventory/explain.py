@@ -44,6 +44,7 @@ def explain(inventory: Inventory, event_id: str) -> Explanation:
         matched_by = "event key"
         found = [d for d in inventory.decisions if d.record.event_key == event_id]
     if not found:
+        _a_run_instead(inventory, event_id)
         read = len(inventory.decisions)
         problems = "; ".join(inventory.problems)
         raise RetrainError(
@@ -66,6 +67,25 @@ def explain(inventory: Inventory, event_id: str) -> Explanation:
     return Explanation(
         event_id=event_id, matched_by=matched_by, decisions=list(reversed(found)), policies=policies
     )
+
+
+def _a_run_instead(inventory: Inventory, job_id: str) -> None:
+    """A job id given where an event id is asked: say what the run is, and where to look."""
+    for model in inventory.models:
+        run = model.run(job_id)
+        if run is None:
+            continue
+        what = f"a {run.trigger or 'manual'} run of {run.spec} ({run.state}"
+        what += f", {run.verdict})" if run.verdict else ")"
+        then = (
+            f"`retrain explain {run.event_id}` shows the decisions that started it"
+            if run.event_id
+            else "no event started it (it was started by hand)"
+        )
+        raise RetrainError(
+            f"{job_id!r} is {what}, not an event: {then}; `retrain lineage {job_id}` shows "
+            "where it came from"
+        )
 
 
 def _triggers(spec: Spec) -> dict[str, object]:
