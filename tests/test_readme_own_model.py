@@ -13,6 +13,7 @@ import pytest
 
 from retrain.spec import load_spec
 from tests.conftest import PIPELINE_ENV, REPO
+from tests.test_own_spec_setup import makefile_data_step
 
 pytestmark = pytest.mark.tfx
 
@@ -83,6 +84,24 @@ def test_the_readme_guide_runs_as_written(tmp_path: Path) -> None:
     assert "ok        data: 178 usable of 178 rows" in outputs["retrain init"]
     assert ": BLESSED" in outputs["retrain run"]
     assert "runs        1 known; newest first:" in outputs["retrain status"]
+    # what else a user meets next: make setup's data step, the run's lineage, the inventory
+    setup = subprocess.run(makefile_data_step(), cwd=repo, env=env, capture_output=True, text=True)
+    assert setup.returncode == 0, setup.stdout + setup.stderr
+    assert "skipped   wine: not an example spec; its data (data/wine.csv, present) is yours" in (
+        setup.stdout
+    )
+    job = re.search(r"recorded as job (\S+) in", outputs["retrain run"])
+    assert job, outputs["retrain run"]
+    lineage = subprocess.run(
+        ["retrain", "lineage", job.group(1)], cwd=repo, env=env, capture_output=True, text=True
+    )
+    assert lineage.returncode == 0 and job.group(1) in lineage.stdout, lineage.stderr
+    site = subprocess.run(
+        ["retrain", "inventory", "--out", "site"], cwd=repo, env=env, capture_output=True, text=True
+    )
+    assert site.returncode == 0, site.stderr
+    pages = "".join(p.read_text() for p in (repo / "site").rglob("*.html"))
+    assert f"{job.group(1)} (succeeded)" in pages
     committed = subprocess.run(
         ["git", "-C", str(repo), "show", "--name-only", "--format=%s", "HEAD"],
         capture_output=True,
