@@ -38,7 +38,7 @@ $(PIPELINES_VENV)/.project: $(PIPELINES_VENV)/.installed pyproject.toml
 	@touch $@
 
 data/.generated: $(VENV)/.installed src/retrain/data/samples.py $(wildcard specs/*.yaml)
-	$(VENV)/bin/retrain data generate --force
+	$(VENV)/bin/retrain data generate
 	@touch $@
 
 # The inventory page's browser test drives Debian's chromium. Installed when missing (as root,

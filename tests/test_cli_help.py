@@ -110,3 +110,12 @@ def test_retrain_dry_run_is_read_with_the_settings(
                  "--out", "/dev/null", str(REPO / "specs")])  # fmt: skip
     assert code == 0
     assert "dry run:" in capsys.readouterr().out
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out == f"retrain {version('retrain')}\n"

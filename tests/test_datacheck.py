@@ -172,6 +172,7 @@ def test_validate_data_reports_from_the_command_line(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "spec toy: column age: is a numeric feature but holds text such as 'unknown'" in (
-        done.stderr
-    )
+    assert (
+        f"{spec_file}:10: features.0.name: column age: is a numeric feature but holds text such "
+        "as 'unknown'"
+    ) in done.stderr

@@ -36,6 +36,9 @@ NO_BASELINE_URI = "retrain:no-baseline"
 # A data snapshot time: it enters SQL on BigQuery, so only this exact shape is accepted.
 SNAPSHOT_PATTERN = r"^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)?$"
 NO_PROMOTION = "no model has been promoted yet (promotion.version is unset)"
+# `retrain run --local` exits with this when the run finished but its candidate is not blessed;
+# the local backend counts it as a run that succeeded (the comparison says the rest).
+NOT_BLESSED_EXIT = 3
 _LABEL_UNSAFE = re.compile(r"[^a-z0-9_-]")
 
 

@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from retrain.blobs import ObjectStore
+from retrain.data.samples import example_spec_files
 from retrain.delivery.apply import Ports, apply
 from retrain.delivery.images import pin, repository_of
 from retrain.delivery.plan import Copy, DeliveryPlan, Upload, describe
@@ -30,7 +31,7 @@ from tests.fakes.runner import RecordingRunner, refuse
 from .conftest import BUCKET
 from .helpers import REPO, SHA, config
 
-SPECS = [(load_spec(p), p) for p in sorted((REPO / "specs").glob("*.yaml"))]
+SPECS = [(load_spec(p), p) for p in example_spec_files(REPO / "specs")]  # not a user's own
 COMPILED = REPO / "tests" / "delivery" / "fixtures"
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 PINNED = f"us-central1-docker.pkg.dev/acme-prod/retrain/pipelines@{DIGEST}"

@@ -6,6 +6,7 @@ import base64
 import io
 import json
 
+from retrain.data.samples import example_spec_files
 from retrain.delivery.apply import Ports, apply
 from retrain.delivery.schedules import (
     ScheduleJob,
@@ -21,7 +22,7 @@ from tests.fakes.runner import RecordingRunner
 
 from .helpers import REPO, SHA, config
 
-SPECS = [load_spec(p) for p in sorted((REPO / "specs").glob("*.yaml"))]
+SPECS = [load_spec(p) for p in example_spec_files(REPO / "specs")]  # not a user's own
 
 
 def _listing(jobs: list[ScheduleJob], extra: list[dict[str, object]]) -> str:

@@ -103,9 +103,18 @@ def test_explain_shows_every_decision_of_the_delivery_and_the_policy(
     assert found.decisions[0].source.endswith("on_data_arrival.log:2")
     text = explain.render(explain.explain(inventory, HELD_EVENT))
     assert "data_arrival -> debounced for churn: 120 new rows" in text
-    assert "min_new_rows': 500" in text
+    policy = text.split("policy of churn", 1)[1]
+    assert "  data_arrival: min_new_rows 500, debounce " in policy
+    assert "{" not in policy and "'" not in policy  # words, not a Python dict
     with pytest.raises(RetrainError, match="no decision recorded for event 'nope'"):
         explain.explain(inventory, "nope")
+    with pytest.raises(RetrainError) as a_run:  # a job id where an event id is asked
+        explain.explain(inventory, PROMOTED_JOB)
+    assert str(a_run.value) == (
+        f"'{PROMOTED_JOB}' is a data_arrival run of churn (succeeded, blessed), not an event: "
+        f"`retrain explain {EVENT}` shows the decisions that started it; "
+        f"`retrain lineage {PROMOTED_JOB}` shows where it came from"
+    )
 
 
 def test_a_directory_that_is_not_a_git_checkout_says_so(world: World, tmp_path: Path) -> None:
@@ -161,6 +170,12 @@ def test_cli_defaults_to_the_demo_dir_and_prints_json(
     assert main(["explain", EVENT, "--workdir", str(world.root), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["event_id"] == EVENT
     assert main(["status", "nosuch", "--workdir", str(world.root)]) == 2
+    capsys.readouterr()
+    site = world.root.parent / "site"
+    assert main(["inventory", "--out", str(site), "--workdir", str(world.root)]) == 0
+    assert capsys.readouterr().out.startswith("wrote ")  # text by default, like the others
+    assert main(["inventory", "--out", str(site), "--workdir", str(world.root), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["out"] == str(site)
 
 
 def test_a_directory_inside_another_checkout_is_not_its_history(world: World) -> None:

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from retrain.data.samples import example_spec_files
 from retrain.pipeline_env.compile import CompileOptions, compile_specs
 from retrain.runs import RUNTIME_PARAMETERS
+from retrain.spec.tfschema import schema_path
 from tests.conftest import PIPELINE_ENV, REPO
 
 pytestmark = pytest.mark.tfx
@@ -28,7 +30,10 @@ def test_compile_is_complete_deterministic_and_incremental(
     repo_cwd: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     specs_dir = tmp_path / "specs"
-    shutil.copytree(REPO / "specs", specs_dir, ignore=shutil.ignore_patterns("*.json"))
+    specs_dir.mkdir()
+    for example in example_spec_files(REPO / "specs"):  # not a user's own spec beside them
+        for source in (example, schema_path(example)):
+            shutil.copy(source, specs_dir / source.name)
     paths = sorted(specs_dir.glob("*.yaml"))
     out = tmp_path / "out"
 

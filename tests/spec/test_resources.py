@@ -172,8 +172,8 @@ BROKEN = [
     ),
     pytest.param(
         'resources:\n  step: {cpu: 4, memory: "16"}\n',
-        f"specs/toy.yaml:{LINE + 1}: resources.step.memory: String should match pattern "
-        "'^[0-9]+(\\.[0-9]+)?[KMG]$'",
+        f"specs/toy.yaml:{LINE + 1}: resources.step.memory: '16' is not a memory size such as "
+        "16G or 512M",
         id="memory-without-unit",
     ),
     pytest.param(

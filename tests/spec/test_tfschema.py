@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from retrain.cli.main import main
+from retrain.data.samples import example_spec_files
 from retrain.spec import load_spec, load_specs, spec_paths
 from retrain.spec.tfschema import (
     Message,
@@ -32,7 +33,7 @@ def messages(tmp_path: Path, schema: str | None) -> list[str]:
 
 
 def test_checked_in_schemas_agree_with_their_specs() -> None:
-    paths = spec_paths([REPO / "specs", REPO / "examples" / "specs"])
+    paths = [*example_spec_files(REPO / "specs"), *spec_paths([REPO / "examples" / "specs"])]
     assert len(paths) == 5
     for spec, path in zip(load_specs(paths), paths, strict=True):
         assert schema_path(path).is_file(), path

@@ -22,10 +22,47 @@ from retrain.backends.base import JobInfo
 from retrain.errors import BackendError
 from retrain.events.pipeline_job import state_change_entry
 from retrain.processes.procs import tied
-from retrain.runs import LocalLayout, RunRequest
+from retrain.runs import NOT_BLESSED_EXIT, LocalLayout, RunRequest
 from retrain.topics import Publisher
 
 RUNNING = "PIPELINE_STATE_RUNNING"
+SUCCEEDED = "PIPELINE_STATE_SUCCEEDED"
+FAILED = "PIPELINE_STATE_FAILED"
+
+
+def _record_file(workdir: Path, job_id: str) -> Path:
+    return workdir / "_jobs" / job_id / "job.json"
+
+
+def _write_record(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    tmp.replace(path)
+
+
+def record_own_run(workdir: Path, request: RunRequest) -> bool:
+    """Put a run started by hand (`retrain run --local`) on the record, as the backend records
+    the runs it starts, so `retrain status`, `lineage` and `inventory` see it. False when the
+    job already has a record: the backend started this run and keeps its record itself."""
+    job_dir = workdir / "_jobs" / request.job_id
+    job_dir.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        job_dir.mkdir()
+    except FileExistsError:
+        return False
+    root = str(LocalLayout(workdir=workdir, spec=request.spec).pipeline_root)
+    record = {"job_id": request.job_id, "spec": request.spec, "state": RUNNING,
+              "labels": request.labels(), "pipeline_root": root, "pid": os.getpid()}  # fmt: skip
+    _write_record(job_dir / "job.json", record)
+    return True
+
+
+def finish_own_run(workdir: Path, job_id: str, succeeded: bool, error: str = "") -> None:
+    """The end state of a run `record_own_run` recorded."""
+    path = _record_file(workdir, job_id)
+    record = json.loads(path.read_text())
+    state = SUCCEEDED if succeeded else FAILED
+    _write_record(path, {**record, "state": state, "error": error[-800:]})
 
 
 def _pid_alive(pid: int) -> bool:
@@ -70,10 +107,7 @@ class LocalBackend:
         return data
 
     def _write(self, job_id: str, data: dict[str, Any]) -> None:
-        path = self._job_dir(job_id) / "job.json"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=2))
-        tmp.replace(path)
+        _write_record(self._job_dir(job_id) / "job.json", data)
 
     def submit(self, request: RunRequest) -> bool:
         job_dir = self._job_dir(request.job_id)
@@ -131,7 +165,7 @@ class LocalBackend:
     def _watch(self, process: subprocess.Popen[bytes], job_id: str) -> None:
         code = process.wait()
         record = self._read(job_id) or {}
-        if code == 0:
+        if code in (0, NOT_BLESSED_EXIT):  # it ran; a candidate not blessed is a verdict
             state, error = "PIPELINE_STATE_SUCCEEDED", ""
         elif code < 0:
             state, error = "PIPELINE_STATE_CANCELLED", f"stopped by signal {-code}"

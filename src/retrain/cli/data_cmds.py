@@ -14,9 +14,9 @@ from typing import Any
 
 from retrain.cli.parsers import add_command
 from retrain.data.samples import DEFAULT_ROWS, GENERATORS, write_csv
-from retrain.errors import RetrainError
+from retrain.errors import RetrainError, SpecError
 from retrain.settings import Settings
-from retrain.spec import load_specs, spec_paths
+from retrain.spec import Spec, load_spec, spec_paths
 from retrain.wiring import build_pipeline_env
 
 
@@ -26,7 +26,8 @@ def register(subparsers: Any) -> None:
     generate = add_command(
         commands,
         "generate",
-        "write the example specs' local CSV files (deterministic; skips existing files)",
+        "write the example specs' local CSV files (deterministic; keeps existing files; other "
+        "specs' data is yours and is never touched)",
         "retrain data generate --force",
     )
     generate.add_argument("--specs", default="specs", help="spec directory (default: specs)")
@@ -39,11 +40,20 @@ def register(subparsers: Any) -> None:
         "append",
         "append rows to a spec's local table and publish the BigQuery audit-log entry",
         "retrain data append specs/churn.yaml --rows 600 --drift 0.3",
+        "retrain data append specs/churn.yaml --from new-customers.csv",
         description="Publishes to the stack `retrain up --workdir WORKDIR` runs, found in "
         "WORKDIR/stack.json; PUBSUB_EMULATOR_HOST, when set, wins.",
     )
     append.add_argument("spec", type=Path, help="spec file")
-    append.add_argument("--rows", type=int, required=True)
+    source = append.add_mutually_exclusive_group(required=True)
+    source.add_argument("--rows", type=int, help="N example rows (example specs only)")
+    source.add_argument(
+        "--from",
+        dest="from_csv",
+        type=Path,
+        metavar="FILE.csv",
+        help="your own rows: a CSV with the table's columns (checked before anything is written)",
+    )
     append.add_argument("--drift", type=float, default=0.0, help="shift the distributions")
     append.add_argument(
         "--workdir", type=Path, default=Path("work"), help="where `retrain up` runs"
@@ -72,40 +82,73 @@ def register(subparsers: Any) -> None:
 
 
 def _generate(args: argparse.Namespace, settings: Settings) -> int:
-    for spec in load_specs(spec_paths([args.specs])):
+    """Example data for the example specs only; any other spec's data is the user's, and a
+    spec that does not load is left to `retrain validate` (this step runs in `make setup`)."""
+    root = build_pipeline_env(settings).repo_root
+    for file in spec_paths([args.specs]):
+        try:
+            spec = load_spec(file)
+        except SpecError:
+            print(f"skipped   {file}: not a valid spec (`retrain validate {file}` says why)")
+            continue
+        path = root / spec.data.local.path
+        shown = spec.data.local.path
         generator = GENERATORS.get(spec.name)
         if generator is None:
-            raise RetrainError(f"no example data generator for spec {spec.name!r}")
-        path = Path(spec.data.local.path)
+            state = "present" if path.is_file() else "missing"
+            print(
+                f"skipped   {spec.name}: not an example spec; its data ({shown}, {state}) is yours"
+            )
+            continue
         if path.exists() and not args.force:
-            print(f"kept      {path} (exists)")
+            print(f"kept      {shown} (exists; --force rewrites it)")
             continue
         rows = write_csv(path, generator(DEFAULT_ROWS[spec.name], args.seed, 0.0))
-        print(f"generated {path} ({rows} rows)")
+        print(f"generated {shown} ({rows} rows)")
     return 0
 
 
 def _append(args: argparse.Namespace, settings: Settings) -> int:
-    from retrain.events.bigquery import table_data_change_entry
     from retrain.spec.load import parse_spec
 
-    if args.rows < 1:
+    if args.rows is not None and args.rows < 1:
         raise RetrainError("--rows must be at least 1")
     target = None if args.no_publish else _pubsub_target(args)  # before touching the data
     try:
         spec = parse_spec(args.spec.read_text(encoding="utf-8"), str(args.spec))
     except OSError as exc:
         raise RetrainError(f"cannot read {args.spec}: {exc}") from exc
+    if args.from_csv is not None:
+        from retrain.data.rows import append_rows
+
+        root = build_pipeline_env(settings).repo_root
+        written = append_rows(spec, root, args.from_csv)
+        print(f"appended {written} rows of {args.from_csv} to {spec.data.local.path}")
+        return _announce(spec, written, target, args.topic)
     generator = GENERATORS.get(spec.name)
     if generator is None:
-        raise RetrainError(f"no example data generator for spec {spec.name!r}")
+        raise RetrainError(
+            f"{args.spec}: --rows makes example rows, and only the example specs "
+            f"({', '.join(GENERATORS)}) have a generator; append your own rows with "
+            "--from FILE.csv"
+        )
     path = build_pipeline_env(settings).repo_root / spec.data.local.path
     seed = int(time.time_ns() % 2**31)  # new rows, not a repeat of the first ones
     written = write_csv(path, generator(args.rows, seed, args.drift), append=True)
+    print(f"appended {written} rows to {path} (table {spec.data.table})")
+    return _announce(spec, written, target, args.topic)
+
+
+def _announce(spec: Spec, written: int, target: tuple[str, str] | None, topic: str) -> int:
+    """The audit entry BigQuery would log for `written` new rows, sent to the stack."""
+    from retrain.events.bigquery import table_data_change_entry
+
     job_id = f"retrain_append_{uuid.uuid4().hex[:12]}"
     entry = table_data_change_entry(spec.data.table, written, job_id, datetime.now(timezone.utc))
-    print(f"appended {written} rows to {path} (table {spec.data.table})")
-    return _send(entry, target, args.topic, f"the audit entry of {job_id}")
+    code = _send(entry, target, topic, f"the audit entry of {job_id}")
+    if target is not None:
+        print(f"next: `retrain status {spec.name}` (pending rows, the run it starts)")
+    return code
 
 
 def _drop_column(args: argparse.Namespace, settings: Settings) -> int:
@@ -121,7 +164,13 @@ def _drop_column(args: argparse.Namespace, settings: Settings) -> int:
         spec, build_pipeline_env(settings).repo_root, args.column, datetime.now(timezone.utc)
     )
     print(f"removed column {args.column} from {spec.data.local.path} (table {spec.data.table})")
-    return _send(entry, target, args.topic, "the schema change's audit entry")
+    code = _send(entry, target, args.topic, "the schema change's audit entry")
+    if target is not None:
+        print(
+            f"next: `retrain status {spec.name}` (the schema-drift alert); "
+            "`retrain data generate --force` restores the example data"
+        )
+    return code
 
 
 def _send(entry: dict[str, Any], target: tuple[str, str] | None, topic: str, what: str) -> int:

@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from retrain.cli.parsers import add_command
+from retrain.data.samples import example_spec_files
 from retrain.demo.observe import DemoError
 from retrain.demo.story import DemoOptions, Story
 from retrain.localstack.signals import Stopped, stop_on_signals
 from retrain.pipeline_env.compile import PLACEHOLDER_OPTIONS, compile_specs
 from retrain.pipeline_env.process import PipelineEnv, echo
 from retrain.settings import Settings
-from retrain.spec import load_specs, spec_paths
+from retrain.spec import load_specs
 from retrain.wiring import build_pipeline_env
 
 
@@ -51,12 +52,11 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 def _play(args: argparse.Namespace, env: PipelineEnv) -> int:
     root = env.repo_root
     started = time.monotonic()
-    echo("[-] validate and compile the specs (what CI does on every PR)")
-    for spec in load_specs(spec_paths([root / "specs"])):
+    echo("[-] validate and compile the example specs (what CI does on every PR)")
+    examples = example_spec_files(root / "specs")  # a user's own specs are not the demo's
+    for spec in load_specs(examples):
         echo(f"    ok {spec.name} ({spec.task}, version {spec.fingerprint()})")
-    compile_specs(
-        env, spec_paths([root / "specs"]), root / "build" / "pipelines", PLACEHOLDER_OPTIONS
-    )
+    compile_specs(env, examples, root / "build" / "pipelines", PLACEHOLDER_OPTIONS)
     echo(f"    ({time.monotonic() - started:.1f}s)")
 
     story = Story(

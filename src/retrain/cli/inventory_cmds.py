@@ -85,7 +85,7 @@ def register(subparsers: Any) -> None:
         "retrain inventory --out build/inventory && open build/inventory/index.html",
     )
     site.add_argument("--out", type=Path, required=True, help="directory to write the site into")
-    _where(site, json_flag=False)
+    _where(site)
     site.set_defaults(handler=_inventory)
 
 
@@ -126,7 +126,12 @@ def _inventory(args: argparse.Namespace, settings: Settings) -> int:
 
     inventory = _gather(args, settings)
     written = write_site(inventory, args.out, datetime.now(timezone.utc))
-    print(
-        json.dumps({"out": str(args.out), "files": len(written), "models": len(inventory.models)})
-    )
+    if args.json:
+        done = {"out": str(args.out), "files": len(written), "models": len(inventory.models)}
+        print(json.dumps(done))
+    else:
+        print(
+            f"wrote {len(written)} files for {len(inventory.models)} models to {args.out}/; "
+            f"open {args.out / 'index.html'} in a browser"
+        )
     return 0

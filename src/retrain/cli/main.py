@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import os
 import sys
 from collections.abc import Sequence
@@ -19,6 +20,7 @@ from retrain.settings import Settings
 # Each module defines `register(subparsers)`; its parsers set `handler(args, settings) -> int`.
 COMMAND_MODULES = (
     "retrain.cli.spec_cmds",
+    "retrain.cli.init_cmds",
     "retrain.cli.data_cmds",
     "retrain.cli.pipeline_cmds",
     "retrain.cli.event_cmds",
@@ -29,6 +31,13 @@ COMMAND_MODULES = (
 )
 
 
+def _version() -> str:
+    try:
+        return importlib.metadata.version("retrain")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="retrain",
@@ -36,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Run `retrain COMMAND --help` for the options and an example of each command.",
     )
+    parser.add_argument("--version", action="version", version=f"retrain {_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)

@@ -11,16 +11,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from retrain.anomalies import classify
 from retrain.cli.parsers import add_command
 from retrain.errors import ConfigError, RetrainError
 from retrain.pipeline_env.compile import PLACEHOLDER_OPTIONS, CompileOptions, compile_specs
 from retrain.pipeline_env.local_run import run_local
 from retrain.pipeline_env.process import echo
-from retrain.runs import RUNTIME_PARAMETERS
+from retrain.report.digest import describe
+from retrain.runs import NOT_BLESSED_EXIT, RUNTIME_PARAMETERS
 from retrain.settings import Settings
 from retrain.spec import Spec, load_spec, spec_files, spec_paths
-from retrain.summary import EvaluationSummary, read_summary
+from retrain.summary import read_summary
 from retrain.wiring import build_pipeline_env
 
 DEFAULT_WORKDIR = "work"
@@ -34,6 +34,10 @@ def register(subparsers: Any) -> None:
         "run a spec's pipeline locally (LocalDagRunner, SQLite ML Metadata)",
         "retrain run churn --local --workdir work",
         "retrain run specs/house-prices.yaml --local --trigger pull_request --pr-number 12",
+        description="Exit status: 0 the candidate is blessed, "
+        f"{NOT_BLESSED_EXIT} it ran but is NOT BLESSED (a threshold failed), 1 an invalid "
+        "spec, 2 any other error (data, pipeline). The run is recorded under "
+        "WORKDIR/_jobs/<run id>/ where `retrain status`, `lineage` and `inventory` read it.",
     )
     run.add_argument("spec", help="spec name (looked up in specs/) or path to a spec file")
     run.add_argument("--local", action="store_true", help="run here with TFX's LocalDagRunner")
@@ -108,32 +112,6 @@ def resolve_spec(reference: str, repo: Path) -> tuple[Spec, Path]:
     return load_spec(path), path
 
 
-def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4f}"
-
-
-def describe(summary: EvaluationSummary) -> str:
-    """A plain-text digest of a summary for the terminal."""
-    verdict = "BLESSED" if summary.blessed else "NOT BLESSED"
-    if summary.baseline is not None:
-        baseline = f"vs production {summary.baseline.version or summary.baseline.uri}"
-    else:
-        note = summary.lineage.baseline_note if summary.lineage else ""
-        baseline = f"no baseline: {note}" if note else "no baseline"
-    lines = [f"{summary.spec} run {summary.run.run_id}: {verdict} ({baseline})"]
-    lines.append(f"  {'metric':<10} {'slice':<24} {'candidate':>10} {'baseline':>10}")
-    for row in summary.metrics:
-        where = ", ".join(f"{k}={v}" for k, v in row.slice.items()) or "overall"
-        lines.append(
-            f"  {row.metric:<10} {where:<24} {_fmt(row.candidate):>10} {_fmt(row.baseline):>10}"
-        )
-    for failure in summary.validation_failures:
-        lines.append(f"  threshold failed: {failure}")
-    for finding in classify(summary):
-        lines.append(f"  anomaly ({finding.level}): {finding.feature}: {finding.why}")
-    return "\n".join(lines)
-
-
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if not args.local:
         print(
@@ -147,8 +125,13 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     values = {name: getattr(args, name) for name in RUNTIME_PARAMETERS}
     echo(f"running {spec.name} (version {spec.fingerprint()}) locally in {args.workdir}/")
     summary_file = run_local(env, spec, path, Path(args.workdir), values)
-    echo(describe(read_summary(summary_file)))
-    return 0
+    summary = read_summary(summary_file)
+    echo(describe(summary, str(summary_file)))
+    echo(
+        f"  recorded as job {summary.run.run_id} in {args.workdir}/_jobs/: see "
+        f"`retrain status {spec.name} --workdir {args.workdir}`"
+    )
+    return 0 if summary.blessed else NOT_BLESSED_EXIT
 
 
 def _compile_options(args: argparse.Namespace, configured: Settings) -> CompileOptions:

@@ -20,11 +20,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from retrain.data.check import TableProfile, kept_rows_filter, problems
+from retrain.data.check import (
+    CsvFacts,
+    DataProblem,
+    TableProfile,
+    absent_column,
+    file_problems,
+    kept_rows_filter,
+    problems,
+)
 from retrain.errors import PipelineError
 from retrain.runs import SNAPSHOT_PATTERN, snapshot_time
 from retrain.spec.model import Spec
 from retrain.spec.sql import SNAPSHOT_TOKEN, QueryProblem, duckdb_query, windowed_query
+from retrain.spec.yaml_lines import YamlProblem, load_with_lines
 
 SOURCE_VIEW = "retrain_source"
 # DuckDB settings for the untrusted query: no file system or network, and (`_locked`) no way
@@ -63,7 +72,7 @@ def local_query(spec: Spec, snapshot: str) -> str:
     return query.replace(f"'{SNAPSHOT_TOKEN}'", f"TIMESTAMPTZ '{snapshot}'")
 
 
-def local_source(spec: Spec, repo_root: Path) -> Path:
+def local_source(spec: Spec, repo_root: Path, must_exist: bool = True) -> Path:
     """The spec's CSV, refused when it resolves (through `..` or a link) outside the repository."""
     root = repo_root.resolve()
     source = (root / spec.data.local.path).resolve()
@@ -71,9 +80,65 @@ def local_source(spec: Spec, repo_root: Path) -> Path:
         raise PipelineError(
             f"{spec.name}: data.local.path {spec.data.local.path!r} is outside the repository"
         )
-    if not source.is_file():
+    if must_exist and not source.is_file():
         raise PipelineError(f"{spec.name}: local data {source} does not exist")
     return source
+
+
+def csv_facts(source: Path, shown: str) -> CsvFacts:
+    """The file's size, header and whether a row follows, read with Python's csv module (no
+    SQL): what `retrain.data.check.file_problems` judges."""
+    if not source.is_file():
+        return CsvFacts(shown, exists=False)
+    size = source.stat().st_size
+    try:
+        with source.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
+            reader = csv.reader(handle)
+            header = [c.strip() for c in next(reader, [])]
+            has_rows = any(any(c.strip() for c in row) for row in reader)
+    except csv.Error:
+        header, has_rows = [], False
+    return CsvFacts(shown, exists=True, size=size, header=header, has_rows=has_rows)
+
+
+def file_check(
+    spec: Spec, repo_root: Path, spec_file: Path | None = None
+) -> tuple[Path, CsvFacts, list[str]]:
+    """The local file, its facts, and its problems as lines (naming the spec file)."""
+    source = local_source(spec, repo_root, must_exist=False)
+    facts = csv_facts(source, spec.data.local.path)
+    return source, facts, render(file_problems(spec, facts), spec_file)
+
+
+def render(found: list[DataProblem], spec_file: Path | None) -> list[str]:
+    """Problems as `FILE:LINE: key: message` when the spec file is known (and readable),
+    else as `spec NAME: message`."""
+    if spec_file is None or not found:
+        return [str(p) for p in found]
+    try:
+        _, lines = load_with_lines(spec_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, YamlProblem):
+        lines = {}
+    return [p.located(str(spec_file), lines) for p in found]
+
+
+_MISSING_COLUMN = re.compile(
+    r'(?:Referenced column|column with name) "?([^"\s]+)"? (?:not found|does not exist)'
+)
+
+
+def _plain_query_error(spec: Spec, exc: Exception, facts: CsvFacts) -> DataProblem:
+    """A DuckDB error of the spec's query, in the spec's words: the column it names that the
+    file lacks, or the first line of what went wrong without the engine's error class."""
+    text = str(exc)
+    missing = _MISSING_COLUMN.search(text)
+    if missing:
+        return absent_column(spec, missing.group(1), facts, "data.query")
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    first = re.sub(r"^[A-Za-z ]+ Error: ", "", first)
+    return DataProblem(
+        spec.name, "", f"data.query could not run over {facts.path}: {first}", ("data", "query")
+    )
 
 
 def _cell(value: Any) -> Any:
@@ -118,6 +183,7 @@ def _profile(db: Any, spec: Spec, query: str) -> TableProfile:
     if spec.task == "regression":
         numeric.append(spec.label)
     text_in_numeric = {}
+    all_text: set[str] = set()
     for name in numeric:
         if columns[name] == "number":
             continue
@@ -127,6 +193,12 @@ def _profile(db: Any, spec: Spec, query: str) -> TableProfile:
         ).fetchall()
         if bad:
             text_in_numeric[name] = sorted(str(row[0]) for row in bad)
+            (numbers,) = db.execute(
+                f"SELECT count(*) FROM retrain_selected WHERE TRY_CAST({name} AS DOUBLE) "
+                "IS NOT NULL"
+            ).fetchone()
+            if not numbers:
+                all_text.add(name)
     reasons = kept_rows_filter(spec)
     cases = " ".join(f"WHEN {cond} THEN {i}" for i, (_, cond) in enumerate(reasons))
     counts = db.execute(
@@ -135,7 +207,7 @@ def _profile(db: Any, spec: Spec, query: str) -> TableProfile:
     by_reason = {int(why): int(n) for why, n in counts}
     keep = " AND ".join(f"NOT ({cond})" for _, cond in reasons)
     labels = []
-    if spec.task != "regression":
+    if spec.task != "regression" or spec.label in all_text:
         labels = db.execute(
             f"SELECT DISTINCT {spec.label} FROM retrain_selected WHERE {keep} LIMIT 1001"
         ).fetchall()
@@ -146,47 +218,66 @@ def _profile(db: Any, spec: Spec, query: str) -> TableProfile:
         dropped={reasons[i][0]: n for i, n in sorted(by_reason.items()) if i >= 0},
         text_in_numeric=text_in_numeric,
         label_values=sorted({_label_text(row[0]) for row in labels}),
+        all_text=frozenset(all_text),
     )
 
 
 def check(
-    spec: Spec, repo_root: Path, out: Path | None = None, snapshot: str | None = None
+    spec: Spec,
+    repo_root: Path,
+    out: Path | None = None,
+    snapshot: str | None = None,
+    spec_file: Path | None = None,
 ) -> TableProfile:
     """Profile the local table through the training query as of `snapshot` (default: now;
-    it ends data.window); raise on any data problem.
+    it ends data.window); raise on any data problem. The file is judged first, without SQL;
+    `spec_file` (when known) puts its path and the line at fault in each message.
 
     With `out`, also write the rows to train on (label present, drop_row features present)
     as CSV, and the data facts beside it for the run's summary.
     """
     import duckdb
 
-    source = local_source(spec, repo_root)
+    source, facts, found_in_file = file_check(spec, repo_root, spec_file)
+    if found_in_file:  # before any SQL: the file itself, and the columns the spec names
+        raise PipelineError("\n".join(found_in_file))
     query = local_query(spec, snapshot or snapshot_time(datetime.now(timezone.utc)))
     with tempfile.TemporaryDirectory(prefix="retrain-local-") as scratch:
         database = str(Path(scratch) / "source.duckdb")
         with duckdb.connect(database) as db:
             # Trusted step: load the file. DDL takes no prepared parameters: quote the path.
             literal = "'" + str(source).replace("'", "''") + "'"
-            db.execute(
-                f"CREATE TABLE {SOURCE_VIEW} AS "
-                f"SELECT * FROM read_csv_auto({literal}, header = true)"
-            )
+            try:
+                db.execute(
+                    f"CREATE TABLE {SOURCE_VIEW} AS "
+                    f"SELECT * FROM read_csv_auto({literal}, header = true)"
+                )
+            except duckdb.Error as exc:
+                first = re.sub(r"^[A-Za-z ]+ Error: ", "", str(exc).strip().splitlines()[0])
+                problem = DataProblem(
+                    spec.name,
+                    "",
+                    f"{facts.path} cannot be read as CSV: {first}",
+                    ("data", "local", "path"),
+                )
+                raise PipelineError(render([problem], spec_file)[0]) from exc
         # The untrusted query, and our profiling over it, see only that table (temp views work
         # on a read-only database); the rows leave through Python, since DuckDB may not write.
         with _locked(database) as db:
             try:
                 profile = _profile(db, spec, query)
             except duckdb.Error as exc:
-                raise PipelineError(f"{spec.name}: data.query failed on {source}: {exc}") from exc
+                problem = _plain_query_error(spec, exc, facts)
+                raise PipelineError(render([problem], spec_file)[0]) from exc
             found = problems(spec, profile)
             if found:
-                raise PipelineError("\n".join(str(p) for p in found))
+                raise PipelineError("\n".join(render(found, spec_file)))
             if out is not None:
                 keep = " AND ".join(f"NOT ({cond})" for _, cond in kept_rows_filter(spec))
                 kept = db.sql(f"SELECT * FROM retrain_selected WHERE {keep}")
                 _write_csv(out, [str(c) for c in kept.columns], kept.fetchall())
-                facts = {"rows_read": profile.rows_read, "rows_dropped": profile.dropped}
-                facts_path(out).write_text(json.dumps(facts, sort_keys=True) + "\n")
+                counts = {"rows_read": profile.rows_read, "rows_dropped": profile.dropped}
+                facts_path(out).write_text(json.dumps(counts, sort_keys=True) + "\n")
     return profile
 
 
@@ -198,16 +289,24 @@ def _write_csv(out: Path, columns: list[str], rows: list[tuple[Any, ...]]) -> No
         writer.writerows([_cell(v) for v in row] for row in rows)
 
 
-def materialize(spec: Spec, repo_root: Path, out: Path, snapshot: str | None = None) -> int:
+def materialize(
+    spec: Spec,
+    repo_root: Path,
+    out: Path,
+    snapshot: str | None = None,
+    spec_file: Path | None = None,
+) -> int:
     """Run the training query over the local CSV and write the rows to train on to `out`.
 
     Returns the number of rows written. Data problems (a missing column, text in a numeric
     column, too few rows, a one-class label, ...) raise before any TFX step starts.
     """
-    return check(spec, repo_root, out, snapshot).rows
+    return check(spec, repo_root, out, snapshot, spec_file).rows
 
 
-def snapshot_input(spec: Spec, repo_root: Path, spec_root: Path, snapshot: str) -> Path:
+def snapshot_input(
+    spec: Spec, repo_root: Path, spec_root: Path, snapshot: str, spec_file: Path | None = None
+) -> Path:
     """The rows a local run with data snapshot `snapshot` reads, selected once.
 
     A CSV has no history, so the snapshot is what the training query selected on the
@@ -222,7 +321,7 @@ def snapshot_input(spec: Spec, repo_root: Path, spec_root: Path, snapshot: str) 
     folder.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".partial-", dir=folder.parent))
     partial = scratch / out.name
-    rows = materialize(spec, repo_root, partial, snapshot)
+    rows = materialize(spec, repo_root, partial, snapshot, spec_file)
     facts = json.loads(facts_path(partial).read_text())
     data = partial.read_bytes()
     facts.update(rows_snapshot=rows, sha256=hashlib.sha256(data).hexdigest())

@@ -14,6 +14,9 @@ import random
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from retrain.errors import RetrainError
+from retrain.spec.load import spec_files
+
 Row = dict[str, str | int | float]
 
 
@@ -78,6 +81,24 @@ GENERATORS: dict[str, Callable[[int, int, float], Iterator[Row]]] = {
     "house-prices": house_price_rows,
 }
 DEFAULT_ROWS = {"churn": 4000, "house-prices": 3000}
+
+
+def example_spec_files(specs_dir: Path) -> list[Path]:
+    """The example specs in `specs_dir` (those with a generator), in the generators' order.
+
+    The demo plays these alone, on its own copies, so a user's spec beside them (valid or not,
+    with its data or without) never changes it. A missing one is an error naming the file."""
+    found = {p.stem: p for p in spec_files(specs_dir)}
+    missing = [name for name in GENERATORS if name not in found]
+    if missing:
+        raise RetrainError(
+            f"the demo plays the example specs {', '.join(GENERATORS)}, but "
+            + ", ".join(f"{specs_dir}/{name}.yaml" for name in missing)
+            + " is missing; restore it from git (e.g. `git checkout main -- "
+            + " ".join(f"specs/{n}.yaml specs/{n}.schema.pbtxt" for n in missing)
+            + "`)"
+        )
+    return [found[name] for name in GENERATORS]
 
 
 def write_csv(path: Path, rows: Iterator[Row], append: bool = False) -> int:

@@ -3,8 +3,9 @@ judged. Everything goes through the real local stack (Pub/Sub emulator, Firestor
 functions-framework servers, TFX LocalDagRunner), and every claim is checked by reading what
 the stack wrote.
 
-The demo works in a sandbox under its work directory (a copy of specs/ and freshly generated
-data), so appending rows or editing a spec never touches the checkout.
+The demo works in a sandbox under its work directory (copies of the example specs alone and
+freshly generated data), so appending rows or editing a spec never touches the checkout, and a
+user's own spec in specs/ never changes the demo.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from retrain.codehost.local import LocalPull
-from retrain.data.samples import DEFAULT_ROWS, GENERATORS, write_csv
+from retrain.data.samples import DEFAULT_ROWS, GENERATORS, example_spec_files, write_csv
 from retrain.delivery.candidate import candidate_request
 from retrain.demo.observe import (
     TERMINAL_STATES,
@@ -44,7 +45,7 @@ from retrain.events.bigquery import table_data_change_entry
 from retrain.localstack.stack import LocalStack, StackConfig
 from retrain.processes import procs
 from retrain.runs import snapshot_time
-from retrain.spec import Spec, load_spec, spec_files
+from retrain.spec import Spec, load_spec
 from retrain.spec.tfschema import schema_path
 from retrain.topics import TOPICS
 
@@ -133,7 +134,7 @@ class Story:
         shutil.rmtree(self.o.workdir, ignore_errors=True)
         specs = self.sandbox / "specs"
         specs.mkdir(parents=True)
-        for source in spec_files(self.o.repo / "specs"):
+        for source in example_spec_files(self.o.repo / "specs"):
             text = source.read_text()
             if self.o.train_steps is not None:
                 text = re.sub(r"train_steps: \d+", f"train_steps: {self.o.train_steps}", text)
@@ -240,7 +241,7 @@ class Story:
         total = time.monotonic()
         started = self.step(0, "sandbox and local stack")
         self.prepare_sandbox()
-        self.say(f"    sandbox {self.sandbox} (specs copied, data generated)")
+        self.say(f"    sandbox {self.sandbox} (example specs copied, data generated)")
         config = StackConfig(
             project=PROJECT,
             specs_dir=self.sandbox / "specs",

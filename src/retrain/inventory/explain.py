@@ -44,6 +44,7 @@ def explain(inventory: Inventory, event_id: str) -> Explanation:
         matched_by = "event key"
         found = [d for d in inventory.decisions if d.record.event_key == event_id]
     if not found:
+        _a_run_instead(inventory, event_id)
         read = len(inventory.decisions)
         problems = "; ".join(inventory.problems)
         raise RetrainError(
@@ -68,9 +69,37 @@ def explain(inventory: Inventory, event_id: str) -> Explanation:
     )
 
 
+def _a_run_instead(inventory: Inventory, job_id: str) -> None:
+    """A job id given where an event id is asked: say what the run is, and where to look."""
+    for model in inventory.models:
+        run = model.run(job_id)
+        if run is None:
+            continue
+        what = f"a {run.trigger or 'manual'} run of {run.spec} ({run.state}"
+        what += f", {run.verdict})" if run.verdict else ")"
+        then = (
+            f"`retrain explain {run.event_id}` shows the decisions that started it"
+            if run.event_id
+            else "no event started it (it was started by hand)"
+        )
+        raise RetrainError(
+            f"{job_id!r} is {what}, not an event: {then}; `retrain lineage {job_id}` shows "
+            "where it came from"
+        )
+
+
 def _triggers(spec: Spec) -> dict[str, object]:
     dumped: dict[str, object] = spec.triggers.model_dump(mode="json")
     return dumped
+
+
+def _words(value: object) -> str:
+    """A trigger's settings as text (`min_new_rows 500, debounce 1h`), not a Python dict."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_words(v)}" for k, v in value.items() if v is not None) or "-"
+    if isinstance(value, list):
+        return ", ".join(_words(v) for v in value) or "none"
+    return "off" if value is None else str(value)
 
 
 def render(explanation: Explanation) -> str:
@@ -87,6 +116,6 @@ def render(explanation: Explanation) -> str:
     for policy in explanation.policies:
         lines.append(f"policy of {policy.spec} (the spec as it reads now):")
         for name, value in policy.triggers.items():
-            lines.append(f"  {name}: {value}")
+            lines.append(f"  {name}: {_words(value)}")
         lines.append(f"  state now: {policy.pending_line.removeprefix('pending').strip()}")
     return "\n".join(lines) + "\n"

@@ -11,12 +11,22 @@ import datetime
 import json
 from pathlib import Path
 
+from pydantic import ValidationError
+
+from retrain.backends.local import finish_own_run, record_own_run
 from retrain.baseline import ProductionBaselines
 from retrain.blobs import Blobs
 from retrain.data.local import facts_path, snapshot_input
-from retrain.errors import PipelineError, SpecError
+from retrain.errors import PipelineError, RetrainError, SpecError
 from retrain.pipeline_env.process import PipelineEnv, echo
-from retrain.runs import RUNTIME_PARAMETERS, LocalLayout, data_window, snapshot_time
+from retrain.runs import (
+    RUNTIME_PARAMETERS,
+    Baseline,
+    LocalLayout,
+    RunRequest,
+    data_window,
+    snapshot_time,
+)
 from retrain.spec import Spec
 from retrain.spec.tfschema import schema_problems
 
@@ -69,7 +79,62 @@ def run_local(
         "data_snapshot": snapshot,
         "data_window": data_window(spec.data.window, snapshot),
     }
-    input_csv = snapshot_input(spec, env.repo_root, layout.root, snapshot)
+    request = _request(spec, run_id, values)
+    # data problems stop here, before TFX and before the run is on the record
+    input_csv = snapshot_input(spec, env.repo_root, layout.root, snapshot, spec_path)
+    own = record_own_run(layout.workdir, request)
+    try:
+        summary = _run(env, spec, spec_path, layout, run_id, input_csv, values)
+    except BaseException as exc:
+        if own:
+            why = str(exc) if isinstance(exc, RetrainError) else f"stopped: {exc!r}"
+            finish_own_run(layout.workdir, run_id, succeeded=False, error=why)
+        raise
+    if own:
+        finish_own_run(layout.workdir, run_id, succeeded=True)
+    return summary
+
+
+def _request(spec: Spec, run_id: str, values: dict[str, str]) -> RunRequest:
+    """The run as the local backend would have been asked for it: its record's labels."""
+    try:
+        return RunRequest.for_spec(
+            spec,
+            job_id=run_id,
+            version=spec.fingerprint(),
+            trigger=values.get("trigger") or "manual",  # type: ignore[arg-type]
+            git_sha=values.get("git_sha", ""),
+            snapshot=values["data_snapshot"],
+            baseline=Baseline(
+                version=values.get("baseline_version", ""),
+                uri=values.get("baseline_uri", ""),
+                reason=values.get("baseline_reason", ""),
+            ),
+            event_id=values.get("event_id", ""),
+            pr_number=int(values["pr_number"]) if values.get("pr_number") else None,
+        )
+    except ValidationError as exc:
+        wrong = sorted({"--" + str(e["loc"][0]).replace("_", "-") for e in exc.errors()})
+        wrong = ["--run-id" if w == "--job-id" else w for w in wrong]
+        raise PipelineError(
+            f"{spec.name}: {', '.join(wrong)}: not a valid value (a run id is lowercase letters, "
+            "digits and hyphens, starting with a letter; a trigger is one of pull_request, "
+            "data_arrival, drift, schedule, manual)"
+        ) from None
+    except ValueError as exc:  # --pr-number
+        raise PipelineError(f"{spec.name}: --pr-number: not a number: {exc}") from None
+
+
+def _run(
+    env: PipelineEnv,
+    spec: Spec,
+    spec_path: Path,
+    layout: LocalLayout,
+    run_id: str,
+    input_csv: Path,
+    values: dict[str, str],
+) -> Path:
+    snapshot = values["data_snapshot"]
     facts = json.loads(facts_path(input_csv).read_text())
     echo(
         f"  input: {facts['rows_snapshot']} rows of snapshot {snapshot} (the training query, "

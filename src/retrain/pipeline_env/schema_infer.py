@@ -20,7 +20,7 @@ def infer_schema(env: PipelineEnv, spec: Spec, spec_path: Path, log_dir: Path) -
     out = schema_path(spec_path).resolve()
     with tempfile.TemporaryDirectory(prefix="retrain-schema-") as scratch:
         csv = Path(scratch) / f"{spec.name}.csv"
-        rows = materialize(spec, env.repo_root, csv)
+        rows = materialize(spec, env.repo_root, csv, spec_file=spec_path)
         args = ["--spec", str(spec_path.resolve()), "--csv", str(csv), "--out", str(out)]
         env.run_module(
             "pipelines.infer_schema",

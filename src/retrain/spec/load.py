@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
+import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,18 @@ from pydantic import BaseModel, ValidationError
 
 from retrain.errors import Problem, SpecError
 from retrain.spec import hyperparams
-from retrain.spec.model import FieldProblem, Spec
+from retrain.spec.model import (
+    CPU_PATTERN,
+    DURATION_PATTERN,
+    IDENTIFIER_PATTERN,
+    MEMORY_PATTERN,
+    MODULE_PATTERN,
+    REGISTRY_MODEL_PATTERN,
+    SPEC_NAME_PATTERN,
+    TABLE_PATTERN,
+    FieldProblem,
+    Spec,
+)
 from retrain.spec.yaml_lines import YamlProblem, line_of, load_with_lines
 
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -61,9 +73,57 @@ def _model_in(annotation: Any) -> Any:
     return None
 
 
-def _problems_from(error: ValidationError, file: str, lines: _Lines) -> list[Problem]:
+# What each pattern of the spec model asks for, in words (the regex itself helps nobody).
+_PATTERNS = {
+    SPEC_NAME_PATTERN: "at most 40 lowercase letters, digits and hyphens, starting with a letter",
+    IDENTIFIER_PATTERN: "a column name: letters, digits and _, not starting with a digit",
+    TABLE_PATTERN: "a BigQuery table as project.dataset.table, e.g. my-project.sales.orders",
+    DURATION_PATTERN: "a duration such as 30m, 6h or 1d",
+    MODULE_PATTERN: "a Python module path such as pipelines.trainers.tabular",
+    CPU_PATTERN: "a CPU count such as 4 or 500m",
+    MEMORY_PATTERN: "a memory size such as 16G or 512M",
+    REGISTRY_MODEL_PATTERN: (
+        "at most 63 lowercase letters, digits, _ and -, starting with a letter or _"
+    ),
+}
+
+
+def _plain_pattern(pattern: str, value: Any) -> str:
+    wanted = _PATTERNS.get(pattern, f"a value matching {pattern}")
+    return (
+        f"{str(value)[:80]!r} is not {wanted}"
+        if wanted.startswith("a ")
+        else (f"{str(value)[:80]!r} must be {wanted}")
+    )
+
+
+def _unquoted_classes(data: dict[str, Any], file: str, lines: _Lines) -> Problem:
+    """`classes: [0, 1, 2]`: one line saying to quote them, not one per class."""
+    values = data.get("classes") or []
+    quoted = ", ".join(
+        json.dumps(str(v).lower() if isinstance(v, bool) else str(v)) for v in values
+    )
+    return Problem(
+        file,
+        line_of(lines, ("classes",)),
+        "classes",
+        f"class names are text: quote them, classes: [{quoted}]",
+    )
+
+
+def _problems_from(
+    error: ValidationError, file: str, lines: _Lines, data: dict[str, Any]
+) -> list[Problem]:
     problems = []
-    for item in error.errors():
+    items = error.errors()
+    unquoted = [
+        i for i in items if i["type"] == "string_type" and tuple(i["loc"])[:1] == ("classes",)
+    ]
+    if unquoted:
+        problems.append(_unquoted_classes(data, file, lines))
+    for item in items:
+        if item in unquoted:
+            continue
         loc = tuple(item["loc"])
         message = item["msg"].removeprefix("Value error, ")
         original = (item.get("ctx") or {}).get("error")
@@ -77,6 +137,8 @@ def _problems_from(error: ValidationError, file: str, lines: _Lines) -> list[Pro
                 message += f" (allowed: {', '.join(allowed)})"
         elif item["type"] == "missing":
             message = "required field is missing"
+        elif item["type"] == "string_pattern_mismatch":
+            message = _plain_pattern(item["ctx"]["pattern"], item["input"])
         field = ".".join(str(part) for part in loc)
         problems.append(Problem(file, line_of(lines, loc), field, message))
     return problems
@@ -102,7 +164,7 @@ def _parse(text: str, file: str) -> tuple[Spec, _Lines]:
     try:
         return Spec.model_validate(data), lines
     except ValidationError as exc:
-        raise SpecError(_problems_from(exc, file, lines)) from exc
+        raise SpecError(_problems_from(exc, file, lines, data)) from exc
 
 
 def load_spec(path: str | Path) -> Spec:
