@@ -39,6 +39,7 @@ evaluation:
     - {{name: accuracy, min: 0.5}}
 promotion: {{registry_model: wine}}
 """
+# Writes the wine CSV from scikit-learn (installed in the pipeline environment only).
 WINE_CSV = f"""
 import csv, sys
 from sklearn.datasets import load_wine
@@ -52,6 +53,17 @@ for row, target in zip(wine.data, wine.target):
 """
 
 
+WINE_DATA = REPO / "tests" / "golden" / "datasets" / "wine.csv"
+
+
+@pytest.mark.tfx
+def test_the_wine_file_is_scikit_learns() -> None:
+    done = subprocess.run(
+        [str(PIPELINE_ENV.python), "-c", WINE_CSV], capture_output=True, text=True, check=True
+    )
+    assert done.stdout == WINE_DATA.read_text()
+
+
 def wine_schema() -> str:
     """The schema `retrain schema infer` writes for this spec (all present, numbers FLOAT)."""
     entries = [(name, "FLOAT") for name in WINE_FEATURES] + [("cultivar", "BYTES")]
@@ -63,14 +75,13 @@ def wine_schema() -> str:
 
 
 def write_wine(repo: Path) -> None:
-    """specs/wine.yaml, its schema, and data/wine.csv from scikit-learn's copy of the data."""
+    """specs/wine.yaml, its schema, and data/wine.csv: scikit-learn's copy of the data, kept
+    as tests/golden/datasets/wine.csv so the tests without TFX need no pipeline environment
+    (`test_the_wine_file_is_scikit_learns` checks it against scikit-learn)."""
     (repo / "specs" / "wine.yaml").write_text(WINE_SPEC)
     (repo / "specs" / "wine.schema.pbtxt").write_text(wine_schema())
-    done = subprocess.run(
-        [str(PIPELINE_ENV.python), "-c", WINE_CSV], capture_output=True, text=True, check=True
-    )
     (repo / "data").mkdir(exist_ok=True)
-    (repo / "data" / "wine.csv").write_text(done.stdout)
+    (repo / "data" / "wine.csv").write_text(WINE_DATA.read_text())
 
 
 def makefile_data_step() -> list[str]:
