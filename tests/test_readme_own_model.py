@@ -43,6 +43,7 @@ def test_the_guide_reads_init_validate_run_status_then_a_pull_request() -> None:
     assert firsts[-1] == "git push"
 
 
+@pytest.mark.timeout(600)  # three TFX processes: schema inference, a run and a try
 def test_the_readme_guide_runs_as_written(tmp_path: Path) -> None:
     repo = tmp_path / "own"
     (repo / "data").mkdir(parents=True)
@@ -84,6 +85,9 @@ def test_the_readme_guide_runs_as_written(tmp_path: Path) -> None:
     assert "ok        data: 178 usable of 178 rows" in outputs["retrain init"]
     assert ": BLESSED" in outputs["retrain run"]
     assert "runs        1 known; newest first:" in outputs["retrain status"]
+    # the comment a pull request would get: a new spec, so no baseline on main yet
+    assert "### 🆕 No baseline yet: `wine` candidate" in outputs["retrain try"]
+    assert (repo / "work" / "try" / "wine.md").read_text() in outputs["retrain try"]
     # what else a user meets next: make setup's data step, the run's lineage, the inventory
     setup = subprocess.run(makefile_data_step(), cwd=repo, env=env, capture_output=True, text=True)
     assert setup.returncode == 0, setup.stdout + setup.stderr
@@ -101,7 +105,8 @@ def test_the_readme_guide_runs_as_written(tmp_path: Path) -> None:
     )
     assert site.returncode == 0, site.stderr
     pages = "".join(p.read_text() for p in (repo / "site").rglob("*.html"))
-    assert f"{job.group(1)} (succeeded)" in pages
+    # the local run in the model's runs (the try, newer, is the index's "last run")
+    assert f"<td>{job.group(1)}</td><td>manual</td><td>succeeded</td>" in pages
     committed = subprocess.run(
         ["git", "-C", str(repo), "show", "--name-only", "--format=%s", "HEAD"],
         capture_output=True,
