@@ -34,7 +34,7 @@ def register(subparsers: Any) -> None:
         "try",
         "run the working tree's spec as a PR candidate here; print the comment its PR would get",
         "retrain try churn",
-        "retrain try specs/wine.yaml --base main --workdir work",
+        "retrain try specs/house-prices.yaml --base main --workdir work",
         description="The candidate is judged against production as the base branch's copy of "
         "the spec names it (promotion.version, found among WORKDIR's local runs); a spec new "
         "in the working tree has no baseline. The comment is printed and written to "
