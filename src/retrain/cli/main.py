@@ -26,7 +26,7 @@ COMMAND_MODULES = (
     "retrain.cli.event_cmds",
     "retrain.cli.demo_cmds",
     "retrain.cli.compare_cmds",
-    "retrain.cli.try_cmds",
+    "retrain.cli.pr_cmds",
     "retrain.cli.deliver_cmds",
     "retrain.cli.inventory_cmds",
 )

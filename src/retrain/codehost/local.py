@@ -9,7 +9,10 @@ The repository checkout is never modified; a promotion writes the edited spec be
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
@@ -172,3 +175,50 @@ class LocalCodeHost:
         for cid, text in comments:
             out.write(f"-- comment {cid}\n{text.rstrip()}\n")
         out.flush()
+
+
+def _git(repo: Path, author: str, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-C", str(repo), "-c", f"user.name={author}",
+         "-c", f"user.email={author}@localhost", *args],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise BackendError(f"git {args[0]} in {repo}: {done.stderr.strip() or done.stdout.strip()}")
+    return done.stdout
+
+
+def merge_pull(repo: Path, pr_dir: Path, reviewer: str) -> str:
+    """Merge a local pull request as GitHub would on its base branch: commit its files onto the
+    base (which must be checked out in `repo`), mark it merged; return the merge commit. The
+    only place a checkout is written on the local code host's behalf."""
+    pull_file = pr_dir / "pull.json"
+    try:
+        pull = LocalPull.model_validate_json(pull_file.read_text(encoding="utf-8"))
+    except OSError:
+        raise BackendError(f"no pull request in {pr_dir}") from None
+    if pull.state != "open":
+        raise BackendError(f"pull request #{pull.number} is {pull.state}, not open")
+    branch = _git(repo, reviewer, "rev-parse", "--abbrev-ref", "HEAD").strip()
+    if branch != pull.base:
+        raise BackendError(
+            f"pull request #{pull.number} merges into {pull.base}, but {repo} has {branch} "
+            f"checked out: `git checkout {pull.base}` first"
+        )
+    files = pr_dir / "files"
+    for path in sorted(p for p in files.rglob("*") if p.is_file()):
+        target = repo / path.relative_to(files)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
+        _git(repo, reviewer, "add", str(path.relative_to(files)))
+    message = f"Merge pull request #{pull.number} from {pull.head}"
+    _git(repo, reviewer, "commit", "-q", "-m", message, "-m", pull.title)
+    merged = pull.model_copy(
+        update={
+            "state": "merged",
+            "merged_by": reviewer,
+            "merged_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+    )
+    pull_file.write_text(merged.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    return _git(repo, reviewer, "rev-parse", "HEAD").strip()

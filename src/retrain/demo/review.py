@@ -4,13 +4,12 @@ local code host itself never writes to a checkout."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-from datetime import datetime, timezone
 from pathlib import Path
 
-from retrain.codehost.local import LocalPull
+from retrain.codehost.local import merge_pull
 from retrain.demo.observe import DemoError
+from retrain.errors import BackendError
 
 REVIEWER = "demo-reviewer"
 
@@ -53,20 +52,7 @@ def checkout_main(sandbox: Path) -> None:
 
 def merge_promotion(sandbox: Path, pr_dir: Path) -> str:
     """Commit the PR's files onto main and mark the PR merged; return the merge commit."""
-    pull_file = pr_dir / "pull.json"
-    pull = LocalPull.model_validate_json(pull_file.read_text(encoding="utf-8"))
-    files = pr_dir / "files"
-    for path in sorted(p for p in files.rglob("*") if p.is_file()):
-        shutil.copy(path, sandbox / path.relative_to(files))
-        _git(sandbox, "add", str(path.relative_to(files)))
-    _git(sandbox, "commit", "-q", "-m", f"Merge pull request #{pull.number} from {pull.head}",
-         "-m", pull.title)  # fmt: skip
-    merged = pull.model_copy(
-        update={
-            "state": "merged",
-            "merged_by": REVIEWER,
-            "merged_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        }
-    )
-    pull_file.write_text(merged.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    return head(sandbox)
+    try:
+        return merge_pull(sandbox, pr_dir, REVIEWER)
+    except BackendError as exc:
+        raise DemoError(str(exc)) from exc

@@ -1,11 +1,18 @@
-"""`retrain try SPEC`: what a pull request changing SPEC would get, on this machine, before the
-pull request exists. The working tree's spec runs as a candidate against production as the
-base branch names it (its `promotion.version`, among the local runs), and the comment the PR
-would carry is printed and written to WORKDIR/try/<spec>.md, in the same words."""
+"""The pull-request loop on one machine.
+
+`retrain try SPEC`: what a pull request changing SPEC would get, before it exists. The working
+tree's spec runs as a candidate against production as the base branch names it (its
+`promotion.version`, among the local runs), and the comment the PR would carry is printed and
+written to WORKDIR/try/<spec>.md, in the same words.
+
+`retrain merge PR`: merge a pull request the local stack opened (a promotion or a schema
+change, in WORKDIR/codehost/pr-N/) into the checkout, as a merge on GitHub would.
+"""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +20,7 @@ from typing import Any
 
 from retrain.cli.parsers import add_command
 from retrain.cli.pipeline_cmds import DEFAULT_WORKDIR, resolve_spec
+from retrain.codehost.local import merge_pull
 from retrain.compare import compare
 from retrain.delivery.candidate import candidate_request, on_base_branch
 from retrain.delivery.gitrev import Git
@@ -45,6 +53,21 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--base", default="main", help="the branch a PR would merge into")
     parser.add_argument("--workdir", default=DEFAULT_WORKDIR, help="where local runs are kept")
     parser.set_defaults(handler=_try)
+
+    merge = add_command(
+        subparsers,
+        "merge",
+        "merge a pull request the local stack opened into this checkout (its base branch)",
+        "retrain merge 1",
+        "retrain merge 2 --workdir work",
+        description="Commits the pull request's files (WORKDIR/codehost/pr-N/files/) onto its "
+        "base branch, which must be checked out, and marks it merged: what merging it on "
+        "GitHub does. A promotion PR merged this way makes its run production for "
+        "`retrain status`, `lineage` and the next candidates.",
+    )
+    merge.add_argument("pr", type=int, help="the pull request's number")
+    merge.add_argument("--workdir", default=DEFAULT_WORKDIR, help="where `retrain up` runs")
+    merge.set_defaults(handler=_merge)
 
 
 def _head(repo: Path) -> str:
@@ -86,3 +109,20 @@ def _try(args: argparse.Namespace, settings: Settings) -> int:
     sys.stdout.write("\n" + comment)
     echo(f"\nthe comment is in {out}; open a pull request to have CI post it")
     return 0 if summary.blessed else NOT_BLESSED_EXIT
+
+
+def _merge(args: argparse.Namespace, settings: Settings) -> int:
+    repo = build_pipeline_env(settings).repo_root
+    workdir = Path(args.workdir)
+    pr_dir = next(
+        (
+            d / f"pr-{args.pr}"
+            for d in (workdir / "codehost", workdir / "runs" / "codehost")  # `up`, the demo
+            if (d / f"pr-{args.pr}").is_dir()
+        ),
+        workdir / "codehost" / f"pr-{args.pr}",
+    )
+    commit = merge_pull(repo, pr_dir, getpass.getuser() or "local-reviewer")
+    echo(f"merged pull request #{args.pr} into {repo} as {commit[:12]}")
+    echo(f"next: `retrain status --workdir {args.workdir}` shows what is production now")
+    return 0
