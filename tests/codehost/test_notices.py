@@ -32,6 +32,7 @@ def _failed(root: Path, job_id: str, trigger: Trigger = "data_arrival") -> RunOu
         failed_task="Trainer",
         error=f"Trainer: permission denied; header Authorization: token {TOKEN_SHAPED}",
         event_id="m-42",
+        production=True,
     )
 
 
@@ -59,7 +60,7 @@ def test_failed_runs_keep_one_issue_per_spec_and_a_success_closes_it(
     _write(tmp_path, load("churn_pass"), "churn-data-3", 0.84)
     ok = RunOutcome(
         job_id="churn-data-3", spec="churn", state="succeeded", trigger="data_arrival",
-        pipeline_root=str(tmp_path),
+        pipeline_root=str(tmp_path), production=True,
     )  # fmt: skip
     handler.process(ok)
     (closed,) = fake.issues_titled(TITLE)

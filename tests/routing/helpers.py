@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from retrain.backends.base import JobInfo
+from retrain.backends.base import JobInfo, ProductionRuns
 from retrain.baseline import no_baseline
 from retrain.completion.notices import NoNotices, NoticeSink
 from retrain.errors import EventError
@@ -30,6 +30,9 @@ from tests.fakes.backend import RecordingBackend
 SPECS = Path(__file__).parents[1] / "golden" / "events" / "specs"
 CHURN_TABLE = "acme-analytics.crm.customers"
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
+# What RecordingBackend reports for the jobs the service submitted: no identity, no registry
+# template, output under /runs/<spec>.
+PRODUCTION = ProductionRuns("", lambda spec: f"/runs/{spec}")
 
 
 class KnownJobsBackend(RecordingBackend):
@@ -102,6 +105,7 @@ def make_service(
     notices: NoticeSink | None = None,
     baselines: Callable[[Spec], Baseline] = no_baseline,
     log: DecisionLog | None = None,
+    production: ProductionRuns = PRODUCTION,
 ) -> tuple[Service, RecordingBackend, MemoryLog, RecordingSink]:
     """A service on recording fakes. With `log`, decisions go there and the returned
     MemoryLog stays empty."""
@@ -119,6 +123,7 @@ def make_service(
         clock=clock or FakeClock(),
         notices=(lambda: notices) if notices is not None else NoNotices,
         baselines=baselines,
+        production=production,
     )
     return service, backend, memory, sink
 

@@ -238,7 +238,7 @@ class Arrivals:
             finished(
                 outcome.job_id,
                 succeeded=outcome.state == "succeeded",
-                counts=outcome.trigger != "pull_request",
+                counts=outcome.production,  # proven by the backend, not by a label
                 now=self.routes.clock(),
             ),
         )

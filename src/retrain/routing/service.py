@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from retrain.backends.base import RunBackend
+from retrain.backends.base import ProductionRuns, RunBackend
 from retrain.baseline import no_baseline
 from retrain.completion.notices import NoNotices, NoticeSink
 from retrain.errors import BackendError, EventError, RetrainError, TransientError
@@ -55,6 +55,8 @@ class Service:
     notices: Callable[[], NoticeSink] = NoNotices
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
     runs_root: str = ""  # finished runs must have written under it ("" in tests: anywhere)
+    # What the backend reports for a production run; None: every finished run is a candidate.
+    production: ProductionRuns | None = None
     # Production's model for a spec of the index (the default branch): every run's baseline.
     baselines: Callable[[Spec], Baseline] = no_baseline
     handlers: dict[EventKind, Handler] = field(init=False, repr=False)
@@ -72,7 +74,7 @@ class Service:
         )
         self._arrivals = Arrivals(routes)
         self._triggers = Triggers(routes)
-        self._completion = RunCompletion(self.backend, self.index, self.runs_root)
+        self._completion = RunCompletion(self.backend, self.index, self.runs_root, self.production)
         self.handlers = {
             "data_arrival": self._arrivals.on_data,
             "drift": self._triggers.on_drift,
