@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from retrain.backends.base import ProductionRuns
-from tests.routing.helpers import backend_that_ran, make_service
+from tests.routing.golden_time import GOLDEN_NOW
+from tests.routing.helpers import FakeClock, backend_that_ran, make_service
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "events"
 EXPECTED = json.loads((GOLDEN / "expected.json").read_text())
@@ -23,6 +24,7 @@ def test_golden_event(name: str) -> None:
             *(GOLDEN / n for n, c in EXPECTED.items() if c["function"] == "run_complete")
         ),
         production=PRODUCTION,
+        clock=FakeClock(GOLDEN_NOW),
     )
     decisions = service.handle(EXPECTED[name]["function"], (GOLDEN / name).read_bytes(), name)
     assert [d.summary() for d in decisions] == EXPECTED[name]["decisions"]
