@@ -24,7 +24,7 @@ from retrain.anomalies import Finding
 from retrain.codehost.port import FileProposal, PromotionRequest
 from retrain.codehost.schema_edit import propose_schema
 from retrain.compare import Comparison
-from retrain.report.escape import code
+from retrain.report.escape import code, one_line
 from retrain.runs import RunOutcome
 from retrain.spec.tfschema import SCHEMA_SUFFIX
 from retrain.summary import EvaluationSummary
@@ -160,7 +160,8 @@ def schema_proposal(
     if not changes:
         return None
     spec = outcome.spec
-    what = "; ".join(f"{f.feature}: {f.why}" for f in changes)
+    # Column names come from the data: a title shows them on one line, controls escaped.
+    what = "; ".join(f"{one_line(f.feature, 80)}: {f.why}" for f in changes)
     lines = [
         f"Run {code(outcome.job_id)} ({outcome.trigger.replace('_', ' ')}) found data that the "
         f"checked-in schema of {code(spec)} does not describe. These look like legitimate "
@@ -182,7 +183,7 @@ def schema_proposal(
         spec=spec,
         path=f"{specs_dir.rstrip('/')}/{spec}{SCHEMA_SUFFIX}",
         branch=f"retrain/schema-{spec}",
-        title=f"Schema update for {spec}: {what}"[:200],
+        title=one_line(f"Schema update for {spec}: {what}", 200),
         body="\n".join(lines),
         commit_message=f"Accept schema changes of {spec} seen by {outcome.job_id}",
         edit=lambda text: propose_schema(text, changes).text,
