@@ -173,8 +173,8 @@ def schema_proposal(
         "",
         *(f"- {code(f.feature)}: **{f.level}**, {f.why}" for f in findings),
         "",
-        "New categories join the feature's domain (the values are read from TFDV's anomaly "
-        "description); a new column is recorded as known but unused (`lifecycle_stage: "
+        "New categories join the feature's domain (the values come from the run's TFDV "
+        "statistics); a new column is recorded as known but unused (`lifecycle_stage: "
         "DEPRECATED`): to train on it, add it to the spec's features and re-run `retrain schema "
         "infer`. Merging accepts the update; closing this PR keeps the schema as it is. A later "
         "run with changes updates this PR.",
