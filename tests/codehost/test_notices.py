@@ -97,3 +97,22 @@ def test_the_local_code_host_shows_the_notice(tmp_path: Path) -> None:
     notices.resolve("churn", "churn-data-5")
     (issue,) = host.issues()
     assert issue.state == "closed" and "churn-data-5" in issue.comments[0]
+
+
+def test_with_no_bot_login_set_another_users_marked_issue_is_left_alone(fake: FakeGitHub) -> None:
+    """Issue 25: with RETRAIN_GITHUB_BOT_LOGIN unset (the default) the bot edited and closed
+    any open issue carrying the notice marker and label. Its login is learnt from GitHub."""
+    marker = notice_marker("churn")
+    with fake._lock:
+        planted = fake._new_issue(TITLE, f"{marker}\nI am mallory's issue", "mallory")
+        fake.state.issues[planted]["labels"] = list(NOTICE_LABELS)
+    host = GitHubCodeHost(build_client(settings_for(fake)), "acme/models")  # bot_login unset
+    notices = Notices(host, lambda spec: "")
+    notices.resolve("churn", "churn-data-1")
+    assert fake.state.issues[planted].get("state", "open") == "open"
+    assert fake.comments_on(planted) == []
+    handler = CompletionHandler(host=host, notices=notices)
+    handler.process(_failed(Path("/nonexistent"), "churn-data-2"))
+    mallorys, ours = fake.issues_titled(TITLE)
+    assert mallorys["number"] == planted and "mallory's issue" in str(mallorys["body"])
+    assert ours["user"]["login"] == "retrain-bot"  # type: ignore[index]
