@@ -115,4 +115,4 @@ def test_with_no_bot_login_set_another_users_marked_issue_is_left_alone(fake: Fa
     handler.process(_failed(Path("/nonexistent"), "churn-data-2"))
     mallorys, ours = fake.issues_titled(TITLE)
     assert mallorys["number"] == planted and "mallory's issue" in str(mallorys["body"])
-    assert ours["user"]["login"] == "retrain-bot"  # type: ignore[index]
+    assert ours["user"]["login"] == "retrain-bot"
