@@ -24,7 +24,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.storm import GIT_SHA, firestore_host, template_registry, write_specs  # noqa: E402
+from bench.storm import (  # noqa: E402
+    GIT_SHA,
+    PIPELINES_SA,
+    firestore_host,
+    template_registry,
+    write_specs,
+)
 from retrain.localstack.fake_vertex import FakeVertex  # noqa: E402
 
 MIB = 1024 * 1024
@@ -100,6 +106,7 @@ def main() -> None:
                     "PYTHONPATH": f"{REPO}:{REPO / 'src'}",
                     "RETRAIN_SPECS_DIR": str(work / "specs"),
                     "RETRAIN_BACKEND": "vertex",
+                    "RETRAIN_SERVICE_ACCOUNT": PIPELINES_SA,
                     "RETRAIN_VERTEX_ENDPOINT": vertex.endpoint,
                     "RETRAIN_PIPELINE_ROOT": "gs://bench/root",
                     "RETRAIN_SERVING_ROOT": "gs://bench/serving",

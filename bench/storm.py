@@ -49,6 +49,8 @@ from retrain.routing.policy import window_of
 REPO = Path(__file__).resolve().parents[1]
 BASE_SPEC = REPO / "tests" / "golden" / "events" / "specs" / "churn.yaml"
 T0 = datetime(2026, 3, 2, tzinfo=timezone.utc)
+# The identity the functions' runs are submitted as (Vertex settings require one).
+PIPELINES_SA = "retrain-pipelines@retrain-local.iam.gserviceaccount.com"
 GIT_SHA = "9b241c8d31745115ca281886361fc70f565f071f"
 # Every generated spec runs the checked-in compiled template, read from a registry stand-in.
 TEMPLATE = REPO / "tests" / "delivery" / "fixtures" / "template.json"
@@ -255,6 +257,7 @@ def run_storm(
             "RETRAIN_SPECS_DIR": str(specs_dir),
             "RETRAIN_PROJECT": "retrain-local",
             "RETRAIN_BACKEND": "vertex",
+            "RETRAIN_SERVICE_ACCOUNT": PIPELINES_SA,
             "RETRAIN_VERTEX_ENDPOINT": vertex.endpoint,
             "RETRAIN_PIPELINE_ROOT": "gs://storm/root",
             "RETRAIN_SERVING_ROOT": "gs://storm/serving",

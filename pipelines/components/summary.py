@@ -18,6 +18,7 @@ from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
 from tfx import v1 as tfx
 from tfx.types import artifact, artifact_utils, standard_artifacts
 
+from pipelines.components.domain_values import seen_values
 from pipelines.components.evaluator import baseline_problem
 from pipelines.summary_builder import MetricValue, build_summary
 from retrain.runs import NO_BASELINE_URI
@@ -41,6 +42,9 @@ class EvaluationSummaryFile(artifact.Artifact):
     """The summary JSON as an MLMD artefact, so runs can be traced from metadata too."""
 
     TYPE_NAME = "retrain.EvaluationSummary"
+
+
+NEW_CATEGORIES = "ENUM_TYPE_UNEXPECTED_STRING_VALUES"
 
 
 def _slice(key: object) -> tuple[tuple[str, str], ...]:
@@ -85,8 +89,9 @@ def _validation_failures(evaluation_uri: str) -> list[str]:
     return failures
 
 
-def _anomalies(anomalies: artifact.Artifact) -> list[Anomaly]:
+def _anomalies(anomalies: artifact.Artifact, statistics: artifact.Artifact) -> list[Anomaly]:
     found = []
+    stats = dict(_split_statistics(statistics))
     for split in artifact_utils.decode_split_names(anomalies.split_names):
         path = os.path.join(artifact_utils.get_split_uri([anomalies], split), "SchemaDiff.pb")
         if not tf.io.gfile.exists(path):
@@ -101,6 +106,10 @@ def _anomalies(anomalies: artifact.Artifact) -> list[Anomaly]:
                     kind=",".join(kinds) or "UNKNOWN",
                     severity=anomalies_pb2.AnomalyInfo.Severity.Name(info.severity),
                     description=f"[{split}] {info.description or info.short_description}",
+                    # New categories, from the statistics TFDV compared (not from its prose).
+                    values=seen_values(stats[split], feature)
+                    if NEW_CATEGORIES in kinds and split in stats
+                    else None,
                 )
             )
     return found
@@ -234,7 +243,7 @@ def EvaluationSummaryWriter(
             else "",
         ),
         baseline=baseline,
-        anomalies=_anomalies(anomalies),
+        anomalies=_anomalies(anomalies, statistics),
         example_counts=_example_counts(statistics),
         data=_data_facts(data_facts, statistics, spec),
         lineage=lineage,

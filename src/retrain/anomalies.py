@@ -62,6 +62,9 @@ class Finding:
     level: Level
     why: str
     description: str
+    # New categories as the statistics hold them (every split's, merged); None when the
+    # pipeline did not write them (older summaries: read from the description).
+    values: tuple[str, ...] | None = None
 
     @property
     def schema_change(self) -> bool:
@@ -97,7 +100,9 @@ def classify(summary: EvaluationSummary) -> list[Finding]:
         level: Level = "error" if errors else "warning"
         why = "; ".join(dict.fromkeys(errors or [why for _, why in rated]))
         description = "\n".join(a.description for a in found if a.description)
-        findings.append(Finding(feature, kinds, level, why, description))
+        listed = [a.values for a in found if a.values is not None]
+        values = tuple(dict.fromkeys(v for vs in listed for v in vs)) if listed else None
+        findings.append(Finding(feature, kinds, level, why, description, values))
     return sorted(findings, key=lambda f: (f.level != "error", f.feature))
 
 

@@ -188,6 +188,12 @@ class RunOutcome(BaseModel):
     failed_task: str = ""
     error: str = ""
     console_url: str = ""
+    production: bool = Field(
+        default=False,
+        description="Proven by the backend (`retrain.backends.base.ProductionRuns`): it ran as "
+        "production's identity, from a production template, under the spec's production root. "
+        "Only such runs act on production (`retrain.completion.decide`); labels never make one.",
+    )
 
 
 class LocalLayout(BaseModel):

@@ -153,7 +153,15 @@ class Settings(BaseModel):
         if self.backend == "vertex":
             missing = [
                 n
-                for n in ("template_uri", "pipeline_root", "git_sha", "serving_root")
+                # service_account: the identity production runs as; a finished run is trusted
+                # as production only when Vertex says it ran as it (ProductionRuns).
+                for n in (
+                    "template_uri",
+                    "pipeline_root",
+                    "git_sha",
+                    "serving_root",
+                    "service_account",
+                )
                 if not getattr(self, n)
             ]
             if missing:

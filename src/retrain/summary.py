@@ -70,6 +70,15 @@ class Anomaly(_Contract):
     kind: str = Field(description="TFDV anomaly type, e.g. SCHEMA_NEW_COLUMN.")
     severity: str = "ERROR"
     description: str = ""
+    values: list[str] | None = Field(
+        default=None,
+        max_length=1000,
+        description="ENUM_TYPE_UNEXPECTED_STRING_VALUES: the feature's string values in this "
+        "split's statistics (TFDV's rank histogram, what its check compares with the schema's "
+        "domain), as they are, unescaped; a schema change PR adds those the domain lacks. "
+        "Absent (older pipelines): the values are read from the description. Optional and "
+        "ignored by older readers, so the schema version stays.",
+    )
 
 
 class ClassMetric(_Contract):

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from retrain.backends.base import RunBackend
+from retrain.backends.base import ProductionRuns, RunBackend
 from retrain.baseline import ProductionBaselines
 from retrain.blobs import Blobs
 from retrain.codehost.port import CodeHost
@@ -253,6 +253,17 @@ def production_root(settings: Settings) -> Callable[[str], str]:
     return lambda spec: str(LocalLayout(workdir=workdir, spec=spec).pipeline_root)
 
 
+def production_runs(settings: Settings) -> ProductionRuns:
+    """What the backend reports for a run the service submitted: Vertex runs as the configured
+    pipelines identity from the deployed templates under the spec's root; local runs have no
+    identity and no registry, only their spec's root in the work directory."""
+    if settings.backend == "vertex":
+        return ProductionRuns(
+            settings.service_account, production_root(settings), settings.template_uri
+        )
+    return ProductionRuns("", production_root(settings))
+
+
 def build_baselines(settings: Settings) -> ProductionBaselines:
     return ProductionBaselines(production_root(settings), build_blobs(settings.project))
 
@@ -272,6 +283,7 @@ def build_service(settings: Settings, *, log: DecisionLog | None = None) -> Serv
         git_sha=settings.git_sha,
         notices=notices,
         runs_root=settings.pipeline_root or str(settings.workdir.resolve()),
+        production=production_runs(settings),
         baselines=build_baselines(settings),
     )
 

@@ -51,6 +51,7 @@ def _outcome(root: Path, job_id: str, **changes: Any) -> RunOutcome:
         "git_sha": "5d1e0a7c2b9f8e6d4c3b2a1908f7e6d5c4b3a291",
         "pipeline_root": str(root),
         "console_url": "https://console.cloud.google.com/vertex-ai/pipelines/runs/x",
+        "production": True,  # as run_complete proves it; PR runs act on nothing all the same
         **changes,
     }
     return RunOutcome(**values)

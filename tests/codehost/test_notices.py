@@ -32,6 +32,7 @@ def _failed(root: Path, job_id: str, trigger: Trigger = "data_arrival") -> RunOu
         failed_task="Trainer",
         error=f"Trainer: permission denied; header Authorization: token {TOKEN_SHAPED}",
         event_id="m-42",
+        production=True,
     )
 
 
@@ -61,7 +62,7 @@ def test_failed_runs_keep_one_issue_per_spec_and_a_success_closes_it(
     _write(tmp_path, load("churn_pass"), "churn-data-3", 0.84)
     ok = RunOutcome(
         job_id="churn-data-3", spec="churn", state="succeeded", trigger="data_arrival",
-        pipeline_root=str(tmp_path),
+        pipeline_root=str(tmp_path), production=True,
     )  # fmt: skip
     handler.process(ok)
     (closed,) = github_fake.issues_titled(TITLE)
@@ -125,3 +126,24 @@ def test_two_instances_opening_a_notice_at_once_leave_one_issue(
     open_ = [n for n, i in issues.items() if i.get("state", "open") == "open"]
     assert open_ == raced and posted.number == raced[0]
     assert issues[raced[0]]["body"].endswith("Trainer failed")  # the newest text, kept there
+
+
+def test_with_no_bot_login_set_another_users_marked_issue_is_left_alone(
+    github_fake: FakeGitHub,
+) -> None:
+    """Issue 25: with RETRAIN_GITHUB_BOT_LOGIN unset (the default) the bot edited and closed
+    any open issue carrying the notice marker and label. Its login is learnt from GitHub."""
+    marker = notice_marker("churn")
+    with github_fake._lock:
+        planted = github_fake._new_issue(TITLE, f"{marker}\nI am mallory's issue", "mallory")
+        github_fake.state.issues[planted]["labels"] = list(NOTICE_LABELS)
+    host = GitHubCodeHost(build_client(settings_for(github_fake)), "acme/models")  # bot_login unset
+    notices = Notices(host, lambda spec: "")
+    notices.resolve("churn", "churn-data-1")
+    assert github_fake.state.issues[planted].get("state", "open") == "open"
+    assert github_fake.comments_on(planted) == []
+    handler = CompletionHandler(host=host, notices=notices)
+    handler.process(_failed(Path("/nonexistent"), "churn-data-2"))
+    mallorys, ours = github_fake.issues_titled(TITLE)
+    assert mallorys["number"] == planted and "mallory's issue" in str(mallorys["body"])
+    assert ours["user"]["login"] == "retrain-bot"

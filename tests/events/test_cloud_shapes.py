@@ -14,13 +14,15 @@ import pytest
 
 from retrain.errors import EventError
 from retrain.events.envelope import unwrap
+from tests.fakes.clock import FakeClock
+from tests.routing.golden_time import GOLDEN_NOW
 from tests.routing.helpers import make_service
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "events"
 
 
 def test_every_append_to_the_default_stream_counts() -> None:
-    service, _, log, _ = make_service()
+    service, _, log, _ = make_service(clock=FakeClock(GOLDEN_NOW))
     for name in ("bigquery_v2_write_api.json", "bigquery_v2_write_api_second.json"):
         service.handle("data_arrival", (GOLDEN / name).read_bytes(), name)
     first, second = log.decisions
@@ -31,7 +33,7 @@ def test_every_append_to_the_default_stream_counts() -> None:
 
 
 def test_a_v1_entry_before_its_v2_entry_leaves_the_row_count_to_v2() -> None:
-    service, backend, log, _ = make_service()
+    service, backend, log, _ = make_service(clock=FakeClock(GOLDEN_NOW))
     for name in ("bigquery_v1_load.json", "bigquery_v2_below_threshold.json"):
         service.handle("data_arrival", (GOLDEN / name).read_bytes(), name)
     v1, v2 = log.decisions

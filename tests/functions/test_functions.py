@@ -19,7 +19,9 @@ from retrain.errors import ConfigError
 from retrain.settings import Settings
 from retrain.wiring import build_service
 from tests.fakes.backend import RecordingBackend
+from tests.fakes.clock import FakeClock
 from tests.fakes.sink import RecordingSink
+from tests.routing.golden_time import GOLDEN_NOW
 from tests.routing.helpers import arrival, backend_that_ran, make_service, tick
 
 SOURCE = Path(__file__).parents[2] / "functions" / "main.py"
@@ -104,7 +106,7 @@ def test_transient_backend_error_is_a_500_so_pubsub_redelivers(client_for: Any) 
 @pytest.mark.parametrize("mode", [structured, binary])
 def test_drift_alert(client_for: Any, mode: Any) -> None:
     client, module = client_for("on_drift_alert")
-    service, backend, log, _ = make_service()
+    service, backend, log, _ = make_service(clock=FakeClock(GOLDEN_NOW))  # after the alert
     module.use_service(service)
     body = json.loads((GOLDEN / "monitoring_anomaly.json").read_text())
     assert client.post("/", **mode(body)).status_code == 200

@@ -75,13 +75,14 @@ def test_a_rows_kept_while_busy_run_when_the_run_ends(client_for: Any) -> None:
     service, backend, log, _ = make_service(clock=clock)
     module.use_service(service)
     assert post(data, arrival(600, "j1")) == 200
+    clock.now = T0 + timedelta(hours=2)  # times are bounded by now
     assert post(data, arrival(600, "j2", T0 + timedelta(hours=2)), binary) == 200
     assert [d.decision for d in log.decisions] == ["run", "debounced"]
     first = log.decisions[0].job_id
     backend.finish(first)
     done, module = client_for("on_run_complete")
     module.use_service(service)
-    clock.advance(timedelta(hours=3))
+    clock.advance(timedelta(hours=1))
     assert post(done, completion(backend, first)) == 200  # no further data event
     assert [d.decision for d in log.decisions] == ["run", "debounced", "completed", "run"]
     assert rows_of(backend, log) == 1200 and len(backend.jobs) == 2
@@ -94,6 +95,7 @@ def test_b_rows_after_a_run_in_its_window_run_at_the_wake_up(client_for: Any) ->
     module.use_service(service)
     assert post(data, arrival(600, "j1")) == 200
     backend.finish(log.decisions[0].job_id)
+    clock.now = T0 + timedelta(minutes=20)  # times are bounded by now
     assert post(data, arrival(700, "j2", T0 + timedelta(minutes=20))) == 200
     assert [d.decision for d in log.decisions] == ["run", "debounced"]
     ticks, module = client_for("on_schedule")
@@ -162,15 +164,21 @@ def test_e_a_crash_after_the_state_write_keeps_the_rows(client_for: Any) -> None
 
 
 def test_f_two_instances_respect_the_concurrency_limit(client_for: Any) -> None:
-    store, backend = MemoryStore(), RecordingBackend()
-    one, _, log_one, _ = make_service(store=store, backend=backend)
-    two, _, log_two, _ = make_service(store=store, backend=StaleView(backend))  # type: ignore[arg-type]
+    # A minute apart (the second instance's stale view is not yet settled), in two windows
+    # (so only the concurrency limit can hold the second back); times are bounded by now.
+    first, second = T0 + timedelta(minutes=59, seconds=30), T0 + timedelta(minutes=60, seconds=30)
+    store, backend, clock = MemoryStore(), RecordingBackend(), FakeClock(first)
+    one, _, log_one, _ = make_service(store=store, backend=backend, clock=clock)
+    stale = StaleView(backend)
+    two, _, log_two, _ = make_service(store=store, backend=stale, clock=clock)  # type: ignore[arg-type]
     data, module = client_for("on_data_arrival")
     module.use_service(one)
-    assert post(data, arrival(600, "j1")) == 200
+    assert post(data, arrival(600, "j1", first)) == 200
+    clock.now = second
     module.use_service(two)
-    assert post(data, arrival(600, "j2", T0 + timedelta(hours=2))) == 200
+    assert post(data, arrival(600, "j2", second)) == 200
     assert [d.decision for d in log_one.decisions + log_two.decisions] == ["run", "debounced"]
+    assert "run(s) in progress, limit 1" in log_two.decisions[0].reason
     assert len(backend.jobs) == 1
 
 

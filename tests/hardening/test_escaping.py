@@ -174,3 +174,29 @@ def test_a_summary_naming_another_spec_cannot_steer_the_promotion_branch(
     with pytest.raises(SummaryError, match="the run for 'churn'"):
         CompletionHandler(host=host).process(outcome)
     assert faulty_github.open_pulls() == [] and faulty_github.calls("PUT", r"/contents/") == []
+
+
+@pytest.mark.parametrize(
+    "column",
+    ["evil\nSecond line", "bell\x07\x1b[2J", "rtl\u202eoverride", "sep\u2028arator", "tab\there"],
+)
+def test_schema_pr_titles_show_column_names_on_one_line_escaped(column: str) -> None:
+    """Issue 25: the schema change PR's title carried the data's raw column names."""
+    from retrain.anomalies import Finding
+    from retrain.completion.decide import schema_proposal
+
+    outcome = RunOutcome(
+        job_id="churn-data-1",
+        spec="churn",
+        state="succeeded",
+        trigger="data_arrival",
+        pipeline_root="/runs/churn",
+        production=True,
+    )
+    finding = Finding(column, ("SCHEMA_NEW_COLUMN",), "warning", "a new column", "")
+    proposal = schema_proposal(outcome, [finding], "specs", "main")
+    assert proposal is not None
+    title = proposal.title
+    assert title.isprintable(), repr(title)
+    assert not re.search("[\u2028\u2029\u202a-\u202e\u2066-\u2069]", title), repr(title)
+    assert title.startswith("Schema update for churn: ") and len(title) <= 200

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from retrain.backends.base import ProductionRuns
 from retrain.codehost.github import GitHubCodeHost, build_client
 from retrain.completion import CompletionHandler
 from retrain.errors import TransientError
@@ -131,6 +132,7 @@ def test_every_event_ends_with_one_run_and_one_comment_or_a_rejection(
         sink=lambda: CompletionHandler(host=host, blobs=blobs),
         log=log,
         git_sha="9b241c8d31745115ca281886361fc70f565f071f",
+        production=ProductionRuns("", lambda spec: f"gs://acme-ml/root/{spec}", TEMPLATE_URI),
     )
 
     scenario.vertex(vertex_fake)

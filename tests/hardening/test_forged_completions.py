@@ -153,6 +153,7 @@ def test_a_promotion_names_only_a_model_under_the_serving_root(tmp_path: Path) -
         state="succeeded",
         trigger="data_arrival",
         pipeline_root=str(tmp_path),
+        production=True,
     )
     with pytest.raises(SummaryError, match="is not under the serving root"):
         handler.process(outcome)

@@ -95,3 +95,41 @@ def test_the_ci_identity_is_confined_to_candidates() -> None:
     assert "attribute_condition = var.ci_token_condition" in main
     assert "attribute.environment/${each.value}" in main
     assert "attribute.repository/${var.github_repo}" not in main
+
+
+def _run_steps() -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for path in sorted(WORKFLOWS.glob("*.yml")):
+        for job in (load(path.name).get("jobs") or {}).values():
+            found += [(path.name, s) for s in job.get("steps", []) if "run" in s]
+    return found
+
+
+def test_spec_paths_reach_commands_as_one_quoted_argument_each(tmp_path: Path) -> None:
+    """Issue 25: `$SPECS` was expanded unquoted, so a fork's file name was split at spaces and
+    globbed. Each step reads the JSON list into an array and passes `"${specs[@]}"` after
+    `--`; run here under bash with hostile names, each arrives whole."""
+    import subprocess
+
+    steps = [(n, s) for n, s in _run_steps() if "specs" in s["run"].lower()]
+    using = [(n, s) for n, s in steps if "retrain compile" in s["run"] or "candidate" in s["run"]]
+    assert using, "no step passes spec paths"
+    for name, step in using:
+        script = step["run"]
+        assert not re.search(r'(?<!")\$\{?SPECS\b', script), (name, script)
+        assert "SC2086" not in script, (name, script)
+        if "SPECS_JSON" not in script:
+            continue
+        assert '-- "${specs[@]}"' in script, (name, script)
+        reader = next(line for line in script.splitlines() if "mapfile" in line)
+        hostile = ["specs/a b.yaml", "specs/*.yaml", "-rf", "specs/$(touch pwned).yaml"]
+        done = subprocess.run(
+            ["bash", "-c", reader.strip() + '\nprintf "%s\\n" "${#specs[@]}" "${specs[@]}"'],
+            env={"SPECS_JSON": json.dumps(hostile), "PATH": "/usr/bin:/bin"},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert done.stdout.splitlines() == [str(len(hostile)), *hostile], (name, done.stdout)
+        assert not (tmp_path / "pwned").exists()

@@ -39,8 +39,18 @@ def test_a_record_whose_process_is_gone_is_stale(tmp_path: Path) -> None:
     assert started is not None
     path.write_text(json.dumps({"pid": os.getpid(), "started": started + 1, **fields}))
     assert find(tmp_path).state == "stale"
+    # issue 25: a live pid with its true start time, planted, is not the stack either: the
+    # stack is the process that holds `retrain up`'s lock on the directory
     path.write_text(json.dumps({"pid": os.getpid(), "started": started, **fields}))
-    assert find(tmp_path).state == "running"
+    assert find(tmp_path).state == "stale"
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"]) as other:
+        try:
+            other_started = process_start(other.pid)
+            record = {"pid": other.pid, "started": other_started, **fields}
+            path.write_text(json.dumps(record))
+            assert find(tmp_path).state == "stale"
+        finally:
+            other.kill()
 
 
 def test_a_broken_record_is_stale_and_replaced(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from retrain.google.vertex import VertexBackend
 from retrain.inventory import status
 from retrain.inventory.cloud import CloudLoggingDecisions, GitHubPulls, decisions_query
 from retrain.inventory.gather import gather
-from retrain.localstack.discovery import RECORD, StackRecord, process_start
+from retrain.localstack.discovery import RECORD, Claim, StackRecord, process_start
 from retrain.localstack.fake_vertex import FakeVertex
 from retrain.report.notice import Incident
 from retrain.routing.decision import Decision, log_record
@@ -176,7 +176,8 @@ def test_status_finds_a_running_stacks_firestore_through_its_record_without_expo
     firestore_emulator: str, monkeypatch: pytest.MonkeyPatch, world: World
 ) -> None:
     """`retrain up` records its emulators in work/stack.json; status reads the counters there
-    with nothing exported (the record's pid is this process, so it counts as running)."""
+    with nothing exported (the record's pid is this process, which holds the lock, so it
+    counts as running)."""
     monkeypatch.delenv("FIRESTORE_EMULATOR_HOST", raising=False)
     prefix = f"inv{uuid.uuid4().hex[:6]}"
     store = FirestoreStore(project="retrain-stack", prefix=prefix, emulator=firestore_emulator)
@@ -200,11 +201,12 @@ def test_status_finds_a_running_stacks_firestore_through_its_record_without_expo
         groups=[],
         logs=str(world.root / "logs"),
     )
-    (world.root / RECORD).write_text(record.model_dump_json())
-    try:
+    # As `retrain up` does: hold the directory's lock, then publish (a record planted without
+    # the lock is not trusted; issue 25). The claim removes the record on the way out.
+    with Claim(world.root) as claim:
+        claim.publish(record)
         found = gather(build_inventory(settings, cloud=False, workdir=world.root), "churn")
-    finally:
-        (world.root / RECORD).unlink()
+    assert not (world.root / RECORD).exists()
     assert found.models[0].pending == state
     assert "pending     80 of 500 rows" in status.render(found)
 

@@ -85,3 +85,105 @@ def test_the_proposed_schema_accepts_a_new_category_and_a_new_column(tmp_path: P
     schema_path(proposed_spec).write_text(edit.text)
     assert anomalies(csv, schema_path(proposed_spec)) == {}
     assert schema_problems(load_spec(proposed_spec), proposed_spec) == []
+
+
+# Issue 25, finding 4: the values come from TFDV's statistics, not its prose. Run in the
+# pipeline environment: the checked-in schema inferred from the old data, the new data's
+# statistics (both splits, as StatisticsGen makes them), their anomalies, and the values the
+# summary component records (`pipelines.components.domain_values`); then, given a proposed
+# schema, the anomalies left.
+STRUCTURED = """
+import json, sys
+import pandas as pd
+import tensorflow_data_validation as tfdv
+from google.protobuf import text_format
+from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2
+from pipelines.components.domain_values import seen_values
+old, new = json.load(open(sys.argv[1]))
+def stats(values):
+    return tfdv.generate_statistics_from_dataframe(pd.DataFrame({"country": values}))
+splits = {"train": stats(new), "eval": stats(new[::2])}
+if len(sys.argv) == 2:
+    schema = tfdv.infer_schema(stats(old))
+    out = {"schema": text_format.MessageToString(schema), "splits": {}}
+    for split, found in splits.items():
+        info = tfdv.validate_statistics(found, schema).anomaly_info["country"]
+        out["splits"][split] = {
+            "kinds": sorted(anomalies_pb2.AnomalyInfo.Type.Name(r.type) for r in info.reason),
+            "description": info.description,
+            "values": seen_values(found, "country"),
+        }
+else:
+    schema = text_format.Parse(open(sys.argv[2], encoding="utf-8").read(), schema_pb2.Schema())
+    out = {"left": {split: [n for n in tfdv.validate_statistics(found, schema).anomaly_info]
+                    for split, found in splits.items()},
+           "domain": list(schema.string_domain[0].value)}
+print(json.dumps(out))
+"""
+HOSTILE_VALUES = [
+    "o'brien",
+    'say "hi"',
+    "back\\slash",
+    "bell\x07ring",
+    "line\u2028separator",
+    "evil (~50%), injected",
+    "par(en)thesis, with comma",
+    "PT",
+]
+
+
+def structured(*args: Path) -> dict[str, object]:
+    done = subprocess.run(
+        [str(PIPELINE_ENV.python), "-c", STRUCTURED, *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **QUIET_TF, "PYTHONPATH": str(REPO)},
+        timeout=300,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_new_categories_come_from_tfdvs_statistics_and_clear_exactly_its_anomalies(
+    tmp_path: Path,
+) -> None:
+    """Quotes, backslashes, control characters, U+2028, commas and parentheses, new in both
+    splits (the normal case): the prose ("[train] ...\\n[eval] ...", C-escaped, cut at
+    "(~N%)") could not be read back; the statistics' values can, and the proposal still
+    parses (one line per value)."""
+    old = ["ES", "FR"] * 50
+    new = ["ES", "FR"] * 20 + HOSTILE_VALUES * 5
+    data = tmp_path / "data.json"
+    data.write_text(json.dumps([old, new]))
+    seen = structured(data)
+    splits = seen["splits"]
+    assert isinstance(splits, dict)
+    summary = summary_with(
+        [
+            Anomaly(
+                feature="country",
+                kind=",".join(found["kinds"]),
+                description=f"[{split}] {found['description']}",
+                values=found["values"],
+            )
+            for split, found in splits.items()
+        ]
+    )
+    (finding,) = classify(summary)
+    assert finding.kinds == ("ENUM_TYPE_UNEXPECTED_STRING_VALUES",)
+    # What the prose gave: values glued across splits, escaped twice, split at a comma.
+    from retrain.codehost.schema_edit import new_values
+
+    assert set(new_values(finding.description)) != set(HOSTILE_VALUES)
+    schema_text = str(seen["schema"])
+    edit = propose_schema(schema_text, [finding])
+    assert edit.notes == ()
+    assert len(edit.text.splitlines()) == len(schema_text.splitlines()) + len(HOSTILE_VALUES)
+    proposed = tmp_path / "proposed.pbtxt"
+    proposed.write_text(edit.text, encoding="utf-8")
+    after = structured(data, proposed)
+    assert after["left"] == {"train": [], "eval": []}
+    assert sorted(after["domain"]) == sorted(["ES", "FR", *HOSTILE_VALUES])  # type: ignore[call-overload]
+    # A later run's proposal starts from this text: still one value per line, still readable.
+    again = propose_schema(edit.text, [finding])
+    assert again.text == edit.text and again.notes == ()

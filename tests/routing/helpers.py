@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from retrain.backends.base import JobInfo
+from retrain.backends.base import JobInfo, ProductionRuns
 from retrain.baseline import no_baseline
 from retrain.completion.notices import NoNotices, NoticeSink
 from retrain.errors import EventError
@@ -31,6 +31,9 @@ from tests.fakes.sink import RecordingSink
 
 SPECS = Path(__file__).parents[1] / "golden" / "events" / "specs"
 CHURN_TABLE = "acme-analytics.crm.customers"
+# What RecordingBackend reports for the jobs the service submitted: no identity, no registry
+# template, output under /runs/<spec>.
+PRODUCTION = ProductionRuns("", lambda spec: f"/runs/{spec}")
 
 
 def job_of(entry: dict[str, Any]) -> JobInfo:
@@ -70,6 +73,7 @@ def make_service(
     notices: NoticeSink | None = None,
     baselines: Callable[[Spec], Baseline] = no_baseline,
     log: DecisionLog | None = None,
+    production: ProductionRuns = PRODUCTION,
 ) -> tuple[Service, RecordingBackend, MemoryLog, RecordingSink]:
     """A service on recording fakes. With `log`, decisions go there and the returned
     MemoryLog stays empty."""
@@ -87,6 +91,7 @@ def make_service(
         clock=clock or FakeClock(),
         notices=(lambda: notices) if notices is not None else NoNotices,
         baselines=baselines,
+        production=production,
     )
     return service, backend, memory, sink
 

@@ -19,6 +19,7 @@ ALERT = pubsub_body(
     },
     "d1",
     {},
+    publish_time="2026-03-02T09:59:00Z",  # a minute before the services' clock (T0)
 )
 
 

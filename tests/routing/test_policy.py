@@ -15,7 +15,7 @@ from retrain.events.envelope import NONCE_ATTRIBUTE, pubsub_body
 from retrain.routing.decision import Decision, StdoutLog, log_record
 from retrain.routing.jobid import derive_job_id
 from tests.fakes.backend import RecordingBackend
-from tests.fakes.clock import T0
+from tests.fakes.clock import T0, FakeClock
 from tests.routing.helpers import arrival, end_quietly, make_service
 
 
@@ -37,19 +37,24 @@ def test_rows_accumulate_to_the_threshold_then_one_run() -> None:
 
 
 def test_one_run_per_debounce_window_rows_kept_for_the_next() -> None:
-    service, backend, _, _ = make_service()
+    clock = FakeClock()
+    service, backend, _, _ = make_service(clock=clock)
     assert kinds(service.handle("data_arrival", arrival(600, "j1"))) == ["run"]
     end_quietly(service, backend)  # the run finished
+    clock.now = T0 + timedelta(minutes=30)
     held = service.handle("data_arrival", arrival(600, "j2", T0 + timedelta(minutes=30)))
     assert kinds(held) == ["debounced"] and "already started in this 1h window" in held[0].reason
+    clock.now = T0 + timedelta(minutes=61)
     later = service.handle("data_arrival", arrival(1, "j3", T0 + timedelta(minutes=61)))
     assert kinds(later) == ["run"] and later[0].reason == "601 new rows (min 500)"
     assert len(backend.jobs) == 2
 
 
 def test_concurrency_limit_waits_keeping_rows() -> None:
-    service, backend, _, _ = make_service()
+    clock = FakeClock()
+    service, backend, _, _ = make_service(clock=clock)
     service.handle("data_arrival", arrival(600, "j1"))
+    clock.now = T0 + timedelta(hours=2)
     busy = service.handle("data_arrival", arrival(600, "j2", T0 + timedelta(hours=2)))
     assert kinds(busy) == ["debounced"]
     assert busy[0].reason == "1 run(s) in progress, limit 1; 600 rows kept for later"
@@ -60,13 +65,15 @@ def test_concurrency_limit_waits_keeping_rows() -> None:
 
 
 def test_redelivery_replays_the_first_answer() -> None:
-    service, backend, _, _ = make_service()
+    clock = FakeClock()
+    service, backend, _, _ = make_service(clock=clock)
     body = arrival(600, "j1")
     first = service.handle("data_arrival", body)
     again = service.handle("data_arrival", body)
     assert kinds(first) == ["run"] and kinds(again) == ["deduplicated"]
     assert again[0].job_id == first[0].job_id and len(backend.jobs) == 1
     end_quietly(service, backend)
+    clock.now = T0 + timedelta(hours=5)
     small = arrival(10, "j2", T0 + timedelta(hours=5))
     service.handle("data_arrival", small)
     replay = service.handle("data_arrival", small)
@@ -117,13 +124,15 @@ def test_drift_actions_and_idempotency() -> None:
         },
         "d1",
         {},
+        publish_time="2026-03-02T09:59:00Z",
     )
     assert kinds(service.handle("drift", alert)) == ["run"]
     assert kinds(service.handle("drift", alert)) == ["deduplicated"]  # its run is in progress
     backend.active.clear()
     assert kinds(service.handle("drift", alert)) == ["deduplicated"]  # ALREADY_EXISTS
     assert len(backend.jobs) == 1
-    notify = {"spec": "house-prices", "run_id": "r2", "anomalies": {"anomalyInfo": {"y": {}}}}
+    info = {"y": {"reason": [{"type": "SCHEMA_NEW_COLUMN"}]}}
+    notify = {"spec": "house-prices", "run_id": "r2", "anomalies": {"anomalyInfo": info}}
     decided = service.handle("drift", notify)
     assert kinds(decided) == ["ignored"] and decided[0].alert
     assert log_record(decided[0])["severity"] == "WARNING"

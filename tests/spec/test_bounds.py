@@ -44,3 +44,28 @@ def test_max_staleness_is_bounded_too_and_leaves_the_version_alone() -> None:
     raw["triggers"]["max_staleness"] = "400d"
     with pytest.raises(SpecError, match="max_staleness"):
         parse_spec(yaml.safe_dump(raw), "churn.yaml")
+
+
+@pytest.mark.parametrize("value", [".nan", ".NaN", ".inf", "-.inf", ".Inf"])
+def test_a_float_that_is_not_finite_is_refused_anywhere_in_a_spec(value: str) -> None:
+    """Issue 25: `learning_rate: .nan` passed validation (NaN compares false with every bound)
+    and reached the Trainer."""
+    text = GOLDEN.read_text()
+    raw = yaml.safe_load(text)
+    raw["trainer"].setdefault("hyperparameters", {})["learning_rate"] = 0.5
+    dumped = yaml.safe_dump(raw).replace("learning_rate: 0.5", f"learning_rate: {value}")
+    with pytest.raises(SpecError) as caught:
+        parse_spec(dumped, "churn.yaml")
+    message = str(caught.value)
+    assert "churn.yaml" in message and "learning_rate" in message, message
+
+
+@pytest.mark.parametrize("name", ["candidates", "tmp", "staging", "codehost"])
+def test_a_spec_may_not_be_named_like_a_directory_of_the_service(name: str) -> None:
+    """Issue 25: a spec named `candidates` got the production root <pipeline root>/candidates,
+    the candidate runs' root, so a PR's run passed as production's."""
+    raw = yaml.safe_load(GOLDEN.read_text())
+    raw["name"] = name
+    with pytest.raises(SpecError) as caught:
+        parse_spec(yaml.safe_dump(raw), f"{name}.yaml")
+    assert f"name: {name!r} is reserved" in str(caught.value), str(caught.value)

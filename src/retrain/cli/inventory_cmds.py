@@ -20,6 +20,7 @@ from retrain.inventory import explain as explain_mod
 from retrain.inventory import lineage as lineage_mod
 from retrain.inventory import status as status_mod
 from retrain.inventory.gather import Inventory, gather
+from retrain.report.escape import terminal
 from retrain.settings import Settings
 
 WHERE = (
@@ -96,17 +97,19 @@ def _gather(args: argparse.Namespace, settings: Settings, only: str | None = Non
 
 
 def _print(args: argparse.Namespace, model: BaseModel, text: str) -> int:
+    """Titles, owners, reasons and names come from specs, PRs, events and runs: shown with
+    their control characters escaped, so none reaches the terminal (JSON escapes its own)."""
     if args.json:
         sys.stdout.write(model.model_dump_json(indent=2) + "\n")
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(terminal(text))
     return 0
 
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
     inventory = _gather(args, settings, args.spec)
     if args.spec and not inventory.models:
-        print(f"retrain status: no spec named {args.spec!r}", file=sys.stderr)
+        print(f"retrain status: no spec named {terminal(args.spec)!r}", file=sys.stderr)
         return 2
     return _print(args, inventory, status_mod.render(inventory))
 

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from retrain.errors import RetrainError, SpecError
+from retrain.report.escape import terminal
 from retrain.settings import Settings
 
 # Each module defines `register(subparsers)`; its parsers set `handler(args, settings) -> int`.
@@ -61,10 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except SpecError as exc:
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
+            print(terminal(str(problem)), file=sys.stderr)
         return 1
-    except RetrainError as exc:
-        print(f"retrain {args.command}: {exc}", file=sys.stderr)
+    except RetrainError as exc:  # its text may quote events, specs or runs
+        print(f"retrain {args.command}: {terminal(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"retrain {args.command}: interrupted", file=sys.stderr)

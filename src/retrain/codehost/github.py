@@ -177,11 +177,13 @@ class GitHubCodeHost:
         return PostedComment(kept.id, kept.html_url, created=False)
 
     def _open_issue_with(self, repo: Repository, marker: str, label: str) -> Issue | None:
-        """The open issue (not PR) carrying `label` whose body starts with `marker`."""
+        """The open issue (not PR) carrying `label` whose body starts with `marker`, opened by
+        this identity: anyone can open an issue with our marker, and the label can be added
+        by anyone who triages. Who we are is learnt from GitHub when no login is configured."""
         for issue in repo.get_issues(state="open", labels=[label]):  # follows every page
             if issue.pull_request is not None or not has_marker(issue.body or "", marker):
                 continue
-            if self.bot_login and issue.user.login != self.bot_login:
+            if issue.user is None or issue.user.login != self._me():
                 continue
             return issue
         return None

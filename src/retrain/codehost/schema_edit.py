@@ -1,17 +1,20 @@
 """The schema update a schema change PR proposes: the checked-in TFDV schema text, edited.
 
 Only legitimate changes are proposed (`retrain.anomalies.SCHEMA_CHANGES`):
-- a new category: its values join the feature's string domain. TFDV names them only in the
-  anomaly's description ("Examples contain values missing from the schema: a (~12%), b (<1%).",
-  tensorflow_data_validation's string domain check), so they are read from there;
+- a new category: its values join the feature's string domain. They come from the run's
+  statistics (`Finding.values`: the values TFDV's string-domain check compared, recorded by the
+  pipeline's summary); only an older summary without them falls back to the anomaly's
+  description ("Examples contain values missing from the schema: a (~12%), b (<1%)."), whose
+  values are C-escaped, joined across splits and cut at `, ` and `(~N%)`;
 - a new column: recorded as a feature the spec knows but does not use
   (`lifecycle_stage: DEPRECATED`, which TFDV leaves out of validation), so it stops being
   reported. To train on it, add it to the spec's features and re-run `retrain schema infer`.
 
 The edit works on the text `retrain schema infer` writes (protobuf's text format, a top-level
 `string_domain` block per domain); what it cannot place is returned as a note for the PR body,
-never guessed. Values come from data: they are escaped for the text format, and a value with a
-control character is refused.
+never guessed. Values come from data: each is escaped once for the text format (`_quoted`:
+quotes and backslashes escaped, anything not printable as octal UTF-8 bytes), so every value
+stays on its own line and reads back as itself.
 """
 
 from __future__ import annotations
@@ -46,10 +49,21 @@ def new_values(description: str) -> list[str]:
 
 
 def _quoted(value: str) -> str:
-    if any(ord(c) < 32 and c not in "\t\n\r" for c in value):
-        raise ValueError(f"value {value[:40]!r} holds a control character")
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + escaped.replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t") + '"'
+    """A text-format string literal of `value`, escaped once: quotes and backslashes escaped,
+    and every character that is not printable (controls, U+2028 and other line or paragraph
+    separators, lone surrogates) as octal escapes of its UTF-8 bytes, which protobuf's
+    text-format parser (and `retrain.spec.tfschema`) read back as the same string. So the
+    literal is always one line of the file."""
+    out = []
+    for char in value:
+        if char in '"\\':
+            out.append("\\" + char)
+        elif char.isprintable():
+            out.append(char)
+        else:
+            data = char.encode("utf-8", "surrogatepass")
+            out.append("".join(f"\\{byte:03o}" for byte in data))
+    return '"' + "".join(out) + '"'
 
 
 def _features(root: Message) -> dict[str, Message]:
@@ -100,7 +114,12 @@ def propose_schema(text: str, findings: list[Finding]) -> SchemaEdit:
         if "ENUM_TYPE_UNEXPECTED_STRING_VALUES" not in finding.kinds:
             continue
         try:
-            values = new_values(finding.description)
+            # The statistics' values when the pipeline wrote them; TFDV's prose otherwise.
+            values = (
+                list(finding.values[:MAX_VALUES])
+                if finding.values is not None
+                else new_values(finding.description)
+            )
             domain = feature.scalar("domain") if feature is not None else None
             added = _add_values(lines, domain, values) if domain and values else None
         except ValueError as exc:

@@ -16,12 +16,11 @@ from retrain.codehost.port import CodeHost
 from retrain.compare import Comparison, compare
 from retrain.completion.alerts import AlertSink, NoAlerts, anomaly_alert
 from retrain.completion.decide import (
-    PROMOTING_TRIGGERS,
     Action,
     CompletionPlan,
     after_success,
     after_unfinished,
-    pr_of,
+    after_unreadable,
     schema_proposal,
 )
 from retrain.completion.history import BlobHistory
@@ -68,7 +67,7 @@ class CompletionHandler:
     specs_dir: str = "specs"
     base_branch: str = "main"
     notices: NoticeSink = field(default_factory=NoNotices)
-    serving_root: str = ""  # a promoted model must be under it ("" in tests: anywhere)
+    serving_root: str = ""  # a promoted model must be under <it>/<spec> ("" in tests: anywhere)
     alerts: AlertSink = field(default_factory=NoAlerts)
 
     def handle(self, outcome: RunOutcome) -> None:
@@ -87,28 +86,28 @@ class CompletionHandler:
             if plan.pr is not None:
                 marker = comment_marker(outcome.spec, plan.pr)
                 self.host.upsert_comment(plan.pr, marker, render_unfinished(outcome, marker))
-            elif outcome.state == "failed" and outcome.trigger in PROMOTING_TRIGGERS:
+            if plan.notice:
                 self.notices.report(_problem(outcome, "the run failed", outcome.error))
-                return CompletionResult("noticed", f"run {outcome.state}; notice posted")
             return CompletionResult(plan.action, plan.reason, plan.pr)
 
         location = summary_path(outcome.pipeline_root, outcome.job_id)
         summary = self._summary(outcome, location)
-        if outcome.trigger in PROMOTING_TRIGGERS:
+        comparison = compare(summary)
+        plan = after_success(
+            outcome, summary, comparison, specs_dir=self.specs_dir, base_branch=self.base_branch
+        )
+        if plan.resolve_notice:
             self.notices.resolve(outcome.spec, outcome.job_id)
         history = self._history_for(outcome)
         history.record(summary.spec, point_from(summary))
         points = history.recent(summary.spec, HISTORY_RUNS)
-        comparison = compare(summary)
         findings = classify(summary)
-        plan = after_success(
-            outcome, summary, comparison, specs_dir=self.specs_dir, base_branch=self.base_branch
-        )
         result = self._carry_out(plan, outcome, summary, comparison, points, location)
-        alert = anomaly_alert(outcome, findings, summary.run.finished_at)
+        alert = anomaly_alert(outcome, findings, summary.run.finished_at) if plan.alert else None
         if alert is not None:  # after the comment: an alert that cannot go out loses nothing
             self.alerts.publish(alert)
-        self._propose_schema(outcome, findings)
+        if plan.schema:
+            self._propose_schema(outcome, findings)
         return result
 
     def _propose_schema(self, outcome: RunOutcome, findings: list[Finding]) -> None:
@@ -137,11 +136,12 @@ class CompletionHandler:
                     f"the run for {outcome.spec!r}"
                 )
         except SummaryError as exc:
-            pr = pr_of(outcome)
-            if pr is not None:
-                marker = comment_marker(outcome.spec, pr)
-                self.host.upsert_comment(pr, marker, render_unreadable(outcome, str(exc), marker))
-            elif outcome.trigger in PROMOTING_TRIGGERS:
+            plan = after_unreadable(outcome)
+            if plan.pr is not None:
+                marker = comment_marker(outcome.spec, plan.pr)
+                text = render_unreadable(outcome, str(exc), marker)
+                self.host.upsert_comment(plan.pr, marker, text)
+            if plan.notice:
                 what = "the run finished but its evaluation summary cannot be read"
                 self.notices.report(_problem(outcome, what, str(exc)))
             raise
@@ -159,10 +159,13 @@ class CompletionHandler:
         pr, reason = plan.pr, plan.reason
         if plan.promotion is not None:
             model = summary.candidate.pushed_uri or summary.candidate.uri
-            if self.serving_root and not is_under(model, self.serving_root):
+            # Each spec pushes under its own directory (pipelines/compile.py `serving_dir`):
+            # a run of one spec never proposes another spec's served model.
+            root = f"{self.serving_root.rstrip('/')}/{outcome.spec}"
+            if self.serving_root and not is_under(model, root):
                 raise SummaryError(
                     f"{location}: candidate model {model[:200]!r} is not under the serving root"
-                    f" {self.serving_root}; no promotion is proposed"
+                    f" of {outcome.spec}, {root}; no promotion is proposed"
                 )
             opened = self.host.open_or_update_promotion(plan.promotion)
             if opened is None:

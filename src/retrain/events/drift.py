@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from retrain.errors import EventError
@@ -46,6 +47,31 @@ def _path_name(info: Any) -> str:
     return ""
 
 
+# anomalies.proto `AnomalyInfo.Type`: enum value names (protobuf's JSON mapping).
+_REASON_TYPE = re.compile(r"[A-Z][A-Z0-9_]{0,80}", re.ASCII)
+
+
+def _anomaly_info(feature: str, item: Any) -> list[FeatureDrift]:
+    """One `anomalyInfo` entry as TFDV writes it: an object whose `reason` lists at least one
+    `{type: <AnomalyInfo.Type name>}`. Anything else is malformed: an error naming the entry,
+    never a feature that drifted for no stated reason (a run bound to fail)."""
+    where = f"anomalies.anomalyInfo.{feature[:80]!r}"
+    if not feature:
+        raise EventError("anomalies.anomalyInfo has an entry without a feature name")
+    if not isinstance(item, dict):
+        raise EventError(f"{where} is not an object")
+    reasons = item.get("reason")
+    if not isinstance(reasons, list) or not reasons:
+        raise EventError(f"{where}.reason is not a non-empty list")
+    kinds = []
+    for number_, reason in enumerate(reasons):
+        kind = reason.get("type") if isinstance(reason, dict) else None
+        if not isinstance(kind, str) or not _REASON_TYPE.fullmatch(kind):
+            raise EventError(f"{where}.reason[{number_}].type is not an anomaly type: {kind!r:.60}")
+        kinds.append(kind)
+    return [FeatureDrift(feature=feature, kind=kind) for kind in kinds]
+
+
 def _decode_tfdv(payload: dict[str, Any], body: dict[str, Any]) -> DriftAlert | Dismissed:
     spec = text(body, "spec", required=True)
     run_id = text(body, "run_id", required=True)
@@ -55,12 +81,7 @@ def _decode_tfdv(payload: dict[str, Any], body: dict[str, Any]) -> DriftAlert | 
     if not isinstance(info, dict):
         raise EventError("anomalies.anomalyInfo is not an object")
     for feature, item in sorted(info.items()):
-        reasons = dig(item, "reason") or [{"type": "UNKNOWN_TYPE"}]
-        if not isinstance(reasons, list):
-            raise EventError(f"anomalyInfo.{feature}.reason is not a list")
-        features.extend(
-            FeatureDrift(feature=feature, kind=text(r, "type") or "UNKNOWN_TYPE") for r in reasons
-        )
+        features.extend(_anomaly_info(str(feature), item))
     drift_skew = anomalies.get("driftSkewInfo") or []
     if not isinstance(drift_skew, list):
         raise EventError("anomalies.driftSkewInfo is not a list")
@@ -74,6 +95,8 @@ def _decode_tfdv(payload: dict[str, Any], body: dict[str, Any]) -> DriftAlert | 
         for m in measurements:
             value, threshold = number(m, "value"), number(m, "threshold")
             if value is not None and threshold is not None and value > threshold:
+                if not _path_name(item):
+                    raise EventError("driftSkewInfo: a drift over its threshold names no path")
                 features.append(
                     FeatureDrift(
                         feature=_path_name(item),

@@ -195,4 +195,6 @@ def _info(job: Any) -> JobInfo:
         labels=dict(job.labels),
         pipeline_root=job.runtime_config.gcs_output_directory,
         error=job.error.message,
+        service_account=job.service_account,
+        template_uri=job.template_uri,
     )

@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass, field
 
 from retrain.inventory.model import Run
+from retrain.report.escape import one_line
 from retrain.report.history import HistoryPoint
 from retrain.summary import Threshold
 
@@ -79,7 +80,7 @@ def svg(s: Series, title: str) -> str:
     for name in s.names:
         ys = [math.nan if v is None else v for v in s.lines[name]]
         overall = name == OVERALL
-        ax.plot(xs, ys, marker="o", linewidth=2.6 if overall else 1.2, label=name,
+        ax.plot(xs, ys, marker="o", linewidth=2.6 if overall else 1.2, label=one_line(name, 60),
                 zorder=3 if overall else 2)  # fmt: skip
     if s.threshold is not None:
         for bound, label in ((s.threshold.min, "min"), (s.threshold.max, "max")):
@@ -88,7 +89,7 @@ def svg(s: Series, title: str) -> str:
                            label=f"threshold {label} {bound:g}")  # fmt: skip
     ax.set_title(title, fontsize=11)
     ax.set_xlabel("run (oldest to newest)")
-    ax.set_ylabel(s.metric)
+    ax.set_ylabel(one_line(s.metric, 60))  # SVG is XML: no control characters
     ax.set_xticks(xs)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)

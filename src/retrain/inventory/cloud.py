@@ -77,6 +77,7 @@ class GitHubPulls:
                         if merged
                         else ("open" if pull.state == "open" else "closed"),
                         head=pull.head.ref,
+                        from_fork=self._from_fork(pull.head),
                         url=pull.html_url,
                         labels=labels,
                         author=pull.user.login if pull.user else "",
@@ -86,6 +87,16 @@ class GitHubPulls:
                     )
                 )
         return found
+
+    def _from_fork(self, head: Any) -> bool:
+        """Whether a PR's head is outside this repository. GitHub REST, pull request `head`:
+        `label` is `owner:ref`, `repo` the head's repository (null once a fork is deleted).
+        A repository's forks never share its owner, so the owner tells them apart."""
+        owner, _, _ = str(head.label or "").partition(":")
+        if owner.lower() != self._repo.split("/")[0].lower():
+            return True
+        repo = head.repo
+        return repo is not None and str(repo.full_name).lower() != self._repo.lower()
 
     def notices(self) -> list[Notice]:
         """Open issues with the notice label whose body starts with a notice marker (the same

@@ -148,9 +148,7 @@ def _model(sources: Sources, spec: Spec, pulls: list[Pull], decisions: list[Deci
 def _concerns(pull: Pull, spec: str, pr_numbers: set[int]) -> bool:
     """A PR belongs to a spec when a run of the spec was for it, or its branch is the service's
     branch for the spec (`retrain/<kind>-<spec>`)."""
-    return pull.number in pr_numbers or (
-        pull.head.startswith("retrain/") and pull.head.endswith(f"-{spec}")
-    )
+    return pull.number in pr_numbers or (pull.services_branch and pull.head.endswith(f"-{spec}"))
 
 
 def production_of(spec: Spec, path: str, git: SpecHistory, problems: list[str]) -> Production:

@@ -54,14 +54,26 @@ class Pull(_Fact):
     merged_by: str = ""
     merged_at: str = ""
     created_at: str = ""
+    from_fork: bool = Field(
+        default=False,
+        description="Its head branch is in another repository: anyone can name a fork's branch "
+        "`retrain/promote-<spec>`, so it is never the service's.",
+    )
+
+    @property
+    def services_branch(self) -> bool:
+        """Whether its head is a `retrain/...` branch of this repository (the service's)."""
+        return not self.from_fork and self.head.startswith("retrain/")
 
     @property
     def kind(self) -> str:
         """promotion, schema, failure or other: from the head branch and the labels."""
-        if self.head.startswith("retrain/promote-"):
+        if self.services_branch and self.head.startswith("retrain/promote-"):
             return "promotion"
         for kind in ("schema", "failure"):
-            if kind in self.labels or self.head.startswith(f"retrain/{kind}-"):
+            if kind in self.labels or (
+                self.services_branch and self.head.startswith(f"retrain/{kind}-")
+            ):
                 return kind
         return "other"
 

@@ -4,8 +4,9 @@ endpoints without exports.
 `retrain up` holds an exclusive lock on `<workdir>/stack.lock` for its whole life (the kernel
 drops it when the process ends, however it ends), writes the record once the stack is ready
 and removes it on stop. A reader trusts a record only while the process that wrote it lives
-(same pid and same start time, so a reused pid is not mistaken for it); otherwise the record
-is stale.
+(same pid and same start time, so a reused pid is not mistaken for it) and holds that lock
+(so a planted record naming some other live process is not trusted); otherwise the record is
+stale.
 """
 
 from __future__ import annotations
@@ -90,7 +91,28 @@ def find(workdir: Path) -> Found:
     except RetrainError:
         return Found("stale", path)  # what no live `retrain up` would have written
     alive = process_start(record.pid) == record.started
-    return Found("running" if alive else "stale", path, record)
+    # Anyone who can write the directory can plant a record naming some live pid (its start
+    # time is public in /proc): the stack's process is the one holding `retrain up`'s lock.
+    held = record.pid in lock_holders(workdir / LOCK)
+    return Found("running" if alive and held else "stale", path, record)
+
+
+def lock_holders(path: Path) -> set[int]:
+    """The pids holding a flock on `path` (Linux `/proc/locks`: `N: FLOCK ADVISORY WRITE PID
+    MAJ:MIN:INODE START END`); empty when there is none or it cannot be told."""
+    try:
+        stat = path.stat()
+        with open("/proc/locks", encoding="ascii", errors="replace") as locks:
+            lines = locks.read().splitlines()
+    except OSError:
+        return set()
+    where = f"{os.major(stat.st_dev):02x}:{os.minor(stat.st_dev):02x}:{stat.st_ino}"
+    holders = set()
+    for line in lines:
+        fields = line.split()
+        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == where:
+            holders.add(int(fields[4]))
+    return holders
 
 
 class Claim:

@@ -12,10 +12,16 @@ import re
 
 from retrain.redact import REDACTED, redact
 
-__all__ = ["REDACTED", "code", "fenced", "mermaid_text", "redact"]
+__all__ = ["REDACTED", "code", "fenced", "mermaid_text", "one_line", "redact", "terminal"]
 
 _BACKTICKS = re.compile(r"`+")
 _MERMAID_UNSAFE = re.compile(r"[^A-Za-z0-9 _.:#/+-]")
+# What a terminal or a one-line title acts on rather than shows: C0 and C1 controls (escape
+# sequences start with ESC or CSI), DEL, line and paragraph separators, and the bidirectional
+# controls that reorder what is shown (Trojan Source). Newline and tab are kept in `terminal`.
+_CONTROLS = "\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_TERMINAL_UNSAFE = re.compile(f"[{_CONTROLS}]")
+_LINE_UNSAFE = re.compile(f"[{_CONTROLS}\n\t]")
 MAX_FREE_TEXT = 4000
 
 
@@ -41,6 +47,24 @@ def fenced(text: str, limit: int = MAX_FREE_TEXT) -> str:
         text = text[:limit] + f"\n… ({len(text) - limit} more characters cut)"
     fence = "`" * max(3, _longest_backtick_run(text) + 1)
     return f"{fence}text\n{text}\n{fence}"
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+
+
+def terminal(text: str) -> str:
+    """Text for a terminal: every control character shown escaped (`\\x1b`, `\\u202e`),
+    never acted on; newlines and tabs kept."""
+    return _TERMINAL_UNSAFE.sub(_escaped, text)
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    """Text for one line (a PR title, a log line): controls, newlines and tabs escaped, then
+    cut at `limit` characters."""
+    flat = _LINE_UNSAFE.sub(_escaped, text)
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def mermaid_text(text: str) -> str:

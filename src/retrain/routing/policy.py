@@ -37,6 +37,42 @@ LEASE = timedelta(minutes=15)
 SETTLE = timedelta(minutes=2)
 
 
+# Clocks differ: Cloud Logging, Pub/Sub and this host keep their own time, so an event may be
+# stamped a little after our clock reads it. A time later than now by more than this is not a
+# real event's (it would hold every later window: one entry dated 2999 would debounce all).
+CLOCK_SKEW = timedelta(minutes=5)
+# A drift alert older than this describes data that later runs have already read; it is
+# dismissed, not run. Pub/Sub keeps an unacknowledged message 7 days by default
+# (`message_retention_duration`), so no genuine delivery is older.
+ALERT_MAX_AGE = timedelta(days=7)
+
+
+def future_time(what: str, time: datetime, now: datetime) -> str:
+    """Why an event's time cannot be taken (after now by more than CLOCK_SKEW); empty if it
+    can. Times within the skew are taken as now (`up_to_now`)."""
+    if time > now + CLOCK_SKEW:
+        return (
+            f"{what} time {_iso(time)} is after now ({_iso(now)}) by more than the "
+            f"{int(CLOCK_SKEW.total_seconds() // 60)} minutes clocks may differ: refused"
+        )
+    return ""
+
+
+def alert_age(time: datetime, now: datetime) -> str:
+    """Why a drift alert is too old to act on; empty when it is recent enough."""
+    if now - time > ALERT_MAX_AGE:
+        return (
+            f"drift alert time {_iso(time)} is more than {ALERT_MAX_AGE.days} days before now "
+            f"({_iso(now)}): too old to act on, dismissed"
+        )
+    return ""
+
+
+def up_to_now(time: datetime, now: datetime) -> datetime:
+    """Windows and snapshots never move past now."""
+    return min(time, now)
+
+
 def window_of(time: datetime, debounce: str) -> int:
     """The debounce window an event falls in: whole windows since the epoch."""
     seconds = int(duration_of(debounce).total_seconds())
@@ -89,10 +125,14 @@ def in_progress(state: SpecState, running: Sequence[str]) -> list[str]:
     return sorted({*running, *(c.job_id for c in state.claims)})
 
 
-def latest_window(state: SpecState) -> int | None:
+def latest_window(state: SpecState, before: int | None = None) -> int | None:
+    """The latest window a run was claimed in; with `before`, windows after it (recorded from
+    a time past now, before times were bounded) are not real and hold nothing back."""
     windows = [c.window for c in state.claims]
     if state.last_window is not None:
         windows.append(state.last_window)
+    if before is not None:
+        windows = [w for w in windows if w <= before]
     return max(windows, default=None)
 
 
@@ -120,7 +160,7 @@ def _admit(
     if not state.pending_unknown and state.pending_rows < policy.min_new_rows:
         reason = f"{state.pending_rows} of {policy.min_new_rows} new rows accumulated"
         return Transition(record=EventRecord(decision="debounced", reason=reason), state=state)
-    latest = latest_window(state)
+    latest = latest_window(state, before=window_of(now, policy.debounce))
     if not nonce and latest is not None and window <= latest:
         when = "this" if window == latest else "a later"
         reason = (
@@ -170,7 +210,7 @@ def data_step(
     started (now counted as running) cannot turn its own redelivery into 'busy'. A late
     entry (its window before the latest run's) keeps its rows for the next window.
     """
-    window = window_of(event.time, policy.debounce)
+    window = window_of(up_to_now(event.time, now), policy.debounce)
 
     def step(state: SpecState, prior: EventRecord | None) -> Transition:
         if prior is not None:  # with the claim it made, if its start is still unsettled

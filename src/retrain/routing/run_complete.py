@@ -5,6 +5,11 @@ one. The backend's own job is the truth: its labels, state and output location w
 entry's; the job must exist, belong to the spec it is labelled with (job ids start with the
 spec's name), and that spec must be in the index; a PR label must be ASCII digits; the run's
 output must lie under the configured runs root, where the summary will be read.
+
+Labels are hints, never proof (a PR's candidate run writes its own). A run is production only
+when the backend says it ran as production's pipelines identity, from a production template,
+exactly under its spec's production root (`ProductionRuns.refusal`); every other job is a
+candidate, whatever its trigger label says, and completion never lets it act on production.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import get_args
 
-from retrain.backends.base import JobInfo, RunBackend
+from retrain.backends.base import JobInfo, ProductionRuns, RunBackend
 from retrain.blobs import is_under
 from retrain.errors import EventError
 from retrain.events.envelope import Envelope
@@ -33,18 +38,23 @@ class RunCompletion:
     backend: RunBackend
     index: Callable[[], SpecIndex]
     runs_root: str = ""  # where runs write; "" only in tests and dry runs
+    production: ProductionRuns | None = None  # None: no job is production (dry runs)
 
     def __call__(self, envelope: Envelope, delivery: Delivery) -> Answer:
         change = decode_state_change(envelope.payload)
         if isinstance(change, Dismissed):
             return Answer([delivery.decide("ignored", change.reason)])
-        outcome = self._outcome(change)
-        if outcome is None:
+        found = self._outcome(change)
+        if found is None:
             reason = "not a retrain job (no retrain-spec label)"
             return Answer([delivery.decide("ignored", reason, job_id=change.job_id)])
+        outcome, not_production = found
+        note = ""
+        if not_production and outcome.trigger != "pull_request":
+            note = f" (a candidate run, not production: {not_production})"
         completed = delivery.decide(
             "completed",
-            f"{outcome.state}{': ' + outcome.error if outcome.error else ''}",
+            f"{outcome.state}{': ' + outcome.error if outcome.error else ''}{note}",
             spec=outcome.spec,
             job_id=outcome.job_id,
         )
@@ -58,7 +68,8 @@ class RunCompletion:
             )
         return info
 
-    def _outcome(self, change: RunStateChange) -> RunOutcome | None:
+    def _outcome(self, change: RunStateChange) -> tuple[RunOutcome, str] | None:
+        """The outcome, and why the job is not a production run (empty when it is)."""
         info = self._job(change)
         if info is None:
             return None
@@ -78,11 +89,16 @@ class RunCompletion:
         if self.runs_root and not is_under(root, self.runs_root):
             raise EventError(f"{where}: its output {root[:200]!r} is not under the runs root")
         trigger = labels.get("retrain-trigger", "manual")
+        not_production = (
+            self.production.refusal(info, spec)
+            if self.production is not None
+            else "no production identity is configured"
+        )
         pr = labels.get("retrain-pr", "")
         if pr and not PR_NUMBER.fullmatch(pr):
             raise EventError(f"{where}: PR label {pr[:20]!r} is not a PR number")
         try:
-            return RunOutcome(
+            outcome = RunOutcome(
                 job_id=change.job_id,
                 spec=spec,
                 state=TERMINAL_STATES[state],
@@ -93,6 +109,8 @@ class RunCompletion:
                 pipeline_root=root,
                 failed_task=change.failed_task,
                 error=info.error or change.error,
+                production=not not_production,
             )
         except ValueError as exc:
             raise EventError(f"{where}: {exc}") from exc
+        return outcome, not_production

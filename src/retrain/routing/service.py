@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from retrain.backends.base import RunBackend
+from retrain.backends.base import ProductionRuns, RunBackend
 from retrain.baseline import no_baseline
 from retrain.completion.notices import NoNotices, NoticeSink
 from retrain.errors import BackendError, EventError, RetrainError, TransientError
@@ -53,6 +53,8 @@ class Service:
     notices: Callable[[], NoticeSink] = NoNotices
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
     runs_root: str = ""  # finished runs must have written under it ("" in tests: anywhere)
+    # What the backend reports for a production run; None: every finished run is a candidate.
+    production: ProductionRuns | None = None
     # Production's model for a spec of the index (the default branch): every run's baseline.
     baselines: Callable[[Spec], Baseline] = no_baseline
 
@@ -115,7 +117,8 @@ class Service:
                 return arrivals.on_wake_up(delivery.keyed("flush"))
             return triggers.on_schedule(envelope, delivery)
         # a finished run: its decision, then whatever its freed slot lets start
-        answer = RunCompletion(self.backend, self.index, self.runs_root)(envelope, delivery)
+        completion = RunCompletion(self.backend, self.index, self.runs_root, self.production)
+        answer = completion(envelope, delivery)
         if answer.outcome is None:
             return answer
         more = arrivals.after_run(answer.outcome, delivery)

@@ -15,7 +15,15 @@ from retrain.events.schedule import decode_schedule_tick
 from retrain.events.types import Dismissed, DriftAlert, ScheduleTick
 from retrain.routing.answer import Answer
 from retrain.routing.decision import Decision, DecisionKind, Delivery
-from retrain.routing.policy import drift_decision, in_progress, schedule_decision, settle
+from retrain.routing.policy import (
+    alert_age,
+    drift_decision,
+    future_time,
+    in_progress,
+    schedule_decision,
+    settle,
+    up_to_now,
+)
 from retrain.routing.routes import Routes
 from retrain.runs import Trigger
 from retrain.spec import Spec
@@ -67,9 +75,17 @@ class Triggers:
         if isinstance(alert, Dismissed):
             return Answer([delivery.decide("ignored", alert.reason)])
         published = envelope.published
-        if alert.time == EPOCH and published is not None:  # debounced by when it was published
-            alert = alert.model_copy(update={"time": published})
+        now = self.routes.clock()
+        if alert.time == EPOCH:  # no time of its own: debounced by when it was published
+            alert = alert.model_copy(update={"time": published or now})
         delivery = delivery.keyed(alert.key)
+        future = future_time("the alert's", alert.time, now)
+        if future:
+            return Answer([delivery.decide("rejected", future)])
+        old = alert_age(alert.time, now)
+        if old:  # a run for it would read data later runs have read: dismissed, never run
+            return Answer([delivery.decide("ignored", old)])
+        alert = alert.model_copy(update={"time": up_to_now(alert.time, now)})
         return self.routes.for_each_spec(
             delivery,
             self.routes.index().for_models(alert.models),
@@ -114,7 +130,8 @@ class Triggers:
             published = envelope.published
         except EventError:
             published = None
-        return published or self.routes.clock()
+        now = self.routes.clock()
+        return up_to_now(published, now) if published else now
 
     def _schedule_for(
         self,

@@ -22,6 +22,15 @@ from retrain.spec.machines import (
 )
 
 SPEC_NAME_PATTERN = r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$"
+# A spec's name is a directory beside the service's own: production runs write under
+# <pipeline root>/<spec> (where `candidates/` holds PR runs, `tmp/` and `staging/` Beam's files),
+# local runs under <work dir>/<spec> (beside `logs/`, `runs/`, `repo/`, `codehost/`, `demo/`).
+# A spec named like one of them would share it: `candidates` made production's root the
+# candidates' root.
+RESERVED_SPEC_NAMES = frozenset(
+    {"candidates", "tmp", "staging", "history", "summaries", "serving", "templates", "releases",
+     "logs", "runs", "repo", "codehost", "demo"}
+)  # fmt: skip
 IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
 # project.dataset.table: BigQuery project ids, dataset ids and (plain) table ids.
 TABLE_PATTERN = r"^[a-z][a-z0-9-]{4,28}[a-z0-9]\.[A-Za-z0-9_]{1,1024}\.[A-Za-z0-9_-]{1,1024}$"
@@ -78,7 +87,8 @@ def duration_of(text: str) -> timedelta:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # allow_inf_nan=False: NaN compares false with every bound, so `.nan` would pass them all.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 class LocalData(_Strict):
@@ -451,6 +461,12 @@ class Spec(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Spec:
+        if self.name in RESERVED_SPEC_NAMES:
+            raise FieldProblem(
+                ("name",),
+                f"{self.name!r} is reserved: the service keeps its own files in a directory of"
+                f" that name beside the specs' ({', '.join(sorted(RESERVED_SPEC_NAMES))})",
+            )
         names = [f.name for f in self.features]
         for index, name in enumerate(names):
             if name in names[:index]:

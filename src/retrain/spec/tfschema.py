@@ -88,9 +88,28 @@ def _tokens(text: str) -> list[tuple[str, str, int]]:
     return out
 
 
+_ESCAPE = re.compile(r"\\(?:([0-7]{1,3})|x([0-9A-Fa-f]{1,2})|(.))", re.S)
+_SIMPLE = {"n": b"\n", "t": b"\t", "r": b"\r", "a": b"\a", "b": b"\b", "f": b"\f", "v": b"\v"}
+
+
 def _unquote(token: str) -> str:
+    """A string literal's value, as protobuf's text format reads it: C escapes (`\\n`, octal
+    `\\303`, hex `\\xc3`) are bytes, and the string is those bytes as UTF-8."""
     body = token[1:-1]
-    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+    out = bytearray()
+    at = 0
+    for match in _ESCAPE.finditer(body):
+        out += body[at : match.start()].encode("utf-8", "surrogatepass")
+        octal, hexa, char = match.groups()
+        if octal is not None:
+            out.append(int(octal, 8) & 0xFF)
+        elif hexa is not None:
+            out.append(int(hexa, 16))
+        else:
+            out += _SIMPLE.get(char, char.encode("utf-8", "surrogatepass"))
+        at = match.end()
+    out += body[at:].encode("utf-8", "surrogatepass")
+    return out.decode("utf-8", "replace")
 
 
 def parse_text_format(text: str) -> Message:
