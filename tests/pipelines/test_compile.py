@@ -162,8 +162,9 @@ def test_compile_multiclass_and_missing_label_filter(repo_cwd: Path, tmp_path: P
     # ... and read the table as of the run's data snapshot, a runtime parameter of the step.
     assert "FOR SYSTEM_TIME AS OF '@@retrain_data_snapshot@@'" in query
     assert (
-        "AS retrain_window WHERE date_egg > TIMESTAMP_SUB('@@retrain_data_snapshot@@', "
-        "INTERVAL '7776000' SECOND) AND date_egg <= '@@retrain_data_snapshot@@'"
+        "AS retrain_window WHERE CAST(date_egg AS TIMESTAMP) > "
+        "TIMESTAMP_SUB('@@retrain_data_snapshot@@', INTERVAL '7776000' SECOND) "
+        "AND CAST(date_egg AS TIMESTAMP) <= '@@retrain_data_snapshot@@'"
     ) in query
     spec = json.loads((out / "penguins-sex.json").read_text())["pipelineSpec"]
     example_gen = spec["root"]["dag"]["tasks"]["BigQueryExampleGen"]
