@@ -16,7 +16,7 @@ import pytest
 from retrain.pipeline_env.process import PipelineEnv
 from retrain.processes import procs
 
-pytest_plugins = ["tests.fakes.fixtures", "tests.tiers"]
+pytest_plugins = ["tests.fakes.fixtures", "tests.tiers", "tests.wine"]
 
 REPO = Path(__file__).resolve().parents[1]
 # The checkout's pipeline environment (.venv-pipelines), as `make setup` builds it.

@@ -4,32 +4,13 @@ columns and the spec's numeric columns before anything is written, for any spec.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 from retrain.cli.main import main
-from tests.test_own_spec_setup import write_wine
 
 ROW = "13.1,2.0,5.1,990,class_1\n"
-
-
-@pytest.fixture(scope="module")
-def wine_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    repo = tmp_path_factory.mktemp("wine")
-    (repo / "specs").mkdir()
-    write_wine(repo)
-    return repo
-
-
-@pytest.fixture
-def repo(wine_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    copy = tmp_path / "repo"
-    shutil.copytree(wine_repo, copy)
-    monkeypatch.chdir(copy)
-    monkeypatch.setenv("RETRAIN_REPO_ROOT", str(copy))
-    return copy
 
 
 def append(new: str) -> int:
@@ -38,9 +19,9 @@ def append(new: str) -> int:
 
 
 def test_own_rows_are_appended_in_the_tables_column_order(
-    repo: Path, capsys: pytest.CaptureFixture[str]
+    wine_checkout: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    table = repo / "data" / "wine.csv"
+    table = wine_checkout / "data" / "wine.csv"
     before = table.read_text().splitlines()
     # the same columns in another order
     new = "cultivar,proline,alcohol,malic_acid,color_intensity\nclass_1,990,13.1,2.0,5.1\n"
@@ -70,9 +51,9 @@ def test_own_rows_are_appended_in_the_tables_column_order(
     ],
 )
 def test_rows_that_do_not_fit_are_refused_and_nothing_is_written(
-    repo: Path, capsys: pytest.CaptureFixture[str], new: str, message: str
+    wine_checkout: Path, capsys: pytest.CaptureFixture[str], new: str, message: str
 ) -> None:
-    table = repo / "data" / "wine.csv"
+    table = wine_checkout / "data" / "wine.csv"
     before = table.read_bytes()
     assert append(new) == 2
     assert capsys.readouterr().err == f"retrain data: {message}\n"
@@ -80,7 +61,7 @@ def test_rows_that_do_not_fit_are_refused_and_nothing_is_written(
 
 
 def test_example_rows_are_for_the_example_specs_only(
-    repo: Path, capsys: pytest.CaptureFixture[str]
+    wine_checkout: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["data", "append", "specs/wine.yaml", "--rows", "5", "--no-publish"]) == 2
     assert "append your own rows with --from FILE.csv" in capsys.readouterr().err

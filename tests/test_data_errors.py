@@ -4,14 +4,12 @@ pydantic wording reaches the user. Driven through `retrain validate`, as a user 
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from retrain.cli.main import main
-from tests.test_own_spec_setup import write_wine
 
 COLUMNS = "alcohol, malic_acid, color_intensity, proline, cultivar"
 QUERY = (
@@ -121,33 +119,16 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def wine_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    repo = tmp_path_factory.mktemp("wine")
-    (repo / "specs").mkdir()
-    write_wine(repo)
-    return repo
-
-
-@pytest.fixture
-def repo(wine_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    copy = tmp_path / "repo"
-    shutil.copytree(wine_repo, copy)
-    monkeypatch.chdir(copy)
-    monkeypatch.setenv("RETRAIN_REPO_ROOT", str(copy))
-    return copy
-
-
 @pytest.mark.parametrize(("mistake", "message"), CASES)
 def test_each_data_mistake_gets_one_plain_line(
-    repo: Path,
+    wine_checkout: Path,
     capsys: pytest.CaptureFixture[str],
     mistake: Callable[[Path], None],
     message: str,
 ) -> None:
     assert main(["validate", "--data", "specs/wine.yaml"]) == 0, capsys.readouterr()
     capsys.readouterr()
-    mistake(repo)
+    mistake(wine_checkout)
     assert main(["validate", "--data", "specs/wine.yaml"]) == 1
     err = capsys.readouterr().err
     assert message in err.splitlines(), err
@@ -155,10 +136,10 @@ def test_each_data_mistake_gets_one_plain_line(
 
 
 def test_plain_validate_notes_a_missing_file_without_failing(
-    repo: Path, capsys: pytest.CaptureFixture[str]
+    wine_checkout: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Cloud runs read BigQuery and CI may not hold the file: a note, not a failure."""
-    (repo / "data" / "wine.csv").unlink()
+    (wine_checkout / "data" / "wine.csv").unlink()
     assert main(["validate", "specs/wine.yaml"]) == 0
     assert capsys.readouterr().err.splitlines() == [
         "note: specs/wine.yaml:7: data.local.path: data/wine.csv does not exist; put the CSV "
@@ -168,9 +149,9 @@ def test_plain_validate_notes_a_missing_file_without_failing(
 
 
 def test_integer_classes_are_one_problem_not_one_per_class(
-    repo: Path, capsys: pytest.CaptureFixture[str]
+    wine_checkout: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    edit_spec("classes: [class_0, class_1, class_2]", "classes: [0, 1, 2]")(repo)
+    edit_spec("classes: [class_0, class_1, class_2]", "classes: [0, 1, 2]")(wine_checkout)
     assert main(["validate", "specs/wine.yaml"]) == 1
     assert capsys.readouterr().err.splitlines() == [
         'specs/wine.yaml:14: classes: class names are text: quote them, classes: ["0", "1", "2"]'

@@ -177,7 +177,8 @@ class LocalCodeHost:
         out.flush()
 
 
-def _git(repo: Path, author: str, *args: str) -> str:
+def git(repo: Path, author: str, *args: str) -> str:
+    """`git -C repo ARGS` committing as `author`; its stdout. A failure is a BackendError."""
     done = subprocess.run(
         ["git", "-C", str(repo), "-c", f"user.name={author}",
          "-c", f"user.email={author}@localhost", *args],
@@ -199,7 +200,7 @@ def merge_pull(repo: Path, pr_dir: Path, reviewer: str) -> str:
         raise BackendError(f"no pull request in {pr_dir}") from None
     if pull.state != "open":
         raise BackendError(f"pull request #{pull.number} is {pull.state}, not open")
-    branch = _git(repo, reviewer, "rev-parse", "--abbrev-ref", "HEAD").strip()
+    branch = git(repo, reviewer, "rev-parse", "--abbrev-ref", "HEAD").strip()
     if branch != pull.base:
         raise BackendError(
             f"pull request #{pull.number} merges into {pull.base}, but {repo} has {branch} "
@@ -210,9 +211,9 @@ def merge_pull(repo: Path, pr_dir: Path, reviewer: str) -> str:
         target = repo / path.relative_to(files)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, target)
-        _git(repo, reviewer, "add", str(path.relative_to(files)))
+        git(repo, reviewer, "add", str(path.relative_to(files)))
     message = f"Merge pull request #{pull.number} from {pull.head}"
-    _git(repo, reviewer, "commit", "-q", "-m", message, "-m", pull.title)
+    git(repo, reviewer, "commit", "-q", "-m", message, "-m", pull.title)
     merged = pull.model_copy(
         update={
             "state": "merged",
@@ -221,4 +222,4 @@ def merge_pull(repo: Path, pr_dir: Path, reviewer: str) -> str:
         }
     )
     pull_file.write_text(merged.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    return _git(repo, reviewer, "rev-parse", "HEAD").strip()
+    return git(repo, reviewer, "rev-parse", "HEAD").strip()

@@ -1,13 +1,12 @@
 """The demo's reviewer: the sandbox is a git repository, and merging a promotion PR commits its
-edited spec there, as a merge on GitHub would on main. Only the demo's sandbox is touched; the
-local code host itself never writes to a checkout."""
+edited spec there, as a merge on GitHub would on main (`retrain.codehost.local.merge_pull`,
+what `retrain merge` runs). Only the demo's sandbox is touched."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
-from retrain.codehost.local import merge_pull
+from retrain.codehost.local import git, merge_pull
 from retrain.demo.observe import DemoError
 from retrain.errors import BackendError
 
@@ -15,14 +14,10 @@ REVIEWER = "demo-reviewer"
 
 
 def _git(repo: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-C", str(repo), "-c", f"user.name={REVIEWER}",
-         "-c", f"user.email={REVIEWER}@localhost", *args],
-        capture_output=True, text=True, check=False, timeout=60,
-    )  # fmt: skip
-    if done.returncode != 0:
-        raise DemoError(f"git {args[0]} in {repo}: {done.stderr.strip()}")
-    return done.stdout
+    try:
+        return git(repo, REVIEWER, *args)
+    except BackendError as exc:
+        raise DemoError(str(exc)) from exc
 
 
 def init_repository(sandbox: Path) -> None:
