@@ -72,6 +72,11 @@ CALLS: tuple[Call, ...] = (
          "bigquery.tables.getData"),
     Call("pipelines", "BigQueryExampleGen (tables in other projects)", "tabledata",
          "bigquery.tables.getData", "datasets"),
+    # The snapshot's bound: the watched dataset's maxTimeTravelHours (retrain.google.bigquery).
+    Call("pipelines", "retrain.google.bigquery.DatasetTimeTravel", "datasets.get",
+         "bigquery.datasets.get"),
+    Call("pipelines", "retrain.google.bigquery.DatasetTimeTravel (other projects)",
+         "datasets.get", "bigquery.datasets.get", "datasets"),
     # Beam's ReadFromBigQuery(query=...) (EXPORT) with a temp_dataset (pipelines/components/
     # bigquery.py): the query job writes its results to a table there, an extract job exports
     # it, Beam deletes it (apache_beam/io/gcp/bigquery_tools.py, BigQueryWrapper: datasets.Get,
@@ -177,6 +182,8 @@ CALLS: tuple[Call, ...] = (
     # Only the watched tables' datasets, in any project: never the whole project.
     Call("candidate_runs", "BigQueryExampleGen (Beam BigQuery read)", "tabledata",
          "bigquery.tables.getData", "all_datasets"),
+    Call("candidate_runs", "retrain.google.bigquery.DatasetTimeTravel", "datasets.get",
+         "bigquery.datasets.get", "all_datasets"),
     Call("candidate_runs", "BigQueryExampleGen (temp_dataset lookup)", "datasets.get",
          "bigquery.datasets.get", "dataset:candidates_tmp"),
     Call("candidate_runs", "BigQueryExampleGen (query results table)", "jobs.insert (query)",
