@@ -30,6 +30,10 @@ import pytest
 
 from tests.fakes import gcloud
 from tests.fakes.model_registry import FakeModelRegistry
+from tests.fakes.recording_proxy import RecordingProxy, Request
+from tests.iam.calls import CALLS
+from tests.iam.grants import GRANTS, ROLES
+from tests.iam.requests import Need, grant_covers, rest_needs, storage_needs
 
 from .helpers import REPO
 from .test_image_rehearsal import (
@@ -107,8 +111,10 @@ def test_the_merge_build_runs_in_order_against_the_stand_ins(
     for item in CLOUDBUILD["options"]["env"]:
         name, _, value = _substitute(str(item), values).partition("=")
         service_env[name] = value
+    storage = RecordingProxy(gcs_emulator).start()
+    storage.account = DEPLOYER  # every step runs as the trigger's service account
     service_env.update(
-        STORAGE_EMULATOR_HOST=gcs_emulator,
+        STORAGE_EMULATOR_HOST=storage.url,
         RETRAIN_VERTEX_ENDPOINT=registry_fake.endpoint,
         FAKE_GCLOUD_STATE=str(fakes),
     )
@@ -121,6 +127,7 @@ def test_the_merge_build_runs_in_order_against_the_stand_ins(
             env = {**_image_env(checkout), **{k: service_env[k] for k in ("RETRAIN_GIT_SHA",)}}
             env["PATH"] = f"{tmp_path / 'bin'}:{VENV / 'bin'}:/usr/bin:/bin"
             env["FAKE_GCLOUD_STATE"] = str(fakes)
+            env["STORAGE_EMULATOR_HOST"] = storage.url
             _local_roots(checkout / "build" / "release-plan.json", checkout)
             argv = [str(VENV / "bin" / step["entrypoint"]), *args]
         else:
@@ -131,6 +138,8 @@ def test_the_merge_build_runs_in_order_against_the_stand_ins(
         )
         assert done.returncode == 0, f"{step['id']}:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
         ran.append((step["id"], done.stdout))
+    storage.stop()
+    _check_iam(storage.requests, gcloud.requests(fakes))
     steps = dict(ran)
     assert list(steps) == ["validate", "plan", "compile", "templates", "functions", "schedules",
                            "promotions"]  # fmt: skip
@@ -152,6 +161,36 @@ def test_the_merge_build_runs_in_order_against_the_stand_ins(
     # promotions: the first release has no promotion to apply, so the registry is not called
     assert "no promotion changed" in steps["promotions"]
     assert registry_fake.requests == []
+
+
+def _check_iam(storage: list[Request], commands: list[dict[str, Any]]) -> None:
+    """IAM from the requests the build made: each recorded request (tests/iam/requests.py
+    says which permission it needs) is granted to the identity that made it (infra/iam.json
+    through the role map), and is one tests/iam/calls.py documents for that identity."""
+    needs: list[tuple[str, str, Need]] = []
+    for request in storage:
+        bucket = request.path.split("/b/", 1)[1].split("/", 1)[0]
+        assert bucket == BUCKET, f"{request.method} {request.path}: not the artefact bucket"
+        for need in storage_needs(request.method, request.path, request.query):
+            needs.append((request.account, f"{request.method} {request.path}", need))
+    for command in commands:
+        for need in rest_needs(command["method"]):
+            needs.append((command["account"], " ".join(command["argv"][:4]), need))
+    assert needs, "the build made no Google API request: nothing was recorded"
+    documented = {(c.account, c.permission) for c in CALLS}
+    for account, sent, need in needs:
+        grants = [
+            g for g in GRANTS
+            if g["account"] == account and need.permission in ROLES[g["role"]]
+            and grant_covers(g["scope"], need.scope)
+        ]  # fmt: skip
+        assert grants, (
+            f"{account} sent {sent}, which needs {need.permission} on {need.scope}: "
+            "no grant in infra/iam.json gives it"
+        )
+        assert (account, need.permission) in documented, (
+            f"{account} sent {sent} ({need.permission}): tests/iam/calls.py does not list it"
+        )
 
 
 def _function_names() -> list[str]:

@@ -1,0 +1,114 @@
+"""Recorded Google API requests -> the IAM permissions they need, each rule citing Google's
+reference. The build rehearsal (tests/delivery/test_build_rehearsal.py) records every request
+its steps make, with the identity making it: Cloud Storage through a recording proxy in front
+of the GCS emulator, the gcloud commands through the gcloud stand-in (as the REST method each
+command calls). `needs` turns each into (permission, scope), in the scopes of tests/iam/calls.py.
+
+A request no rule here knows is an error, never skipped: a new kind of call must be added
+with its source before the IAM check can pass.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qs, unquote
+
+
+@dataclass(frozen=True)
+class Need:
+    permission: str
+    scope: str
+
+
+class UnknownRequest(Exception):
+    pass
+
+
+# Cloud Storage JSON API -> permissions: "IAM permissions for JSON methods"
+# (https://cloud.google.com/storage/docs/access-control/iam-json). Objects are scoped
+# `bucket:<object name>`, so a grant conditioned on a prefix is checked against the name.
+_BUCKET = re.compile(r"^/storage/v1/b/([^/]+)$")
+_OBJECTS = re.compile(r"^/storage/v1/b/([^/]+)/o$")
+_OBJECT = re.compile(r"^/(?:download/)?storage/v1/b/([^/]+)/o/([^/]+)$")
+_UPLOAD = re.compile(r"^/upload/storage/v1/b/([^/]+)/o$")
+_COPY = re.compile(r"^/storage/v1/b/([^/]+)/o/([^/]+)/(?:copyTo|rewriteTo)/b/([^/]+)/o/([^/]+)$")
+
+
+def storage_needs(method: str, path: str, query: str) -> list[Need]:
+    args = parse_qs(query)
+    create_only = args.get("ifGenerationMatch") == ["0"]  # refuses to overwrite
+    if _BUCKET.match(path) and method == "GET":
+        return [Need("storage.buckets.get", "bucket")]  # buckets.get
+    if (found := _OBJECTS.match(path)) and method == "GET":
+        prefix = args.get("prefix", [""])[0]
+        return [Need("storage.objects.list", f"bucket:{prefix}" if prefix else "bucket")]
+    if found := _OBJECT.match(path):
+        name = unquote(found.group(2))
+        kinds = {"GET": "get", "DELETE": "delete", "PATCH": "update", "PUT": "update"}
+        if method in kinds:  # objects.get (metadata or alt=media), delete, patch/update
+            return [Need(f"storage.objects.{kinds[method]}", f"bucket:{name}")]
+    if (found := _UPLOAD.match(path)) and method == "POST":
+        # objects.insert: storage.objects.create, and storage.objects.delete when it may
+        # replace an existing object (no ifGenerationMatch=0)
+        name = args.get("name", [""])[0]
+        create = [Need("storage.objects.create", f"bucket:{name}")]
+        return (
+            create if create_only else [*create, Need("storage.objects.delete", f"bucket:{name}")]
+        )
+    if _UPLOAD.match(path) and method == "PUT":
+        return []  # the data of a resumable upload the POST started (and was checked for)
+    if (found := _COPY.match(path)) and method == "POST":
+        # objects.copy / objects.rewrite: get on the source, create (and delete when it may
+        # overwrite) on the destination
+        source, target = unquote(found.group(2)), unquote(found.group(4))
+        needs = [Need("storage.objects.get", f"bucket:{source}"),
+                 Need("storage.objects.create", f"bucket:{target}")]  # fmt: skip
+        return (
+            needs if create_only else [*needs, Need("storage.objects.delete", f"bucket:{target}")]
+        )
+    raise UnknownRequest(f"Cloud Storage {method} {path}: no rule in tests/iam/requests.py")
+
+
+# REST methods the gcloud commands call -> the permission each method's reference page names
+# ("Authorization requires the following IAM permission"):
+# Artifact Registry projects.locations.repositories.dockerImages.get; Cloud Functions v2
+# projects.locations.functions.create/patch/get; Eventarc projects.locations.triggers.get;
+# Pub/Sub projects.subscriptions.patch; Cloud Scheduler projects.locations.jobs.list/create/
+# patch/delete.
+REST_PERMISSIONS: dict[str, Need] = {
+    "artifactregistry.projects.locations.repositories.dockerImages.get": Need(
+        "artifactregistry.dockerimages.get", "project"
+    ),
+    "functions.projects.locations.functions.create": Need(
+        "cloudfunctions.functions.create", "project"
+    ),
+    "functions.projects.locations.functions.patch": Need(
+        "cloudfunctions.functions.update", "project"
+    ),
+    "functions.projects.locations.functions.get": Need("cloudfunctions.functions.get", "project"),
+    "eventarc.projects.locations.triggers.get": Need("eventarc.triggers.get", "project"),
+    "pubsub.projects.subscriptions.patch": Need("pubsub.subscriptions.update", "project"),
+    "cloudscheduler.projects.locations.jobs.list": Need("cloudscheduler.jobs.list", "project"),
+    "cloudscheduler.projects.locations.jobs.create": Need("cloudscheduler.jobs.create", "project"),
+    "cloudscheduler.projects.locations.jobs.patch": Need("cloudscheduler.jobs.update", "project"),
+    "cloudscheduler.projects.locations.jobs.delete": Need("cloudscheduler.jobs.delete", "project"),
+}
+
+
+def rest_needs(method: str) -> list[Need]:
+    if method not in REST_PERMISSIONS:
+        raise UnknownRequest(f"{method}: no rule in tests/iam/requests.py")
+    return [REST_PERMISSIONS[method]]
+
+
+def grant_covers(granted: str, needed: str) -> bool:
+    """A project-level grant holds on every resource of the project; a bucket-wide one on
+    every object; `bucket:PREFIX` (an IAM condition on the name) on the objects under PREFIX."""
+    if granted in ("project", needed):
+        return True
+    if granted == "bucket":
+        return needed.startswith("bucket:")
+    if granted.startswith("bucket:") and needed.startswith("bucket:"):
+        return needed.removeprefix("bucket:").startswith(granted.removeprefix("bucket:"))
+    return False
