@@ -28,12 +28,13 @@ from typing import Any
 
 import pytest
 
+from retrain.summary import summary_path
 from tests.fakes import gcloud
 from tests.fakes.model_registry import FakeModelRegistry
 from tests.fakes.recording_proxy import RecordingProxy, Request
 from tests.iam.calls import CALLS
 from tests.iam.grants import GRANTS, ROLES
-from tests.iam.requests import Need, grant_covers, rest_needs, storage_needs
+from tests.iam.requests import Need, grant_covers, rest_needs, storage_needs, vertex_needs
 
 from .helpers import REPO
 from .test_image_rehearsal import (
@@ -44,6 +45,7 @@ from .test_image_rehearsal import (
     _substitute,
     _substitutions,
 )
+from .test_promotions import _summary
 
 pytestmark = pytest.mark.tfx  # the compile step runs TFX's compiler in .venv-pipelines
 
@@ -98,54 +100,80 @@ def test_every_build_step_is_rehearsed_or_says_why_not() -> None:
     )
 
 
+class Build:
+    """The Cloud Build trigger on this checkout: each merge runs the rehearsed steps in order,
+    every request recorded with the identity making it (the trigger's service account)."""
+
+    def __init__(self, tmp_path: Path, checkout: Path, gcs_emulator: str, vertex: str) -> None:
+        self.tmp, self.checkout = tmp_path, checkout
+        self.fakes = tmp_path / "gcloud"
+        gcloud.install(tmp_path / "bin", self.fakes, DEPLOYER)
+        self.storage = RecordingProxy(gcs_emulator).start()
+        self.storage.account = DEPLOYER
+        self.vertex = vertex
+
+    def image(self, head: str) -> str:
+        values = {**_substitutions(), "COMMIT_SHA": head, "PROJECT_ID": PROJECT}
+        return _substitute(str(CLOUDBUILD["substitutions"]["_IMAGE"]), values)
+
+    def merge(self, head: str) -> dict[str, str]:
+        """Run the build for commit `head`; each rehearsed step's stdout by its id."""
+        values = {**_substitutions(), "COMMIT_SHA": head, "PROJECT_ID": PROJECT}
+        gcloud.push_image(self.fakes, self.image(head))  # the `push` step's result
+        bin_dir = self.tmp / "bin"
+        service_env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(self.tmp)}
+        for item in CLOUDBUILD["options"]["env"]:
+            name, _, value = _substitute(str(item), values).partition("=")
+            service_env[name] = value
+        service_env.update(
+            STORAGE_EMULATOR_HOST=self.storage.url,
+            RETRAIN_VERTEX_ENDPOINT=self.vertex,
+            FAKE_GCLOUD_STATE=str(self.fakes),
+        )
+        ran = {}
+        for step in CLOUDBUILD["steps"]:
+            if not _runs_project_code(step):
+                continue
+            args = [_substitute(str(a), values) for a in step["args"]]
+            if step["name"] == "${_IMAGE}":
+                env = {**_image_env(self.checkout), "RETRAIN_GIT_SHA": head}
+                env["PATH"] = f"{bin_dir}:{VENV / 'bin'}:/usr/bin:/bin"
+                env["FAKE_GCLOUD_STATE"] = str(self.fakes)
+                env["STORAGE_EMULATOR_HOST"] = self.storage.url
+                _local_roots(self.checkout / "build" / "release-plan.json", self.checkout)
+                argv = [str(VENV / "bin" / step["entrypoint"]), *args]
+            else:
+                env = service_env
+                argv = [str(SERVICE_RETRAIN), *args]
+            done = subprocess.run(
+                argv, cwd=self.checkout, env=env, capture_output=True, text=True, timeout=900
+            )
+            assert done.returncode == 0, (
+                f"{step['id']}:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+            )
+            ran[step["id"]] = done.stdout
+        return ran
+
+
+def _commit(checkout: Path, message: str) -> str:
+    git = ["git", "-c", "user.name=rehearsal", "-c", "user.email=rehearsal@example.com"]
+    subprocess.run([*git, "commit", "-q", "-am", message], cwd=checkout, check=True)
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=checkout, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
 def test_the_merge_build_runs_in_order_against_the_stand_ins(
     tmp_path: Path, gcs: Any, gcs_emulator: str, registry_fake: FakeModelRegistry
 ) -> None:
     checkout, head = _checkout(tmp_path / "workspace")
-    values = {**_substitutions(), "COMMIT_SHA": head, "PROJECT_ID": PROJECT}
-    image = _substitute(str(CLOUDBUILD["substitutions"]["_IMAGE"]), values)
-    fakes = tmp_path / "gcloud"
-    gcloud.install(tmp_path / "bin", fakes, DEPLOYER)
-    gcloud.push_image(fakes, image)  # the `push` step's result
-    service_env = {"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", "HOME": str(tmp_path)}
-    for item in CLOUDBUILD["options"]["env"]:
-        name, _, value = _substitute(str(item), values).partition("=")
-        service_env[name] = value
-    storage = RecordingProxy(gcs_emulator).start()
-    storage.account = DEPLOYER  # every step runs as the trigger's service account
-    service_env.update(
-        STORAGE_EMULATOR_HOST=storage.url,
-        RETRAIN_VERTEX_ENDPOINT=registry_fake.endpoint,
-        FAKE_GCLOUD_STATE=str(fakes),
-    )
-    ran = []
-    for step in CLOUDBUILD["steps"]:
-        if not _runs_project_code(step):
-            continue
-        args = [_substitute(str(a), values) for a in step["args"]]
-        if step["name"] == "${_IMAGE}":
-            env = {**_image_env(checkout), **{k: service_env[k] for k in ("RETRAIN_GIT_SHA",)}}
-            env["PATH"] = f"{tmp_path / 'bin'}:{VENV / 'bin'}:/usr/bin:/bin"
-            env["FAKE_GCLOUD_STATE"] = str(fakes)
-            env["STORAGE_EMULATOR_HOST"] = storage.url
-            _local_roots(checkout / "build" / "release-plan.json", checkout)
-            argv = [str(VENV / "bin" / step["entrypoint"]), *args]
-        else:
-            env = service_env
-            argv = [str(SERVICE_RETRAIN), *args]
-        done = subprocess.run(
-            argv, cwd=checkout, env=env, capture_output=True, text=True, timeout=900
-        )
-        assert done.returncode == 0, f"{step['id']}:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
-        ran.append((step["id"], done.stdout))
-    storage.stop()
-    _check_iam(storage.requests, gcloud.requests(fakes))
-    steps = dict(ran)
+    build = Build(tmp_path, checkout, gcs_emulator, registry_fake.endpoint)
+    steps = build.merge(head)
     assert list(steps) == ["validate", "plan", "compile", "templates", "functions", "schedules",
                            "promotions"]  # fmt: skip
     # plan: a first release (no releases/latest.json yet), the image pinned to its digest
     plan = json.loads((checkout / "build" / "release-plan.json").read_text())
-    assert plan["image"].startswith(image.rsplit(":", 1)[0] + "@sha256:")
+    assert plan["image"].startswith(build.image(head).rsplit(":", 1)[0] + "@sha256:")
     # templates: every spec's template under the commit, and the release index
     names = {b.name for b in gcs.list_blobs(BUCKET)}
     specs = sorted(p.stem for p in (checkout / "specs").glob("*.yaml"))
@@ -153,17 +181,41 @@ def test_the_merge_build_runs_in_order_against_the_stand_ins(
     assert {f"releases/{head}.json", "releases/latest.json"} <= names
     # functions: deployed from the staged source, each trigger's subscription given its
     # dead-letter policy; schedules: one job per scheduled spec
-    state = gcloud.state(fakes)
+    state = gcloud.state(build.fakes)
     assert sorted(state["functions"]) == sorted(_function_names())
-    methods = [r["method"] for r in gcloud.requests(fakes)]
+    methods = [r["method"] for r in gcloud.requests(build.fakes)]
     assert methods.count("pubsub.projects.subscriptions.patch") == len(state["functions"])
     assert "cloudscheduler.projects.locations.jobs.list" in methods
     # promotions: the first release has no promotion to apply, so the registry is not called
     assert "no promotion changed" in steps["promotions"]
     assert registry_fake.requests == []
 
+    # A promotion PR merges: churn's promotion.version names a blessed run of production.
+    spec = checkout / "specs" / "churn.yaml"
+    spec.write_text(spec.read_text().replace("alias: champion", _PROMOTED, 1))
+    second = _commit(checkout, "promote churn")
+    summary = summary_path(f"gs://{BUCKET}/pipelines/churn", "churn-data-1").split("/", 3)[3]
+    gcs.bucket(BUCKET).blob(summary).upload_from_string(_summary(True, "gs://b/serving/1"))
+    steps = build.merge(second)
+    assert "churn: uploaded gs://b/serving/1 as churn with alias champion" in steps["promotions"]
+    model = f"projects/{PROJECT}/locations/us-central1/models/churn"
+    assert registry_fake.aliases(model) == {"1": ["champion", "default"]}
+    build.storage.stop()
+    _check_iam(
+        build.storage.requests,
+        gcloud.requests(build.fakes),
+        [(DEPLOYER, r.method, r.path) for r in registry_fake.requests],
+    )
 
-def _check_iam(storage: list[Request], commands: list[dict[str, Any]]) -> None:
+
+_PROMOTED = "alias: champion\n  version: churn-data-1"
+
+
+def _check_iam(
+    storage: list[Request],
+    commands: list[dict[str, Any]],
+    vertex: list[tuple[str, str, str]],
+) -> None:
     """IAM from the requests the build made: each recorded request (tests/iam/requests.py
     says which permission it needs) is granted to the identity that made it (infra/iam.json
     through the role map), and is one tests/iam/calls.py documents for that identity."""
@@ -176,6 +228,9 @@ def _check_iam(storage: list[Request], commands: list[dict[str, Any]]) -> None:
     for command in commands:
         for need in rest_needs(command["method"]):
             needs.append((command["account"], " ".join(command["argv"][:4]), need))
+    for account, method, path in vertex:
+        for need in vertex_needs(method, path):
+            needs.append((account, f"{method} {path}", need))
     assert needs, "the build made no Google API request: nothing was recorded"
     documented = {(c.account, c.permission) for c in CALLS}
     for account, sent, need in needs:

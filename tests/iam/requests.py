@@ -96,6 +96,26 @@ REST_PERMISSIONS: dict[str, Need] = {
 }
 
 
+# Vertex AI REST (v1) routes of the Model Registry -> the permission each method's reference page
+# names: models.get (aiplatform.models.get), models.listVersions (aiplatform.models.list),
+# models.upload (aiplatform.models.upload), models.mergeVersionAliases (aiplatform.models.update).
+_MODELS = "/v1/projects/[^/]+/locations/[^/]+/models"
+_VERTEX = [
+    (re.compile(rf"^GET {_MODELS}/[^/:]+$"), "aiplatform.models.get"),
+    (re.compile(rf"^GET {_MODELS}/[^/:]+:listVersions$"), "aiplatform.models.list"),
+    (re.compile(rf"^POST {_MODELS}:upload$"), "aiplatform.models.upload"),
+    (re.compile(rf"^POST {_MODELS}/[^/:]+:mergeVersionAliases$"), "aiplatform.models.update"),
+]
+
+
+def vertex_needs(method: str, path: str) -> list[Need]:
+    request = f"{method} {unquote(path)}"
+    for pattern, permission in _VERTEX:
+        if pattern.match(request):
+            return [Need(permission, "project")]
+    raise UnknownRequest(f"Vertex AI {request}: no rule in tests/iam/requests.py")
+
+
 def rest_needs(method: str) -> list[Need]:
     if method not in REST_PERMISSIONS:
         raise UnknownRequest(f"{method}: no rule in tests/iam/requests.py")
