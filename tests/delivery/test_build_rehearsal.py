@@ -31,10 +31,8 @@ import pytest
 from retrain.summary import summary_path
 from tests.fakes import gcloud
 from tests.fakes.model_registry import FakeModelRegistry
-from tests.fakes.recording_proxy import RecordingProxy, Request
-from tests.iam.calls import CALLS
-from tests.iam.grants import GRANTS, ROLES
-from tests.iam.requests import Need, grant_covers, rest_needs, storage_needs, vertex_needs
+from tests.fakes.recording_proxy import RecordingProxy
+from tests.iam.requests import check_granted_and_documented, recorded_needs
 
 from .helpers import REPO
 from .test_image_rehearsal import (
@@ -201,51 +199,17 @@ def test_the_merge_build_runs_in_order_against_the_stand_ins(
     model = f"projects/{PROJECT}/locations/us-central1/models/churn"
     assert registry_fake.aliases(model) == {"1": ["champion", "default"]}
     build.storage.stop()
-    _check_iam(
+    # IAM from the requests both builds made, as the identity that made them
+    needs = recorded_needs(
         build.storage.requests,
         gcloud.requests(build.fakes),
         [(DEPLOYER, r.method, r.path) for r in registry_fake.requests],
+        BUCKET,
     )
+    check_granted_and_documented(needs)
 
 
 _PROMOTED = "alias: champion\n  version: churn-data-1"
-
-
-def _check_iam(
-    storage: list[Request],
-    commands: list[dict[str, Any]],
-    vertex: list[tuple[str, str, str]],
-) -> None:
-    """IAM from the requests the build made: each recorded request (tests/iam/requests.py
-    says which permission it needs) is granted to the identity that made it (infra/iam.json
-    through the role map), and is one tests/iam/calls.py documents for that identity."""
-    needs: list[tuple[str, str, Need]] = []
-    for request in storage:
-        bucket = request.path.split("/b/", 1)[1].split("/", 1)[0]
-        assert bucket == BUCKET, f"{request.method} {request.path}: not the artefact bucket"
-        for need in storage_needs(request.method, request.path, request.query):
-            needs.append((request.account, f"{request.method} {request.path}", need))
-    for command in commands:
-        for need in rest_needs(command["method"]):
-            needs.append((command["account"], " ".join(command["argv"][:4]), need))
-    for account, method, path in vertex:
-        for need in vertex_needs(method, path):
-            needs.append((account, f"{method} {path}", need))
-    assert needs, "the build made no Google API request: nothing was recorded"
-    documented = {(c.account, c.permission) for c in CALLS}
-    for account, sent, need in needs:
-        grants = [
-            g for g in GRANTS
-            if g["account"] == account and need.permission in ROLES[g["role"]]
-            and grant_covers(g["scope"], need.scope)
-        ]  # fmt: skip
-        assert grants, (
-            f"{account} sent {sent}, which needs {need.permission} on {need.scope}: "
-            "no grant in infra/iam.json gives it"
-        )
-        assert (account, need.permission) in documented, (
-            f"{account} sent {sent} ({need.permission}): tests/iam/calls.py does not list it"
-        )
 
 
 def _function_names() -> list[str]:

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs, unquote
+
+from tests.fakes.recording_proxy import Request
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,12 @@ REST_PERMISSIONS: dict[str, Need] = {
 # names: models.get (aiplatform.models.get), models.listVersions (aiplatform.models.list),
 # models.upload (aiplatform.models.upload), models.mergeVersionAliases (aiplatform.models.update).
 _MODELS = "/v1/projects/[^/]+/locations/[^/]+/models"
+# ... and of PipelineJobs: pipelineJobs.create, get and list name aiplatform.pipelineJobs.*.
+_JOBS = "/v1/projects/[^/]+/locations/[^/]+/pipelineJobs"
 _VERTEX = [
+    (re.compile(rf"^POST {_JOBS}$"), "aiplatform.pipelineJobs.create"),
+    (re.compile(rf"^GET {_JOBS}/[^/:]+$"), "aiplatform.pipelineJobs.get"),
+    (re.compile(rf"^GET {_JOBS}$"), "aiplatform.pipelineJobs.list"),
     (re.compile(rf"^GET {_MODELS}/[^/:]+$"), "aiplatform.models.get"),
     (re.compile(rf"^GET {_MODELS}/[^/:]+:listVersions$"), "aiplatform.models.list"),
     (re.compile(rf"^POST {_MODELS}:upload$"), "aiplatform.models.upload"),
@@ -132,3 +140,50 @@ def grant_covers(granted: str, needed: str) -> bool:
     if granted.startswith("bucket:") and needed.startswith("bucket:"):
         return needed.removeprefix("bucket:").startswith(granted.removeprefix("bucket:"))
     return False
+
+
+def recorded_needs(
+    storage: list[Request],
+    commands: list[dict[str, Any]],
+    vertex: list[tuple[str, str, str]],
+    bucket: str,
+) -> list[tuple[str, str, Need]]:
+    """(identity, request sent, need) of every recorded request: Cloud Storage through the
+    recording proxy (all in the artefact `bucket`), gcloud commands as their REST methods,
+    Vertex AI requests as (identity, HTTP method, path)."""
+    needs: list[tuple[str, str, Need]] = []
+    for request in storage:
+        named = request.path.split("/b/", 1)[1].split("/", 1)[0]
+        assert named == bucket, f"{request.method} {request.path}: not the artefact bucket"
+        for need in storage_needs(request.method, request.path, request.query):
+            needs.append((request.account, f"{request.method} {request.path}", need))
+    for command in commands:
+        for need in rest_needs(command["method"]):
+            needs.append((command["account"], " ".join(command["argv"][:4]), need))
+    for account, method, path in vertex:
+        for need in vertex_needs(method, path):
+            needs.append((account, f"{method} {path}", need))
+    return needs
+
+
+def check_granted_and_documented(needs: list[tuple[str, str, Need]]) -> None:
+    """Each (identity, request sent, need) is granted to that identity (infra/iam.json through
+    the role map) and listed for it in tests/iam/calls.py."""
+    from tests.iam.calls import CALLS
+    from tests.iam.grants import GRANTS, ROLES
+
+    assert needs, "no Google API request was recorded"
+    documented = {(c.account, c.permission) for c in CALLS}
+    for account, sent, need in needs:
+        grants = [
+            g for g in GRANTS
+            if g["account"] == account and need.permission in ROLES[g["role"]]
+            and grant_covers(g["scope"], need.scope)
+        ]  # fmt: skip
+        assert grants, (
+            f"{account} sent {sent}, which needs {need.permission} on {need.scope}: "
+            "no grant in infra/iam.json gives it"
+        )
+        assert (account, need.permission) in documented, (
+            f"{account} sent {sent} ({need.permission}): tests/iam/calls.py does not list it"
+        )
