@@ -2,18 +2,21 @@
 the identity the test says is making it, so the IAM tests can derive what each identity calls
 from what the code really sent. Bodies and the Authorization header are never recorded.
 
-URLs the upstream returns for a follow-up call (a resumable upload's `Location`) are rewritten
-to the proxy, so no request goes around it.
+An upload's object name, which travels in its body, is added to the recorded query as
+`name=`. URLs the upstream returns for a follow-up call (a resumable upload's `Location`) are
+rewritten to the proxy, so no request goes around it.
 """
 
 from __future__ import annotations
 
 import http.client
+import json
+import re
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 _HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
 
@@ -24,6 +27,16 @@ class Request:
     method: str
     path: str
     query: str
+
+
+def _object_name(body: bytes | None) -> str:
+    """`name=NAME` of an upload whose object resource travels in the body (the JSON API's
+    multipart and resumable uploads: the metadata part comes first); the only part of a body
+    recorded, since permissions on a prefix are checked against it."""
+    if not body:
+        return ""
+    match = re.search(rb'\{[^{}]*"name"\s*:\s*"((?:[^"\\]|\\.)*)"', body)
+    return "name=" + quote(json.loads(b'"' + match.group(1) + b'"')) if match else ""
 
 
 class RecordingProxy:
@@ -57,10 +70,13 @@ class RecordingProxy:
 
     def _forward(self, handler: BaseHTTPRequestHandler) -> None:
         url = urlsplit(handler.path)
-        with self._lock:
-            self.requests.append(Request(self.account, handler.command, url.path, url.query))
         length = int(handler.headers.get("content-length") or 0)
         body = handler.rfile.read(length) if length else None
+        query = url.query
+        if url.path.startswith("/upload/") and "name=" not in query:
+            query = "&".join(filter(None, (query, _object_name(body))))
+        with self._lock:
+            self.requests.append(Request(self.account, handler.command, url.path, query))
         headers = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP}
         connection = http.client.HTTPConnection(
             self.upstream.hostname or "", self.upstream.port, timeout=60

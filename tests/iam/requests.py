@@ -81,7 +81,8 @@ def storage_needs(method: str, path: str, query: str) -> list[Need]:
 # patch/delete.
 REST_PERMISSIONS: dict[str, Need] = {
     "artifactregistry.projects.locations.repositories.dockerImages.get": Need(
-        "artifactregistry.dockerimages.get", "project"
+        "artifactregistry.dockerimages.get",
+        "repository:images",  # by the image: rest_needs
     ),
     "functions.projects.locations.functions.create": Need(
         "cloudfunctions.functions.create", "project"
@@ -124,10 +125,21 @@ def vertex_needs(method: str, path: str) -> list[Need]:
     raise UnknownRequest(f"Vertex AI {request}: no rule in tests/iam/requests.py")
 
 
-def rest_needs(method: str) -> list[Need]:
+# Artifact Registry repositories (repository_id in infra/main.tf, infra/candidates.tf) -> the
+# scope iam.json grants on them.
+REPOSITORIES = {"retrain": "repository:images", "retrain-candidates": "repository:candidates"}
+
+
+def rest_needs(method: str, argv: list[str]) -> list[Need]:
     if method not in REST_PERMISSIONS:
         raise UnknownRequest(f"{method}: no rule in tests/iam/requests.py")
-    return [REST_PERMISSIONS[method]]
+    need = REST_PERMISSIONS[method]
+    if method.startswith("artifactregistry."):  # the image's repository: HOST/PROJECT/REPO/...
+        repository = argv[4].split("/")[2]
+        if repository not in REPOSITORIES:
+            raise UnknownRequest(f"{argv[4]}: not in a repository infra/ creates")
+        need = Need(need.permission, REPOSITORIES[repository])
+    return [need]
 
 
 def grant_covers(granted: str, needed: str) -> bool:
@@ -158,7 +170,7 @@ def recorded_needs(
         for need in storage_needs(request.method, request.path, request.query):
             needs.append((request.account, f"{request.method} {request.path}", need))
     for command in commands:
-        for need in rest_needs(command["method"]):
+        for need in rest_needs(command["method"], command["argv"]):
             needs.append((command["account"], " ".join(command["argv"][:4]), need))
     for account, method, path in vertex:
         for need in vertex_needs(method, path):
