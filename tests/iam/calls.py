@@ -44,6 +44,10 @@ CALLS: tuple[Call, ...] = (
          "aiplatform.pipelineJobs.list"),
     Call("functions", f"{_VERTEX}.describe", "PipelineService.GetPipelineJob",
          "aiplatform.pipelineJobs.get"),
+    # "aiplatform.metadataStores.get allows the service account to create a pipeline job"
+    # (https://cloud.google.com/vertex-ai/docs/tabular-data/tabular-workflows/service-accounts)
+    Call("functions", f"{_VERTEX}.submit (the default metadata store)",
+         "PipelineService.CreatePipelineJob", "aiplatform.metadataStores.get"),
     Call("functions", f"{_TEMPLATES}.read (gs://)", "storage.objects.get",
          "storage.objects.get", "bucket"),
     Call("functions", f"{_TEMPLATES}.read (Template Registry)", "GET REGION-kfp.pkg.dev",
