@@ -3,7 +3,15 @@ against its source: the v1 proto `ModelMonitoringStatsAnomalies` (the comment on
 `ModelMonitoringAlertConfig.enable_logging` in `model_monitoring.proto`), the v1beta1 proto
 `ModelMonitoringAlert`, and the example `ModelMonitoringAnomaliesLogEntry` of Google's Model
 Monitoring page (no public proto: v1 jobs and, per `model_monitoring_spec.proto`'s
-`enable_cloud_logging`, v2 model monitors log it)."""
+`enable_cloud_logging`, v2 model monitors log it).
+
+Not checkable offline, and what is relied on instead: `ModelMonitoringAnomaliesLogEntry` has
+no public proto, so the v2 monitor's entry (`monitoring_v2_log_entry.json`) carries the docs
+example's fields without the job; the `ModelMonitor` resource and its `model_monitor_id`
+label are from Google's list of monitored resource types; the v1 job's
+`model_deployment_monitoring_job` label is the one the golden v1 entries already used (not
+found in that list); no log name is documented for the proto-encoded payloads, hence the
+sink's match on type and shape."""
 
 from __future__ import annotations
 
