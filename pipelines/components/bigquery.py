@@ -32,7 +32,8 @@ from tfx.types import standard_artifacts
 from tfx.types.component_spec import ExecutionParameter
 from tfx.types.standard_component_specs import QueryBasedExampleGenSpec
 
-from retrain.spec.sql import at_snapshot
+from retrain.google.bigquery import DatasetTimeTravel, bigquery_client
+from retrain.spec.sql import TIME_TRAVEL, at_snapshot, time_travel_window
 
 SNAPSHOT_KEY = "data_snapshot"
 TEMP_DATASET_KEY = "temp_dataset"
@@ -65,11 +66,19 @@ def read_options(exec_properties: dict[str, Any]) -> dict[str, Any]:
 def _read_at_snapshot(
     pipeline: beam.Pipeline, exec_properties: dict[str, Any], split_pattern: str
 ) -> beam.pvalue.PCollection:
-    """TFX's `_BigQueryToExample` (same converter, same read), with the snapshot filled in and
-    the read's temporary dataset given."""
+    """TFX's `_BigQueryToExample` (same converter, same read), with the snapshot filled in
+    (bounded by the time travel window of the table's dataset) and the read's temporary
+    dataset given."""
     now = datetime.datetime.now(datetime.timezone.utc)
-    query = at_snapshot(split_pattern, exec_properties.get(SNAPSHOT_KEY) or "", now)
     project = bigquery_utils.parse_gcp_project(exec_properties["_beam_pipeline_args"])
+    snapshot = exec_properties.get(SNAPSHOT_KEY) or ""
+    # no snapshot: the query reads as of now, and no dataset needs asking
+    window = (
+        time_travel_window(split_pattern, DatasetTimeTravel(bigquery_client(project)))
+        if snapshot
+        else TIME_TRAVEL
+    )
+    query = at_snapshot(split_pattern, snapshot, now, window)
     converter = bigquery_executor._BigQueryConverter(query, project)
     return (
         pipeline

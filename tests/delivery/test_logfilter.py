@@ -50,11 +50,14 @@ EXPECTED_SINK: dict[str, str | None] = {
     "bigquery_v2_write_api.json": "data_arrival",
     "bigquery_v2_write_api_second.json": "data_arrival",
     "malformed_bad_rows.json": "data_arrival",  # passes the sink, rejected by the decoder
+    "malformed_monitoring_stats.json": "drift",  # passes the sink, rejected by the decoder
     "malformed_pipeline_no_state.json": None,
     "malformed_unknown_service.json": None,
     "monitoring_anomaly.json": "drift",
     "monitoring_anomaly_notify.json": "drift",
+    "monitoring_stats_anomalies.json": "drift",
     "monitoring_v2_alert.json": "drift",
+    "monitoring_v2_log_entry.json": "drift",
     "pipeline_failed.json": "run_complete",
     "pipeline_foreign.json": "run_complete",  # the router ignores jobs without our labels
     "pipeline_running.json": None,  # not terminal

@@ -103,9 +103,12 @@ def test_drift_below_its_threshold_is_ignored() -> None:
 @pytest.mark.parametrize(
     ("value", "reason"),
     [
-        (float("nan"), "field deviation is not a finite number: nan"),
-        ("0.9", "field deviation is not a number: '0.9'"),
-        ("NaN", "field deviation is not a number: 'NaN'"),
+        (
+            float("nan"),
+            "jsonPayload.featureAnomalies[0]: field deviation is not a finite number: nan",
+        ),
+        ("0.9", "jsonPayload.featureAnomalies[0]: field deviation is not a number: '0.9'"),
+        ("NaN", "jsonPayload.featureAnomalies[0]: field deviation is not a number: 'NaN'"),
     ],
 )
 def test_a_measurement_that_is_not_a_number_is_rejected(value: Any, reason: str) -> None:

@@ -1,27 +1,58 @@
-"""Drift alerts -> DriftAlert. Three sources:
+"""Drift alerts -> DriftAlert. The sources, each a shape Google documents as logged:
 
-- Vertex Model Monitoring v1 anomaly log entries (`jsonPayload.@type` ending in
-  ModelMonitoringAnomaliesLogEntry, or a log name ending in model_monitoring_anomaly), features
-  under `featureAnomalies`;
-- Model Monitoring v2 alerts logged as `ModelMonitoringAlert` JSON (`anomaly.modelMonitoringJob`);
+- Model Monitoring `ModelMonitoringAnomaliesLogEntry` (`jsonPayload.@type` ending in that name,
+  or a log name ending in model_monitoring_anomaly): the example entry on Google's Model
+  Monitoring page (`modelDeploymentMonitoringJob`, `deployedModelId`, `featureAnomalies`). v1
+  jobs log it, and so do v2 model monitors (`model_monitoring_spec.proto`,
+  `enable_cloud_logging`); where the payload names no job, `resource.labels` does;
+- Model Monitoring v1 `ModelMonitoringStatsAnomalies` (`model_monitoring.proto`, the comment on
+  `enable_logging`): `objective`, `deployedModelId`, `anomalyCount`, `featureStats[]`; the job
+  is only in `resource.labels`;
+- Model Monitoring v2 alerts as `ModelMonitoringAlert` JSON (`anomaly.modelMonitoringJob`);
 - TFDV `Anomalies` of a finished run, published by `on_run_complete`
   (`retrain.completion.alerts`): `{"spec", "run_id", "anomalies": <Anomalies as JSON>}`,
   bare or as a log entry's jsonPayload. Both `anomalyInfo` (schema: new/missing column...) and
   `driftSkewInfo` (L-infinity, Jensen-Shannon measurements over their threshold) count.
+
+Entries are untrusted: a malformed one is an EventError naming the field (`jsonPayload.…`);
+the router logs it under the event's id.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from retrain.errors import EventError
-from retrain.events.fields import dig, number, text, timestamp
+from retrain.events.fields import count, dig, number, text, timestamp
 from retrain.events.types import Dismissed, DriftAlert, FeatureDrift
 
 MONITORING_TYPE_SUFFIX = "ModelMonitoringAnomaliesLogEntry"
+STATS_ANOMALIES_TYPE_SUFFIX = "ModelMonitoringStatsAnomalies"
 MONITORING_LOG_SUFFIX = "model_monitoring_anomaly"
 MONITOR_KINDS = ("modelDeploymentMonitoringJobs", "modelMonitors")
+# Cloud Logging monitored resources of Model Monitoring -> (the label naming the resource, the
+# collection it is in). `ModelMonitor` and its `model_monitor_id` label: Google's list of
+# monitored resource types. The v1 job's resource and label are those of the documented example
+# entry (`tests/golden/events/monitoring_anomaly*.json`); docs/events.md says to check them.
+MONITORED_RESOURCES = {
+    "aiplatform.googleapis.com/ModelDeploymentMonitoringJob": (
+        "model_deployment_monitoring_job",
+        "modelDeploymentMonitoringJobs",
+    ),
+    "aiplatform.googleapis.com/ModelMonitor": ("model_monitor_id", "modelMonitors"),
+}
+# `ModelDeploymentMonitoringObjectiveType` (v1 `model_deployment_monitoring_job.proto`): the
+# proto JSON mapping writes enum names, and parsers accept the numbers too.
+OBJECTIVE_NAMES = {
+    1: "RAW_FEATURE_SKEW",
+    2: "RAW_FEATURE_DRIFT",
+    3: "FEATURE_ATTRIBUTION_SKEW",
+    4: "FEATURE_ATTRIBUTION_DRIFT",
+}
+_RESOURCE_ID = re.compile(r"[A-Za-z0-9_-]{1,128}", re.ASCII)
 
 
 def decode_drift(payload: dict[str, Any]) -> DriftAlert | Dismissed:
@@ -33,9 +64,12 @@ def decode_drift(payload: dict[str, Any]) -> DriftAlert | Dismissed:
     log_name = text(payload, "logName")
     if isinstance(body.get("anomaly"), dict) and "modelMonitoringJob" in body["anomaly"]:
         return _decode_monitoring_v2(payload, body)
-    if text(body, "@type").endswith(MONITORING_TYPE_SUFFIX) or log_name.endswith(
-        MONITORING_LOG_SUFFIX
+    kind = text(body, "@type")
+    if kind.endswith(STATS_ANOMALIES_TYPE_SUFFIX) or (
+        "featureStats" in body and "featureAnomalies" not in body
     ):
+        return _decode_stats_anomalies(payload, body)
+    if kind.endswith(MONITORING_TYPE_SUFFIX) or log_name.endswith(MONITORING_LOG_SUFFIX):
         return _decode_monitoring(payload, body)
     raise EventError("not a drift alert: neither a Model Monitoring anomaly nor TFDV anomalies")
 
@@ -128,38 +162,154 @@ def monitor_key(name: str) -> str:
     return ""
 
 
-def _decode_monitoring(payload: dict[str, Any], body: dict[str, Any]) -> DriftAlert | Dismissed:
-    """v1 (ModelDeploymentMonitoringJob): `modelDeploymentMonitoringJob`, `deployedModelId`,
-    `featureAnomalies[{featureDisplayName, deviation, threshold}]`; no model name, so the
-    spec is found by the monitoring job it names (`triggers.drift.monitors`)."""
-    job = text(body, "modelDeploymentMonitoringJob", required=True)
-    monitor = monitor_key(job)
+def _resource_monitor(payload: dict[str, Any]) -> str:
+    """`KIND/ID` of the monitoring resource the entry was logged under (`resource.type` and its
+    label); empty when the entry's resource is not a Model Monitoring one."""
+    resource_type = text(payload, "resource", "type")
+    if resource_type not in MONITORED_RESOURCES:
+        return ""
+    label, kind = MONITORED_RESOURCES[resource_type]
+    found = text(payload, "resource", "labels", label)
+    if not _RESOURCE_ID.fullmatch(found):
+        raise EventError(f"resource.labels.{label} is not a resource id: {found[:40]!r}")
+    return f"{kind}/{found}"
+
+
+def _monitor(payload: dict[str, Any], body: dict[str, Any]) -> str:
+    """The monitoring resource: the payload's `modelDeploymentMonitoringJob` when it names one,
+    else `resource.labels`; both present and different is a forged or broken entry."""
+    job = text(body, "modelDeploymentMonitoringJob")
+    from_payload = monitor_key(job) if job else ""
+    if job and not from_payload:
+        raise EventError(
+            f"jsonPayload.modelDeploymentMonitoringJob {job[:80]!r} is not a monitoring job name"
+        )
+    from_resource = _resource_monitor(payload)
+    if from_payload and from_resource and from_payload != from_resource:
+        raise EventError(
+            f"jsonPayload.modelDeploymentMonitoringJob names {from_payload}, "
+            f"resource.labels name {from_resource}"
+        )
+    monitor = from_payload or from_resource
     if not monitor:
-        raise EventError(f"modelDeploymentMonitoringJob {job!r} is not a monitoring job name")
+        raise EventError(
+            "missing field jsonPayload.modelDeploymentMonitoringJob, and resource.type is not a "
+            f"Model Monitoring resource ({', '.join(sorted(MONITORED_RESOURCES))})"
+        )
+    return monitor
+
+
+def _decode_monitoring(payload: dict[str, Any], body: dict[str, Any]) -> DriftAlert | Dismissed:
+    """`ModelMonitoringAnomaliesLogEntry` as in Google's example: `modelDeploymentMonitoringJob`
+    (or `resource.labels`), `deployedModelId`, `featureAnomalies[{featureDisplayName,
+    deviation, threshold}]`; no model name, so the spec is found by the monitoring resource it
+    names (`triggers.drift.monitors`)."""
+    monitor = _monitor(payload, body)
     objective = text(body, "anomalyObjective") or text(body, "objective") or "DRIFT"
     items = body.get("featureAnomalies", [])
     if not isinstance(items, list):
-        raise EventError("featureAnomalies is not a list")
-    features = tuple(
-        FeatureDrift(
-            feature=text(item, "featureDisplayName", required=True),
-            kind=objective,
-            value=number(item, "deviation"),
-            threshold=number(item, "threshold"),
-        )
-        for item in items
-    )
+        raise EventError("jsonPayload.featureAnomalies is not a list")
+    features = []
+    for at, item in enumerate(items):
+        with _naming(f"jsonPayload.featureAnomalies[{at}]"):
+            features.append(
+                FeatureDrift(
+                    feature=text(item, "featureDisplayName", required=True),
+                    kind=objective,
+                    value=number(item, "deviation"),
+                    threshold=number(item, "threshold"),
+                )
+            )
     if not features:
         return Dismissed(reason=f"Model Monitoring entry of {monitor} lists no feature anomalies")
-    deployed = text(body, "deployedModelId")
+    return _monitoring_alert(payload, monitor, text(body, "deployedModelId"), objective, features)
+
+
+def _monitoring_alert(
+    payload: dict[str, Any],
+    monitor: str,
+    deployed: str,
+    objective: str,
+    features: list[FeatureDrift],
+) -> DriftAlert:
     when = text(payload, "timestamp", required=True)
     return DriftAlert(
         models=(monitor,),
         key=f"monitoring:{monitor}:{deployed}:{objective}:{when}",
         time=timestamp(payload, "timestamp"),
         source="model-monitoring",
-        features=features,
+        features=tuple(features),
     )
+
+
+def _decode_stats_anomalies(
+    payload: dict[str, Any], body: dict[str, Any]
+) -> DriftAlert | Dismissed:
+    """v1 `ModelMonitoringStatsAnomalies` (proto JSON): a feature drifted when one of its
+    `predictionStats[]` windows (`FeatureStatsAnomaly`) has a `distributionDeviation` over that
+    window's `anomalyDetectionThreshold`, or over the feature's `threshold.value` when the
+    window carries none (`feature_monitoring_stats.proto`: the threshold used may differ from
+    the configured one). The job is in `resource.labels` only."""
+    monitor = _monitor(payload, body)
+    objective = _objective(body)
+    declared = count(body, "anomalyCount") or 0
+    items = body.get("featureStats", [])
+    if not isinstance(items, list):
+        raise EventError("jsonPayload.featureStats is not a list")
+    features: list[FeatureDrift] = []
+    for at, item in enumerate(items):
+        with _naming(f"jsonPayload.featureStats[{at}]"):
+            drift = _feature_stats_drift(item, objective)
+        if drift is not None:
+            features.append(drift)
+    if not features:
+        return Dismissed(
+            reason=f"Model Monitoring stats of {monitor} show no feature over its threshold "
+            f"(anomalyCount {declared})"
+        )
+    return _monitoring_alert(payload, monitor, text(body, "deployedModelId"), objective, features)
+
+
+def _objective(body: dict[str, Any]) -> str:
+    raw = body.get("objective")
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        if raw not in OBJECTIVE_NAMES:
+            raise EventError(f"jsonPayload.objective {raw} is not a monitoring objective")
+        return OBJECTIVE_NAMES[raw]
+    return text(body, "objective") or "DRIFT"
+
+
+def _feature_stats_drift(item: Any, objective: str) -> FeatureDrift | None:
+    """The largest over-threshold deviation of one `FeatureHistoricStatsAnomalies`, or None."""
+    if not isinstance(item, dict):
+        raise EventError("is not an object")
+    feature = text(item, "featureDisplayName", required=True)
+    configured = number(item, "threshold", "value")
+    windows = item.get("predictionStats", [])
+    if not isinstance(windows, list):
+        raise EventError("predictionStats is not a list")
+    worst: tuple[float, float] | None = None
+    for at, window in enumerate(windows):
+        with _naming(f"predictionStats[{at}]"):
+            deviation = number(window, "distributionDeviation")
+            threshold = number(window, "anomalyDetectionThreshold")
+        threshold = threshold if threshold is not None else configured
+        if deviation is None or threshold is None or deviation <= threshold:
+            continue
+        if worst is None or deviation > worst[0]:
+            worst = (deviation, threshold)
+    if worst is None:
+        return None
+    return FeatureDrift(feature=feature, kind=objective, value=worst[0], threshold=worst[1])
+
+
+@contextmanager
+def _naming(where: str) -> Iterator[None]:
+    """Prefix an EventError raised inside with the place in the entry it is about."""
+    try:
+        yield
+    except EventError as exc:
+        raise EventError(f"{where}: {exc}") from exc
 
 
 def _decode_monitoring_v2(payload: dict[str, Any], body: dict[str, Any]) -> DriftAlert:

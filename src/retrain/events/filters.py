@@ -6,7 +6,12 @@ would only dismiss: most BigQuery audit traffic is reads.
 
 from __future__ import annotations
 
-from retrain.events.drift import MONITORING_LOG_SUFFIX
+from retrain.events.drift import (
+    MONITORED_RESOURCES,
+    MONITORING_LOG_SUFFIX,
+    MONITORING_TYPE_SUFFIX,
+    STATS_ANOMALIES_TYPE_SUFFIX,
+)
 from retrain.events.pipeline_job import RESOURCE_TYPE
 from retrain.events.types import TERMINAL_STATES
 
@@ -29,16 +34,22 @@ def data_arrival_filter(project: str) -> str:
 
 
 def drift_alert_filter(project: str) -> str:
-    """Vertex Model Monitoring anomalies: v1 entries in their own log, v2 alerts by the model
-    monitor job they name (a run's TFDV anomalies are published to the topic by
-    `on_run_complete`, no sink involved).
+    """Vertex Model Monitoring anomalies in every shape `retrain.events.drift` reads: entries in
+    the documented anomaly log, entries typed `ModelMonitoringAnomaliesLogEntry` or
+    `ModelMonitoringStatsAnomalies` whatever log they are in, untyped stats logged under a
+    monitoring resource, and v2 alerts by the model monitor job they name (a run's TFDV
+    anomalies are published to the topic by `on_run_complete`, no sink involved).
 
     Parenthesised on purpose: in the Logging query language OR binds tighter than AND.
     """
+    resources = " OR ".join(f'"{r}"' for r in sorted(MONITORED_RESOURCES))
     return (
+        f'logName:"projects/{project}/logs/" AND ('
         f'logName="projects/{project}/logs/aiplatform.googleapis.com%2F{MONITORING_LOG_SUFFIX}" '
-        f'OR (logName:"projects/{project}/logs/" '
-        'AND jsonPayload.anomaly.modelMonitoringJob:"/modelMonitors/")'
+        f'OR jsonPayload.@type:("{MONITORING_TYPE_SUFFIX}" OR "{STATS_ANOMALIES_TYPE_SUFFIX}") '
+        f"OR (resource.type=({resources}) "
+        "AND (jsonPayload.featureStats:* OR jsonPayload.featureAnomalies:*)) "
+        'OR jsonPayload.anomaly.modelMonitoringJob:"/modelMonitors/")'
     )
 
 

@@ -64,8 +64,18 @@ def call(endpoint: Endpoint) -> dict[str, float]:
 def storage_client(project: str, emulator: str = "") -> Any:
     """A google-cloud-storage client. `emulator` (`http://host:port`) points it at a local GCS
     emulator with anonymous credentials; without it the library's own rules apply (it honours
-    STORAGE_EMULATOR_HOST itself)."""
+    STORAGE_EMULATOR_HOST itself).
+
+    google-cloud-storage 3.17 fetches each bucket's metadata in the background for its
+    OpenTelemetry spans (`_bucket_metadata_cache.py`: `Client.get_bucket`, a buckets.get),
+    even with tracing off, unless DISABLE_GCS_PYTHON_CLIENT_OTEL_BUCKET_METADATA is set
+    (`_opentelemetry_tracing.py`). No identity of ours holds `storage.buckets.get`: every
+    process would make a denied request. Turned off here (the library reads it per call)."""
+    import os
+
     import google.cloud.storage as storage
+
+    os.environ.setdefault("DISABLE_GCS_PYTHON_CLIENT_OTEL_BUCKET_METADATA", "true")
 
     if not emulator:
         return storage.Client(project=project)

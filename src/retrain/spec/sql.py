@@ -12,6 +12,7 @@ sqlglot is imported here only, lazily: it is installed in the service environmen
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -114,8 +115,11 @@ def duckdb_query(sql: str, watched: str, view: str) -> str:
 # What a snapshot-ready query reads the watched table as of, until the run fills it in: a
 # string literal in the compiled query, replaced by the run's `data_snapshot` (`at_snapshot`).
 SNAPSHOT_TOKEN = "@@retrain_data_snapshot@@"
-# BigQuery keeps a table's history for its time travel window, 7 days unless set shorter.
+# BigQuery keeps a table's history for its dataset's time travel window: `maxTimeTravelHours`
+# of the Dataset resource, 48 to 168 in steps of 24, 168 (7 days) when unset (BigQuery's
+# Dataset REST reference; google-cloud-bigquery `Dataset.max_time_travel_hours`).
 TIME_TRAVEL = timedelta(days=7)
+TIME_TRAVEL_HOURS = tuple(range(48, 169, 24))
 _SNAPSHOT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")
 
 
@@ -162,11 +166,42 @@ def time_travel_query(sql: str, watched: str) -> str:
     return str(tree.sql(dialect="bigquery"))
 
 
-def at_snapshot(query: str, snapshot: str, now: datetime) -> str:
+def snapshot_datasets(query: str) -> list[str]:
+    """`PROJECT.DATASET` (or `DATASET`, in the job's project) of each table a compiled query
+    reads `FOR SYSTEM_TIME AS OF`."""
+    import sqlglot
+    from sqlglot import exp
+
+    found = set()
+    for table in sqlglot.parse_one(query, read="bigquery").find_all(exp.Table):
+        if table.args.get("version") is not None:
+            found.add(".".join(p for p in (table.catalog, table.db) if p))
+    return sorted(found)
+
+
+def time_travel_window(query: str, hours_of: Callable[[str], int | None]) -> timedelta:
+    """The shortest time travel window of the datasets the query reads as of a snapshot;
+    `hours_of` gives a dataset's `maxTimeTravelHours` (None: unset, BigQuery's 7 days)."""
+    window = TIME_TRAVEL
+    for dataset in snapshot_datasets(query):
+        hours = hours_of(dataset)
+        if hours is None:
+            continue
+        if hours not in TIME_TRAVEL_HOURS:
+            raise QueryProblem(
+                f"dataset {dataset}: maxTimeTravelHours {hours} is not one BigQuery allows "
+                f"({', '.join(map(str, TIME_TRAVEL_HOURS))})"
+            )
+        window = min(window, timedelta(hours=hours))
+    return window
+
+
+def at_snapshot(query: str, snapshot: str, now: datetime, window: timedelta = TIME_TRAVEL) -> str:
     """A time-travel query as the run executes it: as of `snapshot` (RFC 3339, whole seconds,
     UTC), or as of now when the run has none. The value comes from a runtime parameter, so it
-    enters the SQL only in exactly that shape; past the time travel window it is refused: the
-    run could not read what the snapshot held."""
+    enters the SQL only in exactly that shape; past the time travel `window` of the table's
+    dataset (`time_travel_window`) it is refused: the run could not read what the snapshot
+    held, and BigQuery would only say the snapshot time is invalid."""
     literal = f"'{SNAPSHOT_TOKEN}'"
     if literal not in query:
         raise QueryProblem("the query has no snapshot placeholder: recompile the template")
@@ -175,10 +210,11 @@ def at_snapshot(query: str, snapshot: str, now: datetime) -> str:
     if not _SNAPSHOT.fullmatch(snapshot):
         raise QueryProblem(f"data snapshot {snapshot[:40]!r} is not YYYY-MM-DDTHH:MM:SSZ")
     moment = datetime.strptime(snapshot, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    if now - moment > TIME_TRAVEL:
+    if now - moment > window:
         raise QueryProblem(
-            f"data snapshot {snapshot} is older than BigQuery's {TIME_TRAVEL.days}-day time "
-            "travel window: this run cannot read the rows it held, so it cannot be reproduced"
+            f"data snapshot {snapshot} is older than BigQuery's {window.days}-day time "
+            "travel window (the dataset's maxTimeTravelHours): this run cannot read the rows it "
+            "held, so it cannot be reproduced"
         )
     if moment > now:
         raise QueryProblem(f"data snapshot {snapshot} is in the future")
