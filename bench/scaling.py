@@ -1,13 +1,21 @@
-"""How a local run's cost grows with the data: churn (Transform, 300 training steps) end to end
-at 1k, 10k, 100k and 1M rows, generated deterministically (retrain.data.samples), one run per
-size, in one process. Prints per size the end-to-end time, the time and peak memory of each
-component, and ratios to the smallest size measured in the same run.
+"""How a local run's cost grows with the data: churn (Transform) end to end at 1k, 10k, 100k
+and 1M rows, generated deterministically (retrain.data.samples), one run per size, in one
+process. Prints per size the end-to-end time, the time and peak memory of each component, and
+ratios to the smallest size measured in the same run.
+
+Two ways to train: the spec's fixed 300 steps of 64 (a sample that stays 19,200 examples
+however large the table), and, with `--epochs N`, N passes over every training row
+(`trainer.epochs`). With `--epochs` both curves run, size by size, and are printed side by
+side. Last, the per-component peak memory curve is extended, line through the two largest
+sizes, to the rows at which each component would reach the machine's memory: the smallest of
+those names the largest table a local run fits and the component that limits it.
 
 Peak memory is the resident set of every process under this one (the TFX run and anything it
 starts), sampled every 0.2 s and charged to the component running at the time; the first
 component's figure includes TFX's import.
 
-    .venv/bin/python bench/scaling.py [--sizes 1000,10000,100000,1000000] [--direct-workers N]
+    .venv/bin/python bench/scaling.py [--sizes 1000,10000,100000,1000000] [--epochs 1]
+                                      [--direct-workers N]
 
 `--direct-workers N` (N > 1) runs Beam's DirectRunner in multi-process mode with N workers
 instead of in memory, to compare the two on this machine.
@@ -71,6 +79,7 @@ def _tree_rss(root: int) -> int:
 @dataclass
 class Run:
     rows: int
+    training: str  # "300 steps" or "1 epoch"
     seconds: float = 0.0
     component_seconds: dict[str, float] = field(default_factory=dict)
     component_peak: dict[str, int] = field(default_factory=dict)
@@ -101,8 +110,9 @@ class Run:
         return max(self.component_peak.values(), default=0)
 
 
-def prepare(rows: int) -> Path:
-    """A copy of churn's spec and schema reading `rows` generated rows; returns the spec."""
+def prepare(rows: int, epochs: int | None) -> Path:
+    """A copy of churn's spec and schema reading `rows` generated rows, training `epochs`
+    passes over them (None: the spec's train_steps); returns the spec."""
     base = ROOT / str(rows)
     shutil.rmtree(REPO / base, ignore_errors=True)
     (REPO / base / "specs").mkdir(parents=True)
@@ -110,17 +120,21 @@ def prepare(rows: int) -> Path:
     write_csv(REPO / data, churn_rows(rows, seed=SEED))
     text = (REPO / "specs" / "churn.yaml").read_text()
     text = re.sub(r"(\n  local:\n    path: ).*", rf"\g<1>{data}", text)
+    if epochs is not None:
+        text, count = re.subn(r"\n  train_steps: \d+", f"\n  epochs: {epochs}", text)
+        assert count == 1, "specs/churn.yaml no longer sets trainer.train_steps"
     spec = REPO / base / "specs" / "churn.yaml"
     spec.write_text(text)
     shutil.copy(REPO / "specs" / "churn.schema.pbtxt", spec.with_name("churn.schema.pbtxt"))
     return spec
 
 
-def measure(rows: int, direct_workers: int) -> Run:
-    spec_path = prepare(rows)
+def measure(rows: int, epochs: int | None, direct_workers: int) -> Run:
+    spec_path = prepare(rows, epochs)
     spec = load_spec(spec_path)
     layout = LocalLayout(workdir=(REPO / ROOT / str(rows) / "work"), spec=spec.name)
-    run = Run(rows)
+    steps = spec.trainer.train_steps
+    run = Run(rows, f"{steps} steps" if steps else f"{epochs} epoch" + ("s" * (epochs != 1)))
     stop = threading.Event()
     sampler = threading.Thread(target=run.sample, args=(stop,), daemon=True)
     started = time.perf_counter()
@@ -147,7 +161,8 @@ def _mib(value: int) -> str:
 
 def report(runs: list[Run]) -> None:
     base = runs[0]
-    print(f"\n{'rows':>10} {'end to end s':>13} {'x':>7} {'peak MiB':>9} {'x':>6}")
+    print(f"\n== training: {base.training}")
+    print(f"{'rows':>10} {'end to end s':>13} {'x':>7} {'peak MiB':>9} {'x':>6}")
     for run in runs:
         print(
             f"{run.rows:>10,} {run.seconds:>13.1f} {run.seconds / base.seconds:>7.2f} "
@@ -167,22 +182,77 @@ def report(runs: list[Run]) -> None:
         print(f"{name:<34}" + "".join(f"{c:>24}" for c in cells))
 
 
+def side_by_side(steps: list[Run], epochs: list[Run]) -> None:
+    """The two ways to train at each size: end to end and the Trainer, with their ratio."""
+    print(f"\n== {steps[0].training} vs {epochs[0].training}, seconds (epochs / steps)")
+    print(f"{'rows':>10} {'end to end':>28} {'Trainer':>28} {'peak MiB':>20}")
+    for fixed, full in zip(steps, epochs, strict=True):
+        a, b = (
+            fixed.component_seconds.get("Trainer", 0.0),
+            full.component_seconds.get("Trainer", 0.0),
+        )
+        end = f"{fixed.seconds:.1f} / {full.seconds:.1f} ({full.seconds / fixed.seconds:.2f})"
+        trainer = f"{a:.1f} / {b:.1f} ({b / a if a else 0:.2f})"
+        peak = f"{_mib(fixed.peak)} / {_mib(full.peak)}"
+        print(f"{fixed.rows:>10,} {end:>28} {trainer:>28} {peak:>20}")
+
+
+def memory_limit(runs: list[Run], budget: int) -> tuple[str, int] | None:
+    """(component, rows) at which the first component's peak memory, extended along the line
+    through the two largest sizes measured, reaches `budget` bytes; None when nothing grows."""
+    if len(runs) < 2:
+        return None
+    low, high = runs[-2], runs[-1]
+    found: list[tuple[int, str]] = []
+    for name, peak in high.component_peak.items():
+        slope = (peak - low.component_peak.get(name, peak)) / (high.rows - low.rows)
+        if slope > 0:
+            found.append((high.rows + int((budget - peak) / slope), name))
+    if not found:
+        return None
+    rows, name = min(found)
+    return name, rows
+
+
+def total_memory() -> int:
+    return os.sysconf("SC_PHYS_PAGES") * PAGE
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default=",".join(str(s) for s in DEFAULT_SIZES))
+    parser.add_argument(
+        "--epochs", type=int, help="also train N passes over every row, beside the fixed steps"
+    )
     parser.add_argument("--direct-workers", type=int, default=1)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    runs = []
+    ways: list[int | None] = [None] if args.epochs is None else [None, args.epochs]
+    curves: dict[int | None, list[Run]] = {way: [] for way in ways}
     for rows in sizes:
-        print(f"== {rows:,} rows", flush=True)
-        run = measure(rows, args.direct_workers)
-        print(f"   {run.seconds:.1f} s, peak {_mib(run.peak)} MiB", flush=True)
-        for name, secs in run.component_seconds.items():
-            peak = _mib(run.component_peak.get(name, 0))
-            print(f"   {name:<32} {secs:7.1f} s {peak:>7} MiB", flush=True)
-        runs.append(run)
-    report(runs)
+        for way in ways:
+            run = measure(rows, way, args.direct_workers)
+            print(
+                f"== {rows:,} rows, {run.training}: {run.seconds:.1f} s, peak {_mib(run.peak)} MiB"
+            )
+            for name, secs in run.component_seconds.items():
+                peak = _mib(run.component_peak.get(name, 0))
+                print(f"   {name:<32} {secs:7.1f} s {peak:>7} MiB", flush=True)
+            curves[way].append(run)
+    for runs in curves.values():
+        report(runs)
+    if args.epochs is not None:
+        side_by_side(curves[None], curves[args.epochs])
+    budget = total_memory()
+    for runs in curves.values():
+        limit = memory_limit(runs, budget)
+        if limit:
+            name, rows = limit
+            print(
+                f"\n{runs[0].training}: {name} would reach this machine's {_mib(budget)} MiB "
+                f"first, at about {rows:,} rows (its peak extended along the line through "
+                f"{runs[-2].rows:,} and {runs[-1].rows:,} rows)"
+            )
     return 0
 
 

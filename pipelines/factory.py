@@ -110,12 +110,20 @@ def _code_version(target: PipelineTarget) -> dict[str, str]:
     return {"code_version": code_hash(target.repo_root)}
 
 
+def _train_args(spec: Spec) -> Any:
+    """Steps when the spec counts batches; none when it counts epochs (TFX then passes
+    `train_steps=None` to `run_fn`, which trains `epochs` passes over a finite dataset)."""
+    if spec.trainer.train_steps is None:
+        return tfx.proto.TrainArgs()
+    return tfx.proto.TrainArgs(num_steps=spec.trainer.train_steps)
+
+
 def _split_config(spec: Spec) -> example_gen_pb2.Output:
-    eval_buckets = max(1, round(spec.evaluation.eval_fraction * 20))
+    train_buckets, eval_buckets = spec.evaluation.split_buckets
     return example_gen_pb2.Output(
         split_config=example_gen_pb2.SplitConfig(
             splits=[
-                example_gen_pb2.SplitConfig.Split(name="train", hash_buckets=20 - eval_buckets),
+                example_gen_pb2.SplitConfig.Split(name="train", hash_buckets=train_buckets),
                 example_gen_pb2.SplitConfig.Split(name="eval", hash_buckets=eval_buckets),
             ]
         )
@@ -318,7 +326,7 @@ def create_pipeline(spec: Spec, target: PipelineTarget) -> tfx.dsl.Pipeline:
 
     trainer = _trainer(spec, target, custom_config)(
         run_fn=f"{spec.trainer.module}.run_fn",
-        train_args=tfx.proto.TrainArgs(num_steps=spec.trainer.train_steps),
+        train_args=_train_args(spec),
         eval_args=tfx.proto.EvalArgs(num_steps=spec.trainer.eval_steps),
         **trainer_inputs,
     )

@@ -30,6 +30,7 @@ class ModuleSettings(BaseModel):
     classes: list[str] = []
     transform: bool
     hyperparameters: dict[str, float | int | str | bool]
+    epochs: int | None = None  # passes over the training rows; None: the TrainArgs' steps
 
     @classmethod
     def from_spec(cls, spec: Spec) -> ModuleSettings:
@@ -42,11 +43,12 @@ class ModuleSettings(BaseModel):
             classes=list(spec.classes or []),
             transform=spec.transform,
             hyperparameters=dict(spec.trainer.hyperparameters),
+            epochs=spec.trainer.epochs,
         )
 
     def for_transform(self) -> ModuleSettings:
-        """What the Transform reads: everything but the trainer's hyperparameters."""
-        return self.model_copy(update={"hyperparameters": {}})
+        """What the Transform reads: nothing of the trainer's (its cache outlives their changes)."""
+        return self.model_copy(update={"hyperparameters": {}, "epochs": None})
 
     @classmethod
     def from_custom_config(cls, custom_config: dict[str, Any] | None) -> ModuleSettings:

@@ -10,6 +10,7 @@ what TFMA and Vertex batch prediction send. A multiclass model answers `scores` 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import tensorflow as tf
@@ -112,11 +113,16 @@ def _class_ids(settings: ModuleSettings) -> Any:
     return ids
 
 
-def _raw_dataset(fn_args: Any, files: list[str], schema: Any, settings: ModuleSettings) -> Any:
+def _raw_dataset(
+    fn_args: Any, files: list[str], schema: Any, settings: ModuleSettings, passes: int | None
+) -> Any:
+    """Batches of the split's rows: `passes` times over them, or endlessly when None."""
     batch_size = int(_hp(settings, "batch_size"))
     return fn_args.data_accessor.tf_dataset_factory(
         files,
-        tfxio.TensorFlowDatasetOptions(batch_size=batch_size, label_key=settings.label),
+        tfxio.TensorFlowDatasetOptions(
+            batch_size=batch_size, label_key=settings.label, num_epochs=passes
+        ),
         schema,
     )
 
@@ -251,20 +257,28 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
         feature_spec = raw_spec
 
     features = _Features(settings, feature_spec, transformed=tft_output is not None)
-    raw_train = _raw_dataset(fn_args, fn_args.train_files, schema, settings)
+    # With `epochs` the training split is read once per epoch, so every row is seen; with
+    # train_steps it repeats endlessly and training stops after that many batches.
+    once = 1 if settings.epochs else None
+    raw_train = _raw_dataset(fn_args, fn_args.train_files, schema, settings, passes=once)
     features.learn_fills(raw_train.take(_SAMPLE_BATCHES))
     train = _training_dataset(raw_train, features)
     evaluation = _training_dataset(
-        _raw_dataset(fn_args, fn_args.eval_files, schema, settings), features
+        _raw_dataset(fn_args, fn_args.eval_files, schema, settings, passes=None), features
     )
     model = build_model(features, train.take(_SAMPLE_BATCHES), tft_output)
-    model.fit(
-        train.repeat(),
-        steps_per_epoch=fn_args.train_steps,
-        validation_data=evaluation.repeat(),
+    history = model.fit(
+        train,
+        steps_per_epoch=None if settings.epochs else fn_args.train_steps,
+        epochs=settings.epochs or 1,
+        validation_data=evaluation,
         validation_steps=fn_args.eval_steps,
-        epochs=1,
         verbose=2,
+    )
+    logging.info(
+        "retrain trainer: %d epochs, %d steps",
+        len(history.epoch),
+        int(model.optimizer.iterations.numpy()),
     )
     signature = _serving_signature(model, features, raw_spec, tft_output)
     model.save(

@@ -1,13 +1,14 @@
 """Real public datasets, written as a user would, run end to end with LocalDagRunner.
 
 examples/specs holds them: Palmer penguins (multiclass with Transform, and binary without,
-both with real missing values; the binary one also misses labels) and scikit-learn's
-diabetes data (regression). Each must reach a blessed first model with plausible metrics,
-and its summary must count what was dropped and filled in.
+both with real missing values; the binary one also misses labels and trains by epochs) and
+scikit-learn's diabetes data (regression). Each must reach a blessed first model with
+plausible metrics, and its summary must count what was dropped and filled in.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,12 @@ def test_binary_penguins_with_missing_labels_and_features_without_transform(
 ) -> None:
     summary = run("penguins-sex", tmp_path)
     assert overall(summary, "auc") > 0.85
+    # The spec counts epochs, not steps: Keras trained 40 passes over the training split.
+    log = (tmp_path / "work" / "penguins-sex" / "logs" / "penguins-sex-1.log").read_text()
+    (trained,) = re.findall(r"retrain trainer: (\d+) epochs, (\d+) steps", log)
+    assert int(trained[0]) == 40
+    # every training row once per epoch: 40 passes of 8 or 9 batches of 32 (~266 rows)
+    assert 40 * 8 <= int(trained[1]) <= 40 * 10
     assert summary.data is not None
     assert summary.data.rows_read == 344
     # Sex is empty for ten birds and "." for one: those rows cannot be labelled.

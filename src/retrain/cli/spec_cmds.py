@@ -13,6 +13,7 @@ from retrain.data.local import check, file_check
 from retrain.errors import PipelineError, Problem, SpecError
 from retrain.settings import Settings
 from retrain.spec import Spec, json_schema, load_specs, spec_paths
+from retrain.spec.coverage import training_coverage
 from retrain.spec.tfschema import schema_problems
 from retrain.wiring import build_pipeline_env
 
@@ -92,6 +93,10 @@ def _validate(args: argparse.Namespace, settings: Settings) -> int:
                 failed = True
                 continue
             print(f"ok  {spec.name:<24} data: {profile.rows} usable of {profile.rows_read} rows")
+            coverage = training_coverage(spec, profile.rows)
+            warning = coverage.warning() if coverage else None
+            if warning:
+                print(f"warning: {path}: {spec.name}: {warning}", file=sys.stderr)
         else:
             # The local file is what local runs read (cloud runs read BigQuery, and CI may not
             # have it): its plain problems are noted, without failing; --data checks it fully.

@@ -103,7 +103,7 @@ def draft_spec(name: str, data_path: str, columns: list[Column], label: str) -> 
         "transform: false",
         "trainer:",
         "  module: pipelines.trainers.tabular",
-        "  train_steps: 300",
+        "  train_steps: 300   # batches of 64; on a large table, epochs: 1 instead (every row)",
         "evaluation:",
         "  metrics:   # tighten these once you know what good looks like",
         *(f"    - {m}" for m in _metrics(task, classes)),

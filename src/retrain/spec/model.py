@@ -40,6 +40,9 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_LOCAL_PATH = 1024
 
 
+SPLIT_BUCKETS = 20  # ExampleGen hashes each row into one of these; eval_fraction picks a share
+
+
 class FieldProblem(ValueError):
     """A cross-field check that knows which key (relative to its model) is at fault."""
 
@@ -173,8 +176,37 @@ class TrainerConfig(_Strict):
         description="Importable module with a TFX `run_fn`, e.g. pipelines.trainers.tabular."
     )
     hyperparameters: dict[Identifier, float | int | str | bool] = Field(default_factory=dict)
-    train_steps: int = Field(gt=0, le=10_000_000)
+    train_steps: int | None = Field(
+        default=None,
+        gt=0,
+        le=10_000_000,
+        description="Train for this many batches (of the trainer's batch_size), then stop; "
+        "set this or epochs.",
+    )
+    epochs: int | None = Field(
+        default=None,
+        gt=0,
+        le=1_000,
+        description="Train for this many passes over every training row; set this or train_steps.",
+    )
     eval_steps: int = Field(default=50, gt=0, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _one_length(self) -> TrainerConfig:
+        """How long to train is said once: in batches or in passes over the data."""
+        if (self.train_steps is None) == (self.epochs is None):
+            both = self.train_steps is not None
+            raise FieldProblem(
+                ("epochs",) if both else (),
+                (
+                    "both train_steps and epochs are set; keep one: "
+                    if both
+                    else "say how long to train: set "
+                )
+                + "train_steps (a fixed number of batches) or epochs (passes over every "
+                "training row; what a large table needs)",
+            )
+        return self
 
 
 class MetricThreshold(_Strict):
@@ -225,6 +257,12 @@ class EvaluationConfig(_Strict):
         default_factory=list, description="Feature crosses to report per slice, e.g. [[country]]."
     )
     eval_fraction: float = Field(default=0.2, gt=0, lt=1)
+
+    @property
+    def split_buckets(self) -> tuple[int, int]:
+        """(train, eval) shares of the SPLIT_BUCKETS hash buckets ExampleGen splits rows by."""
+        evaluation = max(1, round(self.eval_fraction * SPLIT_BUCKETS))
+        return SPLIT_BUCKETS - evaluation, evaluation
 
 
 class DataArrivalPolicy(_Strict):
@@ -525,6 +563,9 @@ class Spec(_Strict):
         for key in ("window", "time_column"):
             if data["data"][key] is None:
                 del data["data"][key]
+        for key in ("train_steps", "epochs"):  # exactly one is set
+            if data["trainer"][key] is None:
+                del data["trainer"][key]
         for feature in data["features"]:
             if feature["missing"] is None:
                 del feature["missing"]
