@@ -38,7 +38,7 @@ def benches(quick: bool) -> list[tuple[str, list[str]]]:
         ("redelivery storm", ["bench/storm.py", "--messages", "500", "--deliveries", "10000"]),
         ("fuzzing", ["bench/fuzz.py", "--examples", "10000"]),
         ("model quality", ["bench/model_quality.py"]),
-        ("scaling", ["bench/scaling.py"]),
+        ("scaling", ["bench/scaling.py", "--epochs", "1"]),
         ("cache reuse", ["bench/cache_reuse.py"]),
     ]
 
