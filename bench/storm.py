@@ -32,7 +32,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -399,8 +399,13 @@ def run_storm(
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             list(pool.map(deliver, range(len(plan)), plan))
         seconds = time.perf_counter() - started
+
+        def settled() -> bool:
+            jobs = {name.rsplit("/", 1)[-1] for name in vertex.jobs}
+            return jobs >= expected and not state_problems(firestore, prefix, specs_dir, bodies)
+
         if chaos:
-            done_chaos.append(wake_up(env, logs, procs, vertex, expected))
+            done_chaos.append(wake_up(env, logs, procs, settled))
         problems = state_problems(firestore, prefix, specs_dir, bodies)
     finally:
         for proc in procs:
@@ -426,11 +431,10 @@ def run_storm(
     )
 
 
-def wake_up(
-    env: dict[str, str], logs: Path, procs: list[Proc], vertex: FakeVertex, expected: set[str]
-) -> str:
-    """Wake-up ticks, as Cloud Scheduler sends them, until every expected job exists (claims
-    a killed instance held are taken over once their lease has run out), bounded in time."""
+def wake_up(env: dict[str, str], logs: Path, procs: list[Proc], settled: Callable[[], bool]) -> str:
+    """Wake-up ticks, as Cloud Scheduler sends them, until every expected job exists and every
+    claim is settled (claims a killed instance held are taken over once their lease has run
+    out), bounded in time."""
     ticker = start_function("on_schedule", env, logs / "wake-up")
     procs.append(ticker)
     tick = json.dumps(pubsub_body({"flush": "due"}, "flush", {})).encode()
@@ -440,7 +444,7 @@ def wake_up(
         time.sleep(1.0)
         ticks += 1
         post(ticker.url, tick, f"flush-{ticks}")
-        if {name.rsplit("/", 1)[-1] for name in vertex.jobs} >= expected:
+        if settled():
             break
     return f"{ticks} wake-up tick(s) in {time.perf_counter() - started:.1f} s after the storm"
 

@@ -4,17 +4,18 @@ Two collections: `<prefix>-specs/<spec>` (SpecState, its claims a map keyed by j
 `<prefix>-events/<hash>` (one EventRecord per spec and event key, with `expire_at` for a TTL
 policy).
 
-Why no delivery can livelock a spec (docs/events.md, "Many instances"): under Firestore's
-pessimistic concurrency a transaction's reads lock the documents and its commit waits for the
-other transactions' locks, so every copy of a message running a read-modify-write on one spec
-document makes the copies abort each other in turn. Here only what must be atomic is a
-transaction: admitting a *new* event (its record created together with the spec's ledger), a
-lease taken over or given back, a refused start, a completion, the wake-up. A redelivery is a
-plain read of its record; settling a claim is a field write keyed by its job id, no read. Each
-transaction runs once per attempt (`max_attempts=1`: no immediate retry in the library), its
-reads have a short deadline, retries wait a fully jittered backoff, and all attempts of one
-call end within `CALL_BUDGET`, well under the function's 60 s timeout: then TransientError,
-and Pub/Sub redelivers later.
+No transactions, so no locks (docs/events.md, "Many instances"). Under Firestore's pessimistic
+concurrency a transaction's reads lock the documents and its commit waits for the other
+transactions' locks: every instance running a read-modify-write on one spec document makes
+them wait on and abort each other, and the emulator settles such a deadlock only by a lock
+timeout (seconds each). Here every change is optimistic: a plain read, a pure step, then one
+atomic batch whose preconditions say "nothing changed since my read": the spec document's
+`update_time` (or, for its first write, that it does not exist) and, for a new event, that its
+record does not exist yet (create-if-absent: of all copies of a message exactly one records
+it). A failed precondition is retried from a fresh read after a fully jittered wait; all
+attempts of one call end within `CALL_BUDGET`, well under the function's 60 s timeout, then
+TransientError and Pub/Sub redelivers later. A redelivery is a plain read and writes nothing;
+settling a claim is a field write keyed by its job id, with no read at all.
 """
 
 from __future__ import annotations
@@ -34,10 +35,13 @@ from retrain.vendor_errors import translated
 T = TypeVar("T")
 
 EVENT_TTL = timedelta(days=30)
-RPC_DEADLINE = 5.0  # seconds, per read inside a transaction
+RPC_DEADLINE = 5.0  # seconds, per read or commit
 CALL_BUDGET = 30.0  # seconds, every attempt of one store call (function timeout: 60 s)
 FIRST_DELAY = 0.05  # the ceiling of the first retry's random wait, doubling...
 MAX_DELAY = 2.0  # ...up to this
+# What another writer getting there first looks like: the spec document changed since our
+# read (FAILED_PRECONDITION), or the event's record or the spec's document was created.
+_LOST_RACE = frozenset({"FailedPrecondition", "AlreadyExists", "Conflict", "Aborted"})
 
 
 def _event_doc_id(spec: str, event_key: str) -> str:
@@ -64,15 +68,8 @@ def from_document(data: dict[str, Any] | None) -> SpecState:
 
 
 def _retryable(exc: RetrainError) -> bool:
-    """Contention or a short outage: another attempt may pass. ValueError: the library's
-    'failed to commit in 1 attempts' after an abort; AlreadyExists: another instance created
-    the event's record between our read and our commit (the next attempt finds it)."""
-    cause = exc.__cause__
-    return (
-        isinstance(exc, TransientError)
-        or isinstance(cause, ValueError)
-        or type(cause).__name__ in {"Aborted", "AlreadyExists", "Conflict"}
-    )
+    """Another writer got there first, or a short outage: a fresh read may pass."""
+    return isinstance(exc, TransientError) or type(exc.__cause__).__name__ in _LOST_RACE
 
 
 class FirestoreStore:
@@ -106,81 +103,96 @@ class FirestoreStore:
     def _spec_ref(self, spec: str) -> Any:
         return self._client().collection(f"{self._prefix}-specs").document(spec)
 
+    def _event_ref(self, spec: str, event_key: str) -> Any:
+        events = self._client().collection(f"{self._prefix}-events")
+        return events.document(_event_doc_id(spec, event_key))
+
+    def _write_state(self, batch: Any, snap: Any, state: SpecState) -> SpecState:
+        """Add the spec's new state to `batch`, on condition that the document is still as
+        `snap` read it; leases without a time get Firestore's time of that read."""
+        state = stamped(state, snap.read_time)
+        if snap.exists:
+            option = self._client().write_option(last_update_time=snap.update_time)
+            batch.update(snap.reference, to_document(state), option=option)
+        else:
+            batch.create(snap.reference, to_document(state))
+        return state
+
     def transact(self, spec: str, event_key: str, step: Step) -> Transition:
-        """A redelivery is answered from a plain read (`_seen_before`) and writes nothing. A
-        new event creates its record and writes the spec's ledger in one transaction; if
-        another instance created the record first, the next attempt reads it as a
-        redelivery."""
-        from google.cloud import firestore
-
-        db = self._client()
+        """A redelivery is answered from its record, read with the spec's state, and writes
+        nothing. A new event's record is created (it must not exist) in the same batch as the
+        spec's new state (it must not have changed): if another copy recorded the event
+        first, the next attempt reads its record and answers as a redelivery."""
         spec_ref = self._spec_ref(spec)
-        event_ref = db.collection(f"{self._prefix}-events").document(_event_doc_id(spec, event_key))
+        event_ref = self._event_ref(spec, event_key)
 
-        @firestore.transactional
-        def apply(transaction: Any) -> Transition:
-            spec_snap, event_snap = (
-                ref.get(transaction=transaction, timeout=RPC_DEADLINE)
-                for ref in (spec_ref, event_ref)
-            )
+        def attempt() -> Transition:
+            db = self._client()
+            found = db.get_all([spec_ref, event_ref], timeout=RPC_DEADLINE)
+            snaps = {snap.reference.path: snap for snap in found}
+            spec_snap, event_snap = snaps[spec_ref.path], snaps[event_ref.path]
+            state = from_document(spec_snap.to_dict() if spec_snap.exists else None)
             prior = None
             if event_snap.exists:
                 prior = EventRecord.model_validate(event_snap.to_dict()["record"])
-            transition = step(from_document(spec_snap.to_dict()), prior)
+            transition = step(state, prior)
             if transition.redelivered:
                 return transition
-            transaction.create(
-                event_ref,
-                {
-                    "spec": spec,
-                    "key": event_key,
-                    "record": transition.record.model_dump(),
-                    "expire_at": datetime.now(timezone.utc) + EVENT_TTL,
-                },
-            )
-            if transition.state is None:
-                return transition
-            state = stamped(transition.state, spec_snap.read_time)
-            transaction.set(spec_ref, to_document(state))
-            return transition.model_copy(update={"state": state})
+            batch = db.batch()
+            record = {
+                "spec": spec,
+                "key": event_key,
+                "record": transition.record.model_dump(),
+                "expire_at": datetime.now(timezone.utc) + EVENT_TTL,
+            }
+            batch.create(event_ref, record)
+            if transition.state is not None:
+                written = self._write_state(batch, spec_snap, transition.state)
+                transition = transition.model_copy(update={"state": written})
+            batch.commit(timeout=RPC_DEADLINE)
+            return transition
 
-        def attempt() -> Transition:
-            seen = self._seen_before(db, spec_ref, event_ref, step)
-            if seen is not None:
-                return seen
-            result: Transition = apply(db.transaction(max_attempts=1))
-            return result
+        return self._bounded(spec, attempt)
+
+    def _changed(
+        self, spec: str, change: Callable[[SpecState, datetime], SpecState | None]
+    ) -> SpecState | None:
+        """Read the spec's state, let `change` return what to write (None: nothing), write it
+        on condition that nobody wrote in between; retried from a fresh read otherwise."""
+        spec_ref = self._spec_ref(spec)
+
+        def attempt() -> SpecState | None:
+            snap = spec_ref.get(timeout=RPC_DEADLINE)
+            state = from_document(snap.to_dict() if snap.exists else None)
+            after = change(state, snap.read_time)
+            if after is None:
+                return None
+            batch = self._client().batch()
+            written = self._write_state(batch, snap, after)
+            batch.commit(timeout=RPC_DEADLINE)
+            return written
 
         return self._bounded(spec, attempt)
 
     def update(self, spec: str, step: Update) -> Transition:
-        """The spec's state alone, in one transaction; a state that did not change is not
-        written (the wake-up reads every spec every minute)."""
-        from google.cloud import firestore
+        """The spec's state alone; a state that did not change is not written (the wake-up
+        reads every spec every minute)."""
+        last: list[Transition] = []  # the step's answer on the attempt that passed
 
-        spec_ref = self._spec_ref(spec)
+        def change(state: SpecState, now: datetime) -> SpecState | None:
+            del now
+            last[:] = [step(state)]
+            after = last[0].state
+            return None if after is None or after == state else after
 
-        @firestore.transactional
-        def apply(transaction: Any) -> Transition:
-            snap = spec_ref.get(transaction=transaction, timeout=RPC_DEADLINE)
-            state = from_document(snap.to_dict())
-            transition = step(state)
-            if transition.state is None or transition.state == state:
-                return transition
-            written = stamped(transition.state, snap.read_time)
-            transaction.set(spec_ref, to_document(written))
-            return transition.model_copy(update={"state": written})
-
-        def attempt() -> Transition:
-            result: Transition = apply(self._client().transaction(max_attempts=1))
-            return result
-
-        return self._bounded(spec, attempt)
+        written = self._changed(spec, change)
+        transition = last[-1]
+        return transition if written is None else transition.model_copy(update={"state": written})
 
     def accept(self, spec: str, job_id: str, at: datetime) -> None:
-        """Three fields of one claim, by path: no read, no transaction, the same result however
-        often it is written. A missing document (never happens: the claim was written) is left
-        missing."""
+        """Two fields of one claim and the spec's last job, by path: no read, the same result
+        however often it is written. A missing document (never: the claim was written) is
+        left missing."""
         from google.api_core.exceptions import NotFound
         from google.cloud.firestore_v1.field_path import FieldPath
 
@@ -208,27 +220,15 @@ class FirestoreStore:
         self.update(spec, step)
 
     def take_over(self, spec: str, job_id: str, holder: str, lease: timedelta) -> Claim | None:
-        """A conditional write: in one transaction, the claim is taken only if its lease is
-        free by Firestore's own clock (the read's time), so two instances, whatever their
-        clocks, cannot both take it."""
-        from google.cloud import firestore
+        """A conditional write: the claim is taken only if its lease is free by Firestore's
+        own clock (the read's time) and nobody wrote the spec since that read, so two
+        instances, whatever their clocks, cannot both take it."""
 
-        spec_ref = self._spec_ref(spec)
+        def take(state: SpecState, now: datetime) -> SpecState | None:
+            return taken_over(state, job_id, holder, lease, now)
 
-        @firestore.transactional
-        def apply(transaction: Any) -> Claim | None:
-            snap = spec_ref.get(transaction=transaction, timeout=RPC_DEADLINE)
-            after = taken_over(from_document(snap.to_dict()), job_id, holder, lease, snap.read_time)
-            if after is None:
-                return None
-            transaction.set(spec_ref, to_document(after))
-            return after.claim(job_id)
-
-        def attempt() -> Claim | None:
-            result: Claim | None = apply(self._client().transaction(max_attempts=1))
-            return result
-
-        return self._bounded(spec, attempt)
+        after = self._changed(spec, take)
+        return after.claim(job_id) if after is not None else None
 
     def _bounded(self, spec: str, attempt: Callable[[], T]) -> T:
         """Attempts until one passes or `budget` seconds have gone; before each retry a wait
@@ -239,12 +239,7 @@ class FirestoreStore:
         while True:
             try:
                 with translated(f"firestore {spec}"):
-                    try:
-                        return attempt()
-                    except ValueError as exc:  # the library: "Failed to commit ... attempts"
-                        if "attempts" not in str(exc):
-                            raise
-                        raise TransientError(f"firestore {spec}: contended: {exc}") from exc
+                    return attempt()
             except RetrainError as exc:
                 if not _retryable(exc):
                     raise
@@ -259,20 +254,3 @@ class FirestoreStore:
             snap = self._spec_ref(spec).get(timeout=RPC_DEADLINE)
             data = snap.to_dict() if snap.exists else None
         return None if data is None else from_document(data)
-
-    @staticmethod
-    def _seen_before(db: Any, spec_ref: Any, event_ref: Any, step: Step) -> Transition | None:
-        """A redelivery, answered without a transaction. An event's record is created once and
-        never changed, so finding it by a plain read is as good as inside a transaction, and
-        takes no locks: in a redelivery storm, every copy would otherwise queue on the spec's
-        document. None when the event is new."""
-        found = db.get_all([spec_ref, event_ref], timeout=RPC_DEADLINE)
-        snaps = {snap.reference.path: snap for snap in found}
-        event_snap = snaps.get(event_ref.path)
-        if event_snap is None or not event_snap.exists:
-            return None
-        spec_snap = snaps.get(spec_ref.path)
-        state = from_document(spec_snap.to_dict() if spec_snap else None)
-        prior = EventRecord.model_validate(event_snap.to_dict()["record"])
-        transition = step(state, prior)
-        return transition if transition.redelivered else None
