@@ -1,5 +1,5 @@
 """The data-arrival claim protocol: new rows are counted in the spec's state document, and when
-the policy says run, the run is *claimed* there (in the same transaction, leased to the
+the policy says run, the run is *claimed* there (in the same atomic write, leased to the
 delivery that claimed it), then submitted, then settled by that delivery alone: `accept`ed,
 or its rows `given_back` when the backend refuses. A redelivery writes nothing while the lease
 is held; once it is free (released after a transient failure, or run out), exactly one
@@ -7,7 +7,7 @@ delivery or wake-up takes the claim over and submits it again under the same job
 wake-up also completes runs whose completion event was lost (asking the backend), says when
 a run outlives `max_run_time` or a spec went stale, and starts runs that became due; a
 finished run frees its slot and starts what waited for it. Policies are pure steps
-(`routing.policy`) applied inside the store's transactions."""
+(`routing.policy`) applied by the store atomically."""
 
 from __future__ import annotations
 

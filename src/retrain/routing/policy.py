@@ -1,7 +1,7 @@
 """The spec's policies as pure functions: no clock, no I/O; every input is an argument.
 
 Data arrival, as a ledger: each arrival adds its rows to the spec's pending count; a run
-*claims* the pending rows inside the same transaction that checks the concurrency limit
+*claims* the pending rows in the same atomic write that checks the concurrency limit
 (claims count as runs in progress on every instance), and the rows leave the state only when
 the backend accepted that run. A refused submit gives them back; an interrupted one is
 submitted again under the same job id. Windows only move forward: at most one run starts
@@ -241,7 +241,7 @@ def data_step(
     nonce: str = "",
     holder: str = "",
 ) -> Step:
-    """The transition for one data arrival, applied inside the state store's transaction.
+    """The transition for one data arrival, applied atomically by the state store.
 
     A redelivered event replays its first answer before any other check, so the run it
     started (now counted as running) cannot turn its own redelivery into 'busy'. A late

@@ -1,5 +1,5 @@
 """Who may submit and settle a claim, as pure functions over the spec's state; every store
-applies them the same way (Firestore inside a transaction or as a field write, memory under a
+applies them the same way (Firestore as a conditional write or a field write, memory under a
 lock). `now` is always the store's clock."""
 
 from __future__ import annotations
