@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from datetime import datetime, timedelta, timezone
 
 from retrain.errors import TransientError
@@ -110,7 +110,12 @@ def test_many_instances_on_one_spec_all_finish(firestore_emulator: str) -> None:
         raise AssertionError(f"{job[1]} never admitted")
 
     work = [(i % 8, f"e{n}") for i, n in enumerate(list(range(40)) * 10)]
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        list(pool.map(deliver, work))
+    pool = ThreadPoolExecutor(max_workers=16)
+    futures = [pool.submit(deliver, job) for job in work]
+    done, stuck = wait(futures, timeout=90)  # the store in main took longer than 400 s
+    pool.shutdown(wait=not stuck, cancel_futures=True)
+    assert not stuck, f"{len(stuck)} of {len(work)} deliveries still waiting after 90 s"
+    for future in done:
+        future.result()
     state = stores[0].read("s")
     assert state is not None and state.pending_rows == 40
