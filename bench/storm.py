@@ -4,7 +4,14 @@ many times in random order, pushed concurrently into several functions-framework
 server (the real aiplatform_v1 client over REST). A delivery answered 500 (TransientError) is
 delivered again, as Pub/Sub does. Checks exactly the expected runs: none lost, none doubled.
 
+With `--chaos`, the storm also: runs one instance with its clock 20 minutes ahead, SIGKILLs
+another a third of the way through and starts it again, has Vertex answer 503 then 429 for a
+while, and afterwards sends wake-up ticks (to an `on_schedule` process) until the claims a
+killed instance left are taken over; then checks the invariants from the stores
+(`StormResult.problems`).
+
     .venv/bin/python bench/storm.py [--messages 500] [--deliveries 10000] [--processes 4]
+        [--chaos]
 
 Starts its own Firestore emulator unless FIRESTORE_EMULATOR_HOST is set. tests/hardening runs
 a smaller storm through `run_storm`.
@@ -25,7 +32,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,7 +48,7 @@ from retrain.events.types import DataArrival
 from retrain.localstack.fake_registry import FakeRegistry
 from retrain.localstack.fake_vertex import FakeVertex
 from retrain.localstack.stack import start_firestore_emulator, start_function
-from retrain.processes.procs import Proc
+from retrain.processes.procs import Proc, free_port, start
 from retrain.routing.index import load_index
 from retrain.routing.jobid import derive_job_id
 from retrain.routing.policy import window_of
@@ -72,6 +79,8 @@ class StormResult:
     decisions: Counter[str]
     run_job_ids: list[str]  # job ids of `run` decisions (one per job, when correct)
     latencies: list[float] = field(default_factory=list)
+    state_problems: list[str] = field(default_factory=list)  # read from Firestore afterwards
+    chaos: list[str] = field(default_factory=list)  # what was done to the storm, in order
 
     def problems(self) -> list[str]:
         """Empty when the storm ended exactly as it should."""
@@ -90,19 +99,22 @@ class StormResult:
         answered = sum(self.decisions.values())
         if answered < self.deliveries:  # more is fine: an answer lost on the way is redelivered
             found.append(f"{answered} decisions logged for {self.deliveries} deliveries")
-        return found
+        return found + self.state_problems
 
     def lines(self) -> list[str]:
         rate = self.deliveries / self.seconds
         lat = sorted(self.latencies)
         p50 = statistics.median(lat) * 1000 if lat else 0.0
         p99 = lat[int(len(lat) * 0.99) - 1] * 1000 if lat else 0.0
+        longest = lat[-1] if lat else 0.0
         return [
             f"storm: {self.deliveries} deliveries of {self.messages} messages through "
             f"{self.processes} handler processes in {self.seconds:.1f} s ({rate:.0f} deliveries/s)",
             f"  redeliveries: {self.attempts - self.deliveries} (after a 500, TransientError, "
             f"or an answer lost on the way: {self.lost})",
-            f"  latency per delivery: p50 {p50:.0f} ms, p99 {p99:.0f} ms",
+            f"  latency per delivery: p50 {p50:.0f} ms, p99 {p99:.0f} ms, "
+            f"longest {longest:.1f} s (redeliveries included)",
+            *[f"  chaos: {c}" for c in self.chaos],
             f"  jobs in Vertex: {len(self.jobs)} (expected {len(self.expected_jobs)}); "
             f"decisions: {dict(sorted(self.decisions.items()))}",
             "  result: " + ("exactly the expected runs" if not self.problems() else "FAILED"),
@@ -226,6 +238,69 @@ def firestore_host(logs: Path) -> Iterator[str]:
         proc.stop()
 
 
+SKEW = 20 * 60  # seconds the skewed instance's clock is ahead
+LEASE_SECONDS = 5  # claims' lease in the chaos storm (120 s deployed): take-overs happen in it
+WAKE_UP_DEADLINE = 90.0  # seconds of wake-up ticks after the deliveries, at most
+
+
+def start_skewed_function(target: str, env: dict[str, str], logs: Path) -> Proc:
+    """A function instance whose clock is SKEW seconds ahead (bench/skewed_functions.py)."""
+    port = free_port()
+    source = REPO / "bench" / "skewed_functions.py"
+    argv = [sys.executable, "-m", "functions_framework", "--target", target,
+            "--signature-type", "cloudevent", "--source", str(source),
+            "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+    skewed = {**env, "RETRAIN_STORM_CLOCK_SKEW": str(SKEW)}
+    proc = start(f"{target}-skewed", argv, port, logs / f"{target}.log", skewed)
+    proc.wait_ready(60)
+    return proc
+
+
+def kill_hard(proc: Proc) -> None:
+    """SIGKILL, as a platform ends an instance: no handler runs, nothing is released."""
+    import signal
+
+    os.killpg(proc.pgid, signal.SIGKILL)
+    proc.stop()
+
+
+def state_problems(
+    firestore: str, prefix: str, specs_dir: Path, bodies: list[dict[str, Any]]
+) -> list[str]:
+    """The invariants read from Firestore: every watched write's rows are in exactly one
+    accepted run or still pending, no claim is left unsettled, no spec over its limit."""
+    from retrain.google.firestore import FirestoreStore
+
+    store = FirestoreStore("retrain-local", prefix, emulator=firestore)
+    index = load_index(specs_dir)
+    rows: Counter[str] = Counter()
+    for body in bodies:
+        event = decode_data_arrival(unwrap(body).payload)
+        if isinstance(event, DataArrival):
+            for spec in index.watching(event.table):
+                rows[spec.name] += event.rows or 0
+    found = []
+    for spec in index.specs():
+        state = store.read(spec.name)
+        if state is None:
+            found.append(f"{spec.name}: no state written")
+            continue
+        held = sum(c.rows for c in state.claims)
+        if held + state.pending_rows != rows[spec.name]:
+            found.append(
+                f"{spec.name}: {held} rows in runs + {state.pending_rows} pending, "
+                f"{rows[spec.name]} written"
+            )
+        unsettled = [c.job_id for c in state.claims if not c.accepted]
+        if unsettled:
+            found.append(f"{spec.name}: claims never settled: {unsettled}")
+        policy = spec.triggers.data_arrival
+        if policy and len(state.claims) > policy.max_concurrent_runs:
+            limit = policy.max_concurrent_runs
+            found.append(f"{spec.name}: {len(state.claims)} runs, limit {limit}")
+    return found
+
+
 def run_storm(
     firestore: str,
     work: Path,
@@ -236,6 +311,7 @@ def run_storm(
     specs: int = 0,
     concurrency: int = 16,
     seed: int = 7,
+    chaos: bool = False,
 ) -> StormResult:
     """`specs` 0: one spec per watched message. A table written in two windows would make the
     runs depend on delivery order (windows only move forward: a later window delivered first
@@ -246,6 +322,8 @@ def run_storm(
     expected = expected_jobs(specs_dir, bodies)
     vertex = FakeVertex().start()
     procs: list[Proc] = []
+    done_chaos: list[str] = []
+    prefix = f"storm{uuid.uuid4().hex[:8]}"
     templates = template_registry()
     try:
         env = {
@@ -253,7 +331,8 @@ def run_storm(
             **os.environ,
             "FIRESTORE_EMULATOR_HOST": firestore,
             "RETRAIN_STATE": "firestore",
-            "RETRAIN_STATE_PREFIX": f"storm{uuid.uuid4().hex[:8]}",
+            "RETRAIN_STATE_PREFIX": prefix,
+            "RETRAIN_CLAIM_LEASE_SECONDS": str(LEASE_SECONDS if chaos else 120),
             "RETRAIN_SPECS_DIR": str(specs_dir),
             "RETRAIN_PROJECT": "retrain-local",
             "RETRAIN_BACKEND": "vertex",
@@ -264,8 +343,13 @@ def run_storm(
             "RETRAIN_GIT_SHA": GIT_SHA,
             "PYTHONUNBUFFERED": "1",
         }
+        logs = work / "logs"
         for i in range(processes):
-            procs.append(start_function("on_data_arrival", env, work / "logs" / f"p{i}"))
+            if chaos and i == 0:
+                procs.append(start_skewed_function("on_data_arrival", env, logs / "p0"))
+                done_chaos.append(f"instance 0's clock is {SKEW // 60} minutes ahead")
+            else:
+                procs.append(start_function("on_data_arrival", env, logs / f"p{i}"))
         urls = [p.url for p in procs]
         encoded = [json.dumps(b).encode() for b in bodies]
         plan = [i for i in range(len(bodies)) for _ in range(deliveries // len(bodies))]
@@ -278,8 +362,25 @@ def run_storm(
         lost = 0
         unanswered = 0
 
+        def faults(n: int) -> None:
+            """At fixed points of the plan: Vertex unavailable then throttling, and an
+            instance killed and started again (its URL answers nothing meanwhile)."""
+            if n == len(plan) // 5:
+                vertex.fail_next(503, times=20)
+                vertex.fail_next(429, times=20)
+                done_chaos.append("Vertex answered 20 x 503 then 20 x 429, then recovered")
+            if n == len(plan) // 3:
+                victim = 1 % len(procs)
+                kill_hard(procs[victim])
+                restarted = start_function("on_data_arrival", env, logs / f"p{victim}-again")
+                procs.append(restarted)
+                urls[victim] = restarted.url
+                done_chaos.append(f"instance {victim} SIGKILLed mid-storm and started again")
+
         def deliver(n: int, message: int) -> None:
             nonlocal attempts, lost, unanswered
+            if chaos:
+                faults(n)
             start = time.perf_counter()
             for attempt in range(MAX_ATTEMPTS):
                 status = post(urls[(n + attempt) % len(urls)], encoded[message], f"d{n}-{attempt}")
@@ -298,6 +399,14 @@ def run_storm(
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             list(pool.map(deliver, range(len(plan)), plan))
         seconds = time.perf_counter() - started
+
+        def settled() -> bool:
+            jobs = {name.rsplit("/", 1)[-1] for name in vertex.jobs}
+            return jobs >= expected and not state_problems(firestore, prefix, specs_dir, bodies)
+
+        if chaos:
+            done_chaos.append(wake_up(env, logs, procs, settled))
+        problems = state_problems(firestore, prefix, specs_dir, bodies)
     finally:
         for proc in procs:
             proc.stop()
@@ -317,7 +426,27 @@ def run_storm(
         decisions=Counter(r["decision"] for r in records),
         run_job_ids=[r["job_id"] for r in records if r["decision"] == "run"],
         latencies=latencies,
+        state_problems=problems,
+        chaos=done_chaos,
     )
+
+
+def wake_up(env: dict[str, str], logs: Path, procs: list[Proc], settled: Callable[[], bool]) -> str:
+    """Wake-up ticks, as Cloud Scheduler sends them, until every expected job exists and every
+    claim is settled (claims a killed instance held are taken over once their lease has run
+    out), bounded in time."""
+    ticker = start_function("on_schedule", env, logs / "wake-up")
+    procs.append(ticker)
+    tick = json.dumps(pubsub_body({"flush": "due"}, "flush", {})).encode()
+    started = time.perf_counter()
+    ticks = 0
+    while time.perf_counter() - started < WAKE_UP_DEADLINE:
+        time.sleep(1.0)
+        ticks += 1
+        post(ticker.url, tick, f"flush-{ticks}")
+        if settled():
+            break
+    return f"{ticks} wake-up tick(s) in {time.perf_counter() - started:.1f} s after the storm"
 
 
 def main() -> int:
@@ -327,6 +456,7 @@ def main() -> int:
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workdir", default="", help="keep specs and handler logs here")
+    parser.add_argument("--chaos", action="store_true", help="skew, SIGKILL, Vertex outage")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(args.workdir or tmp)
@@ -338,6 +468,7 @@ def main() -> int:
                 deliveries=args.deliveries,
                 processes=args.processes,
                 concurrency=args.concurrency,
+                chaos=args.chaos,
             )
     for line in result.lines():
         print(line)

@@ -83,6 +83,13 @@ class Settings(BaseModel):
         default="firestore", description="memory is for a single local process only."
     )
     state_prefix: str = Field(default="retrain", pattern=r"^[a-z][a-z0-9-]{0,40}$")
+    claim_lease_seconds: int = Field(
+        default=120,
+        ge=1,
+        le=3600,
+        description="How long a claimed run's delivery alone may submit it before another "
+        "takes over (longer than the data function's timeout; shorter only in tests).",
+    )
     firestore_emulator_host: str = Field(
         default="", description="Set by `retrain up`; reports read the local stack's state there."
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -285,6 +286,7 @@ def build_service(settings: Settings, *, log: DecisionLog | None = None) -> Serv
         runs_root=settings.pipeline_root or str(settings.workdir.resolve()),
         production=production_runs(settings),
         baselines=build_baselines(settings),
+        lease=timedelta(seconds=settings.claim_lease_seconds),
     )
 
 

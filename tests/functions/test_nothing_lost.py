@@ -13,7 +13,7 @@ import pytest
 
 from retrain.events.bigquery import table_data_change_entry
 from retrain.events.envelope import pubsub_body
-from retrain.routing.policy import LEASE
+from retrain.routing.policy import LEASE, latest_window
 from retrain.runs import RunRequest
 from retrain.state.memory import MemoryStore
 from tests.fakes.backend import RecordingBackend, RefusingBackend
@@ -101,7 +101,7 @@ def test_b_rows_after_a_run_in_its_window_run_at_the_wake_up(client_for: Any) ->
     ticks, module = client_for("on_schedule")
     module.use_service(service)
     assert post(ticks, tick_flush(clock.now)) == 200  # same window: not yet
-    assert log.decisions[-1].reason == "wake-up: nothing due"
+    assert [d.decision for d in log.decisions[2:]] == ["completed"]  # j1's, its event lost
     clock.advance(timedelta(hours=1))
     assert post(ticks, tick_flush(clock.now), binary) == 200
     assert log.decisions[-1].decision == "run" and len(backend.jobs) == 2
@@ -119,12 +119,12 @@ def test_c_a_late_entry_never_moves_the_window_back(client_for: Any) -> None:
     assert post(data, arrival(10, "j3", T0 + timedelta(hours=3, minutes=5))) == 200
     assert [d.decision for d in log.decisions] == ["run", "debounced", "debounced"]
     state = service.store.specs["churn"]  # type: ignore[attr-defined]
-    assert state.pending_rows == 610 and state.last_window is not None
+    assert state.pending_rows == 610 and latest_window(state) is not None
     clock.advance(timedelta(hours=1))
     ticks, module = client_for("on_schedule")
     module.use_service(service)
-    assert post(ticks, tick_flush(clock.now)) == 200
-    assert [d.decision for d in log.decisions][-1] == "run"
+    assert post(ticks, tick_flush(clock.now)) == 200  # j1's lost completion, and the kept rows
+    assert [d.decision for d in log.decisions][-2:] == ["run", "completed"]
     assert "deduplicated" not in [d.decision for d in log.decisions]
     assert rows_of(backend, log) == 1210
 

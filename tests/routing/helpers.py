@@ -81,14 +81,15 @@ def make_service(
     backend = backend or RecordingBackend()
     sink = sink or RecordingSink()
     memory = MemoryLog()
+    clock = clock or FakeClock()
     service = Service(
         index=lambda: index,
-        store=store or MemoryStore(),
+        store=store or MemoryStore(clock),
         backend=backend,
         sink=lambda: sink,
         log=log or memory,
         git_sha="9b241c8d31745115ca281886361fc70f565f071f",
-        clock=clock or FakeClock(),
+        clock=clock,
         notices=(lambda: notices) if notices is not None else NoNotices,
         baselines=baselines,
         production=production,
@@ -96,13 +97,14 @@ def make_service(
     return service, backend, memory, sink
 
 
-def end_quietly(service: Service, backend: RecordingBackend) -> None:
-    """Every run in progress ends and its completion event is lost: the service sees it gone
-    from the backend's running jobs once SETTLE has passed."""
+def end_quietly(service: Service, backend: RecordingBackend) -> list[Decision]:
+    """Every run in progress ends and its completion event is lost: once SETTLE has passed,
+    the wake-up asks the backend and completes them (its decisions are returned)."""
     backend.active.clear()
     clock = service.clock
     assert isinstance(clock, FakeClock)
     clock.advance(SETTLE)
+    return service.handle("schedule", tick_flush(clock.now))
 
 
 def completion(

@@ -86,8 +86,8 @@ class View:
 class Ledger(MemoryStore):
     """The shared store, remembering the rows of every claim ever written, by job id."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__(clock)
         self.claimed: dict[str, int] = {}
 
     def _note(self, state: SpecState | None) -> None:
@@ -110,7 +110,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.clock = FakeClock(T0 + timedelta(days=1))
-        self.store = Ledger()
+        self.store = Ledger(self.clock)
         self.backend = FlakyBackend()
         self.snapshot: tuple[Any, list[str]] | None = None
         self.instances: list[Service] = [

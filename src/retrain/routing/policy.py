@@ -1,7 +1,7 @@
 """The spec's policies as pure functions: no clock, no I/O; every input is an argument.
 
 Data arrival, as a ledger: each arrival adds its rows to the spec's pending count; a run
-*claims* the pending rows inside the same transaction that checks the concurrency limit
+*claims* the pending rows in the same atomic write that checks the concurrency limit
 (claims count as runs in progress on every instance), and the rows leave the state only when
 the backend accepted that run. A refused submit gives them back; an interrupted one is
 submitted again under the same job id. Windows only move forward: at most one run starts
@@ -29,12 +29,17 @@ from retrain.state.base import (
 )
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-# A claim not accepted this long after it was taken: its submit was interrupted (a crash, a
-# timeout); it is submitted again. Longer than a function's timeout (540 s at most).
-LEASE = timedelta(minutes=15)
-# An accepted run missing from the backend's running jobs this long after its acceptance has
-# ended (its completion event was lost): its claim stops counting against the limit.
+# A claim's lease: while it runs, only the delivery holding it submits and settles the claim;
+# after it (or once released after a transient failure), exactly one other delivery or the
+# wake-up takes it over. Twice the data function's 60 s timeout, so a live holder keeps it; a
+# holder that outlives it anyway (on_run_complete may run 300 s) resubmits the same job id,
+# which the backend answers ALREADY_EXISTS: one run still. Measured by the store's clock.
+LEASE = timedelta(minutes=2)
+# An accepted run the backend has not listed as running for this long after its acceptance
+# has ended, or its completion event was lost: the wake-up asks the backend and completes it.
 SETTLE = timedelta(minutes=2)
+# A run still going this long after it was accepted raises its spec's notice (max_run_time).
+DEFAULT_MAX_RUN_TIME = "24h"
 
 
 # Clocks differ: Cloud Logging, Pub/Sub and this host keep their own time, so an event may be
@@ -96,17 +101,42 @@ def _watched(state: SpecState, now: datetime) -> SpecState:
     return state.model_copy(update={"watched_since": now})
 
 
-def settle(state: SpecState, running: Sequence[str], now: datetime) -> SpecState:
-    """Forget accepted runs that have ended without a completion event reaching us."""
-    kept = tuple(
+def unfinished(state: SpecState, running: Sequence[str], now: datetime) -> list[Claim]:
+    """Accepted runs the backend no longer lists as running, SETTLE after their acceptance:
+    ended without their completion reaching us (the wake-up asks the backend about each)."""
+    return [
         c
         for c in state.claims
-        if not c.accepted
-        or c.job_id in running
-        or c.accepted_at is None
-        or now - c.accepted_at < SETTLE
-    )
-    return state if kept == state.claims else state.model_copy(update={"claims": kept})
+        if c.accepted
+        and c.job_id not in running
+        and c.accepted_at is not None
+        and now - c.accepted_at >= SETTLE
+    ]
+
+
+def overdue_step(job_id: str, max_run_time: str, now: datetime) -> Update:
+    """The reason a run has outlived its spec's `max_run_time`, once per run; empty when it
+    has not (or was told already)."""
+
+    def step(state: SpecState) -> Transition:
+        claim = state.claim(job_id)
+        quiet = Transition(record=EventRecord(decision="ignored"))
+        if claim is None or claim.accepted_at is None or claim.overdue_noticed:
+            return quiet
+        if now - claim.accepted_at < duration_of(max_run_time):
+            return quiet
+        reason = (
+            f"run {job_id} has been running since {_iso(claim.accepted_at)}, longer than "
+            f"max_run_time {max_run_time}; its rows stay with it until it ends"
+        )
+        noticed = claim.model_copy(update={"overdue_noticed": True})
+        claims = tuple(noticed if c.job_id == job_id else c for c in state.claims)
+        return Transition(
+            record=EventRecord(decision="ignored", reason=reason),
+            state=state.model_copy(update={"claims": claims}),
+        )
+
+    return step
 
 
 def absorb(state: SpecState, rows: int | None) -> SpecState:
@@ -120,9 +150,12 @@ def absorb(state: SpecState, rows: int | None) -> SpecState:
     )
 
 
-def in_progress(state: SpecState, running: Sequence[str]) -> list[str]:
-    """The spec's runs for the limit: the backend's, and the claims of every instance."""
-    return sorted({*running, *(c.job_id for c in state.claims)})
+def in_progress(state: SpecState, running: Sequence[str], now: datetime) -> list[str]:
+    """The spec's runs for the limit: the backend's, and the claims of every instance, except
+    accepted runs the backend has stopped listing (ended: their claim stays until their
+    completion is posted, but a code host that is down must not hold retraining back)."""
+    ended = {c.job_id for c in unfinished(state, running, now)}
+    return sorted({*running, *(c.job_id for c in state.claims if c.job_id not in ended)})
 
 
 def latest_window(state: SpecState, before: int | None = None) -> int | None:
@@ -147,10 +180,12 @@ def _admit(
     now: datetime,
     event_id: str = "",
     nonce: str = "",
+    holder: str = "",
 ) -> Transition:
-    """Start a run holding every pending row, if the policy allows it now; else keep them."""
+    """Start a run holding every pending row, if the policy allows it now; else keep them.
+    The claim is leased to `holder`, the delivery that will submit it."""
     pending = "unknown number of" if state.pending_unknown else str(state.pending_rows)
-    busy = in_progress(state, running)
+    busy = in_progress(state, running, now)
     if len(busy) >= policy.max_concurrent_runs:
         reason = (
             f"{len(busy)} run(s) in progress, limit {policy.max_concurrent_runs}; "
@@ -178,6 +213,7 @@ def _admit(
         version=version,
         event_id=event_id,
         claimed_at=now,
+        holder=holder,
     )
     taken = state.model_copy(
         update={
@@ -203,8 +239,9 @@ def data_step(
     now: datetime,
     event_id: str = "",
     nonce: str = "",
+    holder: str = "",
 ) -> Step:
-    """The transition for one data arrival, applied inside the state store's transaction.
+    """The transition for one data arrival, applied atomically by the state store.
 
     A redelivered event replays its first answer before any other check, so the run it
     started (now counted as running) cannot turn its own redelivery into 'busy'. A late
@@ -215,8 +252,8 @@ def data_step(
     def step(state: SpecState, prior: EventRecord | None) -> Transition:
         if prior is not None:  # with the claim it made, if its start is still unsettled
             return Transition(record=prior, redelivered=True, claim=state.claim(prior.job_id))
-        state = settle(_watched(state, now), running, now)
-        busy = in_progress(state, running)
+        state = _watched(state, now)
+        busy = in_progress(state, running, now)
         if policy.when_busy == "skip" and len(busy) >= policy.max_concurrent_runs:
             reason = (
                 f"{len(busy)} run(s) in progress, limit {policy.max_concurrent_runs}; "
@@ -233,18 +270,25 @@ def data_step(
             now=now,
             event_id=event_id,
             nonce=nonce,
+            holder=holder,
         )
 
     return step
 
 
 def flush_step(
-    policy: DataArrivalPolicy, *, spec: str, version: str, running: Sequence[str], now: datetime
+    policy: DataArrivalPolicy,
+    *,
+    spec: str,
+    version: str,
+    running: Sequence[str],
+    now: datetime,
+    holder: str = "",
 ) -> Update:
     """The wake-up: pending rows that meet the policy start a run in the current window."""
 
     def step(state: SpecState) -> Transition:
-        state = settle(_watched(state, now), running, now)
+        state = _watched(state, now)
         if state.pending_events == 0:  # the state still goes back: its claims may be stalled
             return Transition(
                 record=EventRecord(decision="ignored", reason="no rows waiting"), state=state
@@ -257,40 +301,19 @@ def flush_step(
             window=window_of(now, policy.debounce),
             running=running,
             now=now,
+            holder=holder,
         )
 
     return step
 
 
-def stalled(state: SpecState, now: datetime) -> list[Claim]:
-    """Claims whose submit was interrupted: to be submitted again under their job id."""
-    return [c for c in state.claims if not c.accepted and now - c.claimed_at >= LEASE]
+def unsettled(state: SpecState) -> list[Claim]:
+    """Claims not yet accepted: the wake-up takes over those whose lease is free."""
+    return [c for c in state.claims if not c.accepted]
 
 
 def _noted(state: SpecState, reason: str) -> Transition:
     return Transition(record=EventRecord(decision="run", reason=reason), state=state)
-
-
-def accepted(job_id: str, now: datetime) -> Update:
-    """The backend took the claim's run (or already had it): its rows are spent."""
-
-    def step(state: SpecState) -> Transition:
-        claim = state.claim(job_id)
-        if claim is None or claim.accepted:
-            return _noted(state, "no claim to accept")
-        done = claim.model_copy(update={"accepted": True, "accepted_at": now})
-        return _noted(
-            state.model_copy(
-                update={
-                    "claims": tuple(done if c.job_id == job_id else c for c in state.claims),
-                    "last_window": max(claim.window, state.last_window or claim.window),
-                    "last_job_id": job_id,
-                }
-            ),
-            "accepted",
-        )
-
-    return step
 
 
 def given_back(job_id: str) -> Update:

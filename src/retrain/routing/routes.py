@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from retrain.backends.base import RunBackend
+from retrain.backends.base import ProductionRuns, RunBackend
 from retrain.completion.notices import NoticeSink
 from retrain.errors import BackendError, RetrainError, TransientError
 from retrain.report.notice import Incident
@@ -33,6 +33,9 @@ class Routes:
     git_sha: str
     # Production's model for a spec of the index (the default branch): every run's baseline.
     baselines: Callable[[Spec], Baseline]
+    lease: timedelta  # how long a claim's holder alone may submit and settle it
+    runs_root: str = ""  # finished runs must have written under it ("" in tests: anywhere)
+    production: ProductionRuns | None = None  # None: every finished run is a candidate
 
     def request(
         self,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import get_args
 
 from retrain.backends.base import JobInfo, ProductionRuns, RunBackend
@@ -25,7 +26,7 @@ from retrain.errors import EventError
 from retrain.events.envelope import Envelope
 from retrain.events.pipeline_job import decode_state_change
 from retrain.events.types import TERMINAL_STATES, Dismissed, RunStateChange
-from retrain.routing.answer import Answer
+from retrain.routing.answer import Answer, Finished
 from retrain.routing.decision import Delivery
 from retrain.routing.index import SpecIndex
 from retrain.runs import RunOutcome, Trigger
@@ -48,17 +49,40 @@ class RunCompletion:
         if found is None:
             reason = "not a retrain job (no retrain-spec label)"
             return Answer([delivery.decide("ignored", reason, job_id=change.job_id)])
-        outcome, not_production = found
-        note = ""
+        return Answer([], (self.finished(*found, delivery),))
+
+    def lost(self, job_id: str, delivery: Delivery, now: datetime) -> Finished | None:
+        """A run whose completion event never reached us, found by the wake-up: the backend
+        alone says whether it ended (None while it has not)."""
+        info = self.backend.describe(job_id)
+        if info is None or info.state not in TERMINAL_STATES:
+            return None
+        change = RunStateChange(
+            job_id=job_id,
+            job_name=job_id,
+            state=info.state,
+            labels={},
+            time=now,
+        )
+        found = self._outcome(change)
+        if found is None:
+            return None
+        note = " (its completion event was lost: found by the wake-up)"
+        return self.finished(*found, delivery, note=note)
+
+    @staticmethod
+    def finished(
+        outcome: RunOutcome, not_production: str, delivery: Delivery, note: str = ""
+    ) -> Finished:
         if not_production and outcome.trigger != "pull_request":
-            note = f" (a candidate run, not production: {not_production})"
+            note += f" (a candidate run, not production: {not_production})"
         completed = delivery.decide(
             "completed",
             f"{outcome.state}{': ' + outcome.error if outcome.error else ''}{note}",
             spec=outcome.spec,
             job_id=outcome.job_id,
         )
-        return Answer([completed], outcome)
+        return Finished(outcome, completed)
 
     def _job(self, change: RunStateChange) -> JobInfo | None:
         info = self.backend.describe(change.job_id)

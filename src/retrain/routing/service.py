@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
 from retrain.backends.base import ProductionRuns, RunBackend
@@ -22,10 +22,11 @@ from retrain.completion.notices import NoNotices, NoticeSink
 from retrain.errors import BackendError, EventError, RetrainError, TransientError
 from retrain.events.envelope import Envelope, unwrap
 from retrain.events.schedule import decode_flush_tick, is_flush
-from retrain.routing.answer import Answer
+from retrain.routing.answer import Answer, Finished
 from retrain.routing.arrivals import Arrivals
 from retrain.routing.decision import Decision, DecisionLog, Delivery, EventKind
 from retrain.routing.index import SpecIndex
+from retrain.routing.policy import LEASE
 from retrain.routing.routes import Routes
 from retrain.routing.run_complete import RunCompletion
 from retrain.routing.triggers import Triggers
@@ -57,6 +58,7 @@ class Service:
     production: ProductionRuns | None = None
     # Production's model for a spec of the index (the default branch): every run's baseline.
     baselines: Callable[[Spec], Baseline] = no_baseline
+    lease: timedelta = LEASE  # a claim's holder alone submits and settles it this long
 
     def _routes(self) -> tuple[Arrivals, Triggers]:
         """The routes over the service's ports as they are now: built per delivery (no I/O,
@@ -70,30 +72,49 @@ class Service:
             clock=self.clock,
             git_sha=self.git_sha,
             baselines=self.baselines,
+            lease=self.lease,
+            runs_root=self.runs_root,
+            production=self.production,
         )
         return Arrivals(routes), Triggers(routes)
 
     def handle(self, kind: EventKind, data: Any, event_id: str = "") -> list[Decision]:
         """Answer one delivery of an event of `kind` (raw bytes, a push body or an entry)."""
         delivery = Delivery(kind, event_id)
+        arrivals, triggers = self._routes()
         try:
             envelope = unwrap(data)
             delivery = Delivery(kind, envelope.event_id or event_id)
-            answer = self._dispatch(kind, envelope, delivery)
+            answer = self._dispatch(kind, envelope, delivery, arrivals, triggers)
         except (EventError, BackendError) as exc:  # permanent: answer and acknowledge
             answer = Answer([delivery.decide("rejected", str(exc))])
         decisions = list(answer.decisions)
+        for done in answer.finished:
+            try:
+                decisions += self._complete(done, arrivals, delivery)
+            except TransientError:
+                if kind == "run_complete":
+                    raise  # redelivered; nothing recorded, the claim kept
+                # the wake-up: the claim stays, and the next tick tries again
+        if not decisions:
+            decisions = [delivery.decide("ignored", "wake-up: a completion is not posted yet")]
         for decision in decisions:
             self.log.record(decision)
-        if answer.outcome is not None:
-            failed = self._hand_off(answer.outcome, decisions[0])
-            if failed is not None:
-                self.log.record(failed)
-                decisions.append(failed)
         return decisions
 
+    def _complete(self, done: Finished, arrivals: Arrivals, delivery: Delivery) -> list[Decision]:
+        """A finished run: its comment or notice first, then its claim released (and what its
+        slot lets start), then its one `completed` decision. A code host that is down raises
+        TransientError before anything is recorded or released; a permanent failure becomes
+        a second, rejected decision."""
+        decisions = [done.decision]
+        failed = self._hand_off(done.outcome, done.decision)
+        if failed is not None:
+            decisions.append(failed)
+        return decisions + arrivals.after_run(done.outcome, delivery)
+
     def _hand_off(self, outcome: RunOutcome, decision: Decision) -> Decision | None:
-        """After the decision is recorded; a permanent failure becomes a second, rejected one."""
+        """A permanent failure becomes a second, rejected decision; a transient one leaves."""
         try:
             self.sink().handle(outcome)
         except TransientError:
@@ -104,9 +125,15 @@ class Service:
             )
         return None
 
-    def _dispatch(self, kind: EventKind, envelope: Envelope, delivery: Delivery) -> Answer:
+    def _dispatch(
+        self,
+        kind: EventKind,
+        envelope: Envelope,
+        delivery: Delivery,
+        arrivals: Arrivals,
+        triggers: Triggers,
+    ) -> Answer:
         """The one table from event kind to route."""
-        arrivals, triggers = self._routes()
         if kind == "data_arrival":
             return arrivals.on_data(envelope, delivery)
         if kind == "drift":
@@ -116,10 +143,6 @@ class Service:
                 decode_flush_tick(envelope)
                 return arrivals.on_wake_up(delivery.keyed("flush"))
             return triggers.on_schedule(envelope, delivery)
-        # a finished run: its decision, then whatever its freed slot lets start
+        # a finished run: handed to the sink, then whatever its freed slot lets start
         completion = RunCompletion(self.backend, self.index, self.runs_root, self.production)
-        answer = completion(envelope, delivery)
-        if answer.outcome is None:
-            return answer
-        more = arrivals.after_run(answer.outcome, delivery)
-        return Answer([*answer.decisions, *more], answer.outcome)
+        return completion(envelope, delivery)

@@ -21,7 +21,6 @@ from retrain.routing.policy import (
     future_time,
     in_progress,
     schedule_decision,
-    settle,
     up_to_now,
 )
 from retrain.routing.routes import Routes
@@ -66,7 +65,7 @@ class Triggers:
         state = self.routes.store.read(spec.name)
         if state is None:
             return running
-        return in_progress(settle(state, running, self.routes.clock()), running)
+        return in_progress(state, running, self.routes.clock())
 
     # -- drift ------------------------------------------------------------------------------------
 

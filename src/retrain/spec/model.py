@@ -301,6 +301,11 @@ class Triggers(_Strict):
         default=None,
         description="Open a notice when no run has succeeded for this long, e.g. 30d.",
     )
+    max_run_time: Duration = Field(
+        default="24h",
+        description="Open a notice when a run started by data arrival is still going after "
+        "this long (it holds its rows until it ends).",
+    )
     frequent_schedule: bool = Field(
         default=False,
         description="Allow a schedule that runs more often than hourly (each run costs).",
@@ -467,7 +472,7 @@ NOT_IDENTITY: dict[str, Any] = {
     "description": True,
     "promotion": {"alias": True, "version": True},
     # only say when to warn, or acknowledge a cost: they change no run
-    "triggers": {"max_staleness": True, "frequent_schedule": True},
+    "triggers": {"max_staleness": True, "max_run_time": True, "frequent_schedule": True},
 }
 
 

@@ -1,18 +1,27 @@
-"""The state port: atomic read-modify-writes of one spec's state.
+"""The state port: atomic read-modify-writes of one spec's state, and the few writes that
+need no read.
 
 `transact` reads the spec's state and one event's earlier record (if the event was seen),
-calls a pure `step`, and writes what it returns, all in one transaction; `update` does the
-same without an event record (run starts, completions, wake-ups). A store may call a step
-more than once (Firestore retries on contention), so steps must be pure.
+calls a pure `step`, and writes what it returns atomically, on condition that nothing changed
+since the read; a redelivery (its record found) writes nothing. `update` does the same without
+an event record (completions, wake-ups, a refused start). A store may call a step more than
+once (Firestore's retry from a fresh read after another writer won), so steps must be pure.
+Only the delivery holding a claim's lease settles it: `accept` is a write keyed by the job id
+(no read), `release` hands the lease back after a transient failure, and `take_over` gives an
+unsettled claim whose lease ran out (or was released) to exactly one new holder. Leases are
+measured by the store's clock (Firestore's own time), never an instance's, so a skewed
+instance cannot take a fresh claim.
 
 Rows are never dropped by bookkeeping: they are either pending, or held by a `Claim` (a run
-being started or running), and leave the state only when the run holding them was accepted.
+being started, running, or ended and not yet reported), and leave the state only when the run
+holding them has ended and its completion was handed on, or its start was refused (then they
+are pending again).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -25,7 +34,7 @@ def add_counts(a: int, b: int) -> int:
 
 
 class Claim(BaseModel):
-    """A data-arrival run taken inside the transaction, before it is submitted.
+    """A data-arrival run taken in the write that admitted its event, before it is submitted.
 
     It holds the pending rows it takes and counts against the concurrency limit from that
     moment, on every instance. `accepted` once the backend took the job (or said it exists);
@@ -45,6 +54,9 @@ class Claim(BaseModel):
     claimed_at: datetime
     accepted: bool = False
     accepted_at: datetime | None = None
+    holder: str = ""  # the delivery that may submit and settle it ("": released)
+    leased_at: datetime | None = None  # by the store's clock; None: stamped when written
+    overdue_noticed: bool = False  # its run outlived the spec's max_run_time, and was told
 
 
 class SpecState(BaseModel):
@@ -105,4 +117,18 @@ class StateStore(Protocol):
 
     def read(self, spec: str) -> SpecState | None:
         """The spec's state as last written (None: never), for reports; no transaction."""
+        ...
+
+    def accept(self, spec: str, job_id: str, at: datetime) -> None:
+        """The claim's run was taken by the backend: written by job id, no read, idempotent.
+        Landing after its run's end (the claim gone) leaves nothing behind."""
+        ...
+
+    def release(self, spec: str, job_id: str, holder: str) -> None:
+        """The holder gives its lease back (a transient failure): the next delivery takes over."""
+        ...
+
+    def take_over(self, spec: str, job_id: str, holder: str, lease: timedelta) -> Claim | None:
+        """The unsettled claim, now held by `holder`, if its lease was released or ran out by
+        the store's clock; None when another holder keeps it or it is settled."""
         ...
