@@ -24,7 +24,7 @@ def test_summary_path_is_computable_from_root_and_run_id() -> None:
         ("[1, 2]", "expected a JSON object"),
         (
             json.dumps({"schema_version": 9}),
-            "schema_version 9 is not supported (this reader knows 1, 2, 3)",
+            "schema_version 9 is not supported (this reader knows 1, 2, 3, 4)",
         ),
         (json.dumps({"schema_version": 1, "spec": "x"}), ": spec_version: Field required"),
     ],
