@@ -144,7 +144,8 @@ def _verdict_line(c: Comparison) -> str:
         shown = "; ".join(reasons[:3]) + (
             f"; and {len(reasons) - 3} more" if len(reasons) > 3 else ""
         )
-        return f"### ❌ Fail{how}: {name} candidate — {shown}"
+        worse = ", worse than production" if c.change == "worse" else ""
+        return f"### ❌ Fail{worse}: {name} candidate — {shown}"
     if c.verdict == "no-baseline":
         if not c.has_baseline:
             return (

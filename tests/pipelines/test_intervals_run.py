@@ -1,0 +1,91 @@
+"""A real TFX run reports TFMA's confidence intervals: on each metric, on each change against
+production, with the bootstrap's seed; a rerun draws the same intervals; the comment shows them,
+with the confusion matrix of both models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from retrain.compare import compare
+from retrain.pipeline_env.local_run import local_baselines, run_local
+from retrain.report import Report, links_for, render_comparison
+from retrain.spec import load_spec
+from retrain.summary import EvaluationSummary, Interval, read_summary
+from tests.conftest import PIPELINE_ENV, fast_spec_copy
+
+pytestmark = pytest.mark.tfx
+
+
+def _production_intervals(
+    summary: EvaluationSummary,
+) -> list[tuple[tuple[tuple[str, str], ...], str, Interval | None]]:
+    """Production's intervals: the same model on the same rows in every rerun (the candidate is
+    trained again, so only the baseline's figures can be compared across runs)."""
+    return [(tuple(m.slice.items()), m.metric, m.baseline_interval) for m in summary.metrics]
+
+
+@pytest.mark.timeout(420)  # three TFX runs of the churn classifier
+def test_intervals_in_summary_and_comment_and_reruns_agree(repo_cwd: Path, tmp_path: Path) -> None:
+    spec_path = fast_spec_copy("churn", tmp_path / "specs")
+    spec = load_spec(spec_path)
+    workdir = tmp_path / "work"
+    snapshot = "2026-11-20T05:00:00Z"
+    first = read_summary(
+        run_local(
+            PIPELINE_ENV,
+            spec,
+            spec_path,
+            workdir,
+            {"run_id": "churn-run-1", "trigger": "data_arrival", "data_snapshot": snapshot},
+        )
+    )
+    assert first.schema_version == 4
+    assert first.confidence is not None
+    assert (first.confidence.level, first.confidence.samples) == (0.95, 20)
+    auc = first.overall("auc")
+    assert auc is not None and auc.candidate is not None and auc.candidate_interval is not None
+    assert auc.candidate_interval.low < auc.candidate_interval.high
+    assert auc.change_interval is None  # no production model yet
+    assert {(c.model, c.actual, c.predicted) for c in first.confusion} == {
+        ("candidate", a, p) for a in "01" for p in "01"
+    }
+    assert sum(c.count for c in first.confusion) == first.example_counts["eval"]
+
+    promoted = spec.model_copy(
+        update={"promotion": spec.promotion.model_copy(update={"version": "churn-run-1"})}
+    )
+    baseline = local_baselines(workdir)(promoted)
+    values = {
+        "trigger": "pull_request",
+        "pr_number": "7",
+        "baseline_uri": baseline.uri,
+        "baseline_version": baseline.version,
+        "data_snapshot": snapshot,
+    }
+    second = read_summary(
+        run_local(PIPELINE_ENV, spec, spec_path, workdir, {**values, "run_id": "churn-pr-1"})
+    )
+    auc = second.overall("auc")
+    assert auc is not None and auc.change_interval is not None and auc.baseline_interval
+    assert auc.change_interval.low < auc.change_interval.high
+    assert {c.model for c in second.confusion} == {"candidate", "baseline"}
+    comparison = compare(second)
+    assert comparison.change in ("better", "worse", "within_noise")
+    comment = render_comparison(
+        Report(comparison=comparison, summary=second, links=links_for(second))
+    )
+    assert "95% CI [" in comment and "95% intervals (TFMA's Poisson bootstrap" in comment
+    assert f"seed {second.confidence.seed if second.confidence else '?'}" in comment
+    assert "Confusion matrix (candidate and production)" in comment
+    assert str(tmp_path) not in comment  # no absolute local path
+
+    # The same run again (a redelivered event): the same seed, the same resamples, so
+    # production's model on the same rows gets the very same intervals.
+    again = read_summary(
+        run_local(PIPELINE_ENV, spec, spec_path, workdir, {**values, "run_id": "churn-pr-1b"})
+    )
+    assert again.confidence == second.confidence
+    assert _production_intervals(again) == _production_intervals(second)
+    assert any(i[2] is not None for i in _production_intervals(again))
