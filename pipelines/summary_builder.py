@@ -10,6 +10,8 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from pydantic import TypeAdapter, ValidationError
+
 from retrain.metrics import Task, spec_metric_for
 from retrain.spec.model import Spec
 from retrain.summary import (
@@ -164,6 +166,21 @@ def per_class(values: Iterable[MetricValue], classes: Sequence[str]) -> list[Cla
             table.items(), key=lambda i: (i[0][0], order.index(i[0][1]))
         )
     ]
+
+
+_CHANGES = TypeAdapter(list[SpecChange])
+
+
+def parse_changes(text: str) -> list[SpecChange]:
+    """The `spec_changes` run value (retrain.delivery.candidate.changes_parameter)."""
+    if not text:
+        return []
+    try:
+        return _CHANGES.validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ValueError(f"run value spec_changes: {where}: {first['msg']}") from exc
 
 
 def class_names(spec: Spec) -> list[str]:

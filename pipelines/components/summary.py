@@ -21,7 +21,13 @@ from tfx.types import artifact, artifact_utils, standard_artifacts
 
 from pipelines.components.domain_values import seen_values
 from pipelines.components.evaluator import SAMPLES_PROPERTY, SEED_PROPERTY, baseline_problem
-from pipelines.summary_builder import MetricValue, RawConfusion, Spread, build_summary
+from pipelines.summary_builder import (
+    MetricValue,
+    RawConfusion,
+    Spread,
+    build_summary,
+    parse_changes,
+)
 from retrain.runs import NO_BASELINE_URI
 from retrain.spec.model import Spec
 from retrain.summary import (
@@ -256,6 +262,7 @@ def EvaluationSummaryWriter(
     baseline_uri: Parameter[str],
     baseline_version: Parameter[str],
     baseline_reason: Parameter[str],
+    spec_changes: Parameter[str],
     schema_file: Parameter[str],
     schema_blob: Parameter[str],
     started_at: Parameter[str],
@@ -314,6 +321,7 @@ def EvaluationSummaryWriter(
         confidence=_confidence(evaluation, spec),
         t_quantile=t_quantile,
         confusion=_confusion(evaluation.uri),
+        changes=parse_changes(spec_changes),
     )
     text = dump_summary(result)
     _write(os.path.join(summary.uri, "evaluation_summary.json"), text)

@@ -7,13 +7,16 @@ import re
 
 import pytest
 
+from pipelines.summary_builder import parse_changes
 from retrain.compare import compare
+from retrain.delivery.candidate import candidate_request, changes_on_base_branch
 from retrain.report import Report, links_for, render_comparison, render_unfinished
 from retrain.report.changes import changes_line, spec_changes
 from retrain.report.confidence import rows_needed, small_eval_warning
 from retrain.report.escape import hide_local_paths
-from retrain.runs import RunOutcome
+from retrain.runs import Baseline, RunOutcome
 from retrain.spec import load_spec
+from retrain.spec.load import parse_spec
 from retrain.summary import Lineage
 from tests.conftest import REPO
 from tests.fakes.summaries import load
@@ -104,3 +107,32 @@ def test_no_absolute_local_path_in_any_comment() -> None:
     for text in (comment, failed):
         assert not ABSOLUTE.search(text), ABSOLUTE.search(text)
     assert "…/work/pipeline_root" in comment and "…/data/churn.csv" in failed
+
+
+class _Git:
+    """Git as `retrain.delivery.gitrev.GitReader` reads it: a file at a revision, or None."""
+
+    def __init__(self, files: dict[tuple[str, str], str]) -> None:
+        self.files = files
+
+    def changed_files(self, base: str, head: str) -> list[str]:
+        return []
+
+    def show(self, rev: str, path: str) -> str | None:
+        return self.files.get((rev, path))
+
+
+def test_a_pr_runs_request_carries_what_it_changed_to_the_summary() -> None:
+    text = (REPO / "specs" / "churn.yaml").read_text()
+    head = parse_spec(text.replace("hidden_units: 16", "hidden_units: 32"), "churn.yaml")
+    git = _Git({("origin/main", "specs/churn.yaml"): text})
+    changes = changes_on_base_branch(git, "origin/main", lambda s: f"specs/{s.name}.yaml")
+    request = candidate_request(head, "abc1234", 7, Baseline(), changes=changes(head))
+    carried = parse_changes(request.parameters()["spec_changes"])
+    assert [(c.field, c.before, c.after) for c in carried] == [
+        ("trainer.hyperparameters.hidden_units", "16", "32")
+    ]
+    new_spec = changes_on_base_branch(_Git({}), "origin/main", lambda s: "specs/x.yaml")(head)
+    assert new_spec == [] and candidate_request(head, "a", 7, Baseline()).spec_changes == ""
+    with pytest.raises(ValueError, match=r"run value spec_changes: 0\.field"):
+        parse_changes('[{"before": "1"}]')
