@@ -260,11 +260,17 @@ def eval_config(spec: Spec) -> tfma.EvalConfig:
         ],
         slicing_specs=_slicing_specs(spec),
         metrics_specs=_metrics_specs(spec),
-        options=tfma.Options(
-            compute_confidence_intervals={"value": True},
-            confidence_intervals=tfma.ConfidenceIntervalOptions(
-                method=tfma.ConfidenceIntervalOptions.POISSON_BOOTSTRAP
-            ),
+        options=_interval_options(spec),
+    )
+
+
+def _interval_options(spec: Spec) -> tfma.Options | None:
+    if spec.evaluation.confidence_level is None:
+        return None
+    return tfma.Options(
+        compute_confidence_intervals={"value": True},
+        confidence_intervals=tfma.ConfidenceIntervalOptions(
+            method=tfma.ConfidenceIntervalOptions.POISSON_BOOTSTRAP
         ),
     )
 

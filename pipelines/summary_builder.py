@@ -227,7 +227,7 @@ def build_summary(
 ) -> EvaluationSummary:
     wanted = [m.name for m in spec.evaluation.metrics]
     values = list(values)
-    level = confidence.level if confidence is not None else spec.evaluation.confidence_level
+    level = confidence.level if confidence is not None else 0.95  # no spreads without it
     return EvaluationSummary(
         spec=spec.name,
         spec_version=spec.fingerprint(),

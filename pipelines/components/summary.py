@@ -113,10 +113,11 @@ def _confusion(evaluation_uri: str) -> list[RawConfusion]:
 
 def _confidence(evaluation: artifact.Artifact, spec: Spec) -> Confidence | None:
     samples = evaluation.get_int_custom_property(SAMPLES_PROPERTY)
-    if not samples:
+    level = spec.evaluation.confidence_level
+    if not samples or level is None:
         return None
     return Confidence(
-        level=spec.evaluation.confidence_level,
+        level=level,
         samples=samples,
         seed=evaluation.get_int_custom_property(SEED_PROPERTY),
     )

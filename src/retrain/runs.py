@@ -147,7 +147,10 @@ class RunRequest(BaseModel):
         )
 
     def parameters(self) -> dict[str, str]:
-        """Runtime parameter values, all strings (empty when not applicable)."""
+        """Runtime parameter values, all strings (empty when not applicable). `spec_changes`
+        only when there are some: a template compiled before it existed (default "") still
+        takes every other run."""
+        changes = {"spec_changes": self.spec_changes} if self.spec_changes else {}
         return {
             "run_id": self.job_id,
             "trigger": self.trigger,
@@ -159,7 +162,7 @@ class RunRequest(BaseModel):
             "baseline_uri": self.baseline.uri or NO_BASELINE_URI,
             "baseline_version": self.baseline.version,
             "baseline_reason": self.baseline.reason,
-            "spec_changes": self.spec_changes,
+            **changes,
         }
 
     def labels(self) -> dict[str, str]:

@@ -49,3 +49,9 @@ def test_bad_settings_name_their_field(extra: str, field: str) -> None:
     with pytest.raises(SpecError) as caught:
         parse_spec(_with(extra), "churn.yaml")
     assert field in str(caught.value)
+
+
+def test_intervals_can_be_turned_off() -> None:
+    off = parse_spec(_with("  confidence_level: null\n"), "c.yaml")
+    assert off.evaluation.confidence_level is None
+    assert off.fingerprint() != parse_spec(CHURN, "churn.yaml").fingerprint()

@@ -225,12 +225,13 @@ class EvaluationConfig(_Strict):
         default_factory=list, description="Feature crosses to report per slice, e.g. [[country]]."
     )
     eval_fraction: float = Field(default=0.2, gt=0, lt=1)
-    confidence_level: float = Field(
+    confidence_level: float | None = Field(
         default=0.95,
         ge=0.5,
         le=0.999,
         description="Level of the confidence intervals TFMA's bootstrap puts around every "
-        "metric and every change against production, e.g. 0.95.",
+        "metric and every change against production, e.g. 0.95; null: no intervals (the "
+        "bootstrap multiplies the Evaluator's time, docs/evaluation-summary.md).",
     )
     within_noise: Literal["hold", "promote"] = Field(
         default="hold",
