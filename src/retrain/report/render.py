@@ -418,7 +418,7 @@ def _facts_line(facts: DataFacts) -> str:
 
 def _anomaly_line(f: Finding) -> str:
     kinds = ", ".join(code(k) for k in f.kinds)
-    return f"- {code(f.feature)}: {kinds}: **{f.level}**, {redact(f.why)}"
+    return f"- {code(f.feature)}: {kinds}: **{f.level}**, {hide_local_paths(redact(f.why))}"
 
 
 def _data_notes(summary: EvaluationSummary, baseline: EvaluationSummary | None = None) -> str:
