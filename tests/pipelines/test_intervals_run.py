@@ -26,9 +26,11 @@ def _production_intervals(
     return [(tuple(m.slice.items()), m.metric, m.baseline_interval) for m in summary.metrics]
 
 
-@pytest.mark.timeout(1500)  # three TFX runs of the churn classifier, on a shared machine
+@pytest.mark.timeout(3000)  # three TFX runs of the churn classifier, on a shared machine
 def test_intervals_in_summary_and_comment_and_reruns_agree(repo_cwd: Path, tmp_path: Path) -> None:
     spec_path = fast_spec_copy("churn", tmp_path / "specs")
+    # one slice column, not two: the bootstrap evaluates every slice 20 times more
+    spec_path.write_text(spec_path.read_text().replace("    - [contract]\n", ""))
     spec = load_spec(spec_path)
     workdir = tmp_path / "work"
     snapshot = "2026-11-20T05:00:00Z"
