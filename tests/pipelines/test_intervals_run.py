@@ -1,6 +1,7 @@
 """A real TFX run reports TFMA's confidence intervals: on each metric, on each change against
-production, with the bootstrap's seed; a rerun draws the same intervals; the comment shows them,
-with the confusion matrix of both models."""
+production, with the bootstrap's seed; another run with the same eval config draws the same
+resamples; the comment shows them, with the confusion matrix of both models and what the PR
+changed."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from retrain.compare import compare
+from retrain.delivery.candidate import changes_parameter
 from retrain.pipeline_env.local_run import local_baselines, run_local
 from retrain.report import Report, links_for, render_comparison
+from retrain.report.changes import spec_changes
 from retrain.spec import load_spec
 from retrain.summary import EvaluationSummary, Interval, read_summary
 from tests.conftest import PIPELINE_ENV, fast_spec_copy
@@ -66,9 +69,25 @@ def test_intervals_in_summary_and_comment_and_reruns_agree(repo_cwd: Path, tmp_p
         "baseline_version": baseline.version,
         "data_snapshot": snapshot,
     }
-    second = read_summary(
-        run_local(PIPELINE_ENV, spec, spec_path, workdir, {**values, "run_id": "churn-pr-1"})
-    )
+
+    def pr_run(hidden_units: int, run_id: str) -> EvaluationSummary:
+        """A PR that changes the model's width: its own Trainer run (TFX would reuse an
+        unchanged one), judged against production on the same rows."""
+        text = spec_path.read_text().replace("hidden_units: 16", f"hidden_units: {hidden_units}")
+        path = tmp_path / run_id / "specs" / "churn.yaml"
+        path.parent.mkdir(parents=True)
+        path.write_text(text)
+        schema = spec_path.with_name("churn.schema.pbtxt")
+        (path.parent / schema.name).write_text(schema.read_text())
+        head = load_spec(path)
+        changes = changes_parameter(spec_changes(spec, head))
+        run = {**values, "run_id": run_id, "spec_changes": changes}
+        return read_summary(run_local(PIPELINE_ENV, head, path, workdir, run))
+
+    second = pr_run(32, "churn-pr-1")
+    assert [(c.field, c.before, c.after) for c in second.changes] == [
+        ("trainer.hyperparameters.hidden_units", "16", "32")
+    ]
     auc = second.overall("auc")
     assert auc is not None and auc.change_interval is not None and auc.baseline_interval
     assert auc.change_interval.low < auc.change_interval.high
@@ -81,13 +100,12 @@ def test_intervals_in_summary_and_comment_and_reruns_agree(repo_cwd: Path, tmp_p
     assert "95% CI [" in comment and "95% intervals (TFMA's Poisson bootstrap" in comment
     assert f"seed {second.confidence.seed if second.confidence else '?'}" in comment
     assert "Confusion matrix (candidate and production)" in comment
+    assert "**This PR changed:** `trainer.hyperparameters.hidden_units` `16` → `32`" in comment
     assert str(tmp_path) not in comment  # no absolute local path
 
-    # The same run again (a redelivered event): the same seed, the same resamples, so
-    # production's model on the same rows gets the very same intervals.
-    again = read_summary(
-        run_local(PIPELINE_ENV, spec, spec_path, workdir, {**values, "run_id": "churn-pr-1b"})
-    )
-    assert again.confidence == second.confidence
-    assert _production_intervals(again) == _production_intervals(second)
-    assert any(i[2] is not None for i in _production_intervals(again))
+    # Another PR, the same eval config: the same seed, the same resamples, so production's
+    # model on the same rows gets the very same intervals (TFMA alone draws anew each run).
+    third = pr_run(8, "churn-pr-2")
+    assert third.confidence == second.confidence
+    assert _production_intervals(third) == _production_intervals(second)
+    assert any(i[2] is not None for i in _production_intervals(third))
