@@ -1,7 +1,10 @@
 """A real TFX run reports TFMA's confidence intervals: on each metric, on each change against
-production, with the bootstrap's seed; another run with the same eval config draws the same
-resamples; the comment shows them, with the confusion matrix of both models and what the PR
-changed."""
+production, with the bootstrap's seed; the comment shows them, with the confusion matrix of
+both models and what the PR changed.
+
+Not asserted: that a rerun draws the very same intervals. TFMA seeds each combiner instance,
+not each row, so how Beam bundles the rows still moves the draws (measured: production's auc
+interval in two PR runs on the same rows, [0.9079, 0.9581] and [0.9099, 0.9584])."""
 
 from __future__ import annotations
 
@@ -15,22 +18,14 @@ from retrain.pipeline_env.local_run import local_baselines, run_local
 from retrain.report import Report, links_for, render_comparison
 from retrain.report.changes import spec_changes
 from retrain.spec import load_spec
-from retrain.summary import EvaluationSummary, Interval, read_summary
+from retrain.summary import EvaluationSummary, read_summary
 from tests.conftest import PIPELINE_ENV, fast_spec_copy
 
 pytestmark = pytest.mark.tfx
 
 
-def _production_intervals(
-    summary: EvaluationSummary,
-) -> list[tuple[tuple[tuple[str, str], ...], str, Interval | None]]:
-    """Production's intervals: the same model on the same rows in every rerun (the candidate is
-    trained again, so only the baseline's figures can be compared across runs)."""
-    return [(tuple(m.slice.items()), m.metric, m.baseline_interval) for m in summary.metrics]
-
-
-@pytest.mark.timeout(3000)  # three TFX runs of the churn classifier, on a shared machine
-def test_intervals_in_summary_and_comment_and_reruns_agree(repo_cwd: Path, tmp_path: Path) -> None:
+@pytest.mark.timeout(2400)  # two TFX runs of the churn classifier (23 min for three, shared)
+def test_intervals_in_summary_and_comment(repo_cwd: Path, tmp_path: Path) -> None:
     spec_path = fast_spec_copy("churn", tmp_path / "specs")
     # one slice column, not two: the bootstrap evaluates every slice 20 times more
     spec_path.write_text(spec_path.read_text().replace("    - [contract]\n", ""))
@@ -102,10 +97,3 @@ def test_intervals_in_summary_and_comment_and_reruns_agree(repo_cwd: Path, tmp_p
     assert "Confusion matrix (candidate and production)" in comment
     assert "**This PR changed:** `trainer.hyperparameters.hidden_units` `16` → `32`" in comment
     assert str(tmp_path) not in comment  # no absolute local path
-
-    # Another PR, the same eval config: the same seed, the same resamples, so production's
-    # model on the same rows gets the very same intervals (TFMA alone draws anew each run).
-    third = pr_run(8, "churn-pr-2")
-    assert third.confidence == second.confidence
-    assert _production_intervals(third) == _production_intervals(second)
-    assert any(i[2] is not None for i in _production_intervals(third))
