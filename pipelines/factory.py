@@ -23,7 +23,7 @@ from pipelines.components.evaluator import ProductionEvaluator
 from pipelines.components.summary import EvaluationSummaryWriter
 from pipelines.settings import ModuleSettings
 from retrain.data.check import kept_rows_filter
-from retrain.metrics import METRICS, tfma_metric
+from retrain.metrics import CLASSIFICATION, METRICS, tfma_metric
 from retrain.runs import NO_BASELINE_URI, RUNTIME_PARAMETERS
 from retrain.spec.model import Spec
 from retrain.spec.tfschema import SCHEMA_SUFFIX
@@ -187,14 +187,33 @@ def _threshold(spec: Spec, name: str) -> tfma.MetricThreshold | None:
     return threshold if gated else None
 
 
+def _slicing_specs(spec: Spec) -> list[tfma.SlicingSpec]:
+    return [tfma.SlicingSpec()] + [
+        tfma.SlicingSpec(feature_keys=list(cross)) for cross in spec.evaluation.slices
+    ]
+
+
 def _metric_config(spec: Spec, name: str) -> tfma.MetricConfig:
     threshold = _threshold(spec, name)
-    # Gate on the whole eval set only: a plain `threshold` applies to every slice, and one
-    # small slice's noise would then refuse a better model.
-    overall = tfma.PerSliceMetricThreshold(slicing_specs=[tfma.SlicingSpec()], threshold=threshold)
+    # By default gate on the whole eval set only: a plain `threshold` applies to every slice,
+    # and one small slice's noise would then refuse a better model. `slices_gate` asks for it.
+    gated = _slicing_specs(spec) if spec.evaluation.slices_gate else [tfma.SlicingSpec()]
+    per_slice = tfma.PerSliceMetricThreshold(slicing_specs=gated, threshold=threshold)
     return tfma.MetricConfig(
         class_name=tfma_metric(name, spec.task).class_name,
-        per_slice_thresholds=[overall] if threshold is not None else None,
+        per_slice_thresholds=[per_slice] if threshold is not None else None,
+    )
+
+
+def _confusion_config(spec: Spec) -> tfma.MetricConfig:
+    """A classifier's confusion matrix: reported, never gated. Binary: at the 0.5 cut-off;
+    multiclass: the top class (threshold 0, so every row has a prediction)."""
+    if spec.task == "multiclass_classification":
+        return tfma.MetricConfig(
+            class_name="MultiClassConfusionMatrixAtThresholds", config='{"thresholds": [0.0]}'
+        )
+    return tfma.MetricConfig(
+        class_name="ConfusionMatrixAtThresholds", config='{"thresholds": [0.5]}'
     )
 
 
@@ -206,6 +225,8 @@ def _metrics_specs(spec: Spec) -> list[tfma.MetricsSpec]:
     names = [m.name for m in spec.evaluation.metrics]
     plain = [_metric_config(spec, n) for n in names if not tfma_metric(n, spec.task).macro]
     plain.append(tfma.MetricConfig(class_name="ExampleCount"))
+    if spec.task in CLASSIFICATION:
+        plain.append(_confusion_config(spec))
     specs = [tfma.MetricsSpec(metrics=plain)]
     if spec.task != "multiclass_classification":
         return specs
@@ -230,10 +251,9 @@ def _metrics_specs(spec: Spec) -> list[tfma.MetricsSpec]:
 
 
 def eval_config(spec: Spec) -> tfma.EvalConfig:
-    """TFMA config from the spec: slices, metrics, value and change thresholds."""
-    slicing = [tfma.SlicingSpec()] + [
-        tfma.SlicingSpec(feature_keys=list(cross)) for cross in spec.evaluation.slices
-    ]
+    """TFMA config from the spec: slices, metrics, value and change thresholds, and confidence
+    intervals by TFMA's Poisson bootstrap (the level is applied when the summary is written:
+    TFMA keeps each value's standard error, `pipelines.summary_builder.interval`)."""
     return tfma.EvalConfig(
         model_specs=[
             tfma.ModelSpec(
@@ -246,8 +266,20 @@ def eval_config(spec: Spec) -> tfma.EvalConfig:
                 is_baseline=True,
             ),
         ],
-        slicing_specs=slicing,
+        slicing_specs=_slicing_specs(spec),
         metrics_specs=_metrics_specs(spec),
+        options=_interval_options(spec),
+    )
+
+
+def _interval_options(spec: Spec) -> tfma.Options | None:
+    if spec.evaluation.confidence_level is None:
+        return None
+    return tfma.Options(
+        compute_confidence_intervals={"value": True},
+        confidence_intervals=tfma.ConfidenceIntervalOptions(
+            method=tfma.ConfidenceIntervalOptions.POISSON_BOOTSTRAP
+        ),
     )
 
 

@@ -24,7 +24,7 @@ def test_summary_path_is_computable_from_root_and_run_id() -> None:
         ("[1, 2]", "expected a JSON object"),
         (
             json.dumps({"schema_version": 9}),
-            "schema_version 9 is not supported (this reader knows 1, 2, 3)",
+            "schema_version 9 is not supported (this reader knows 1, 2, 3, 4)",
         ),
         (json.dumps({"schema_version": 1, "spec": "x"}), ": spec_version: Field required"),
     ],
@@ -96,3 +96,22 @@ def test_version_3_lineage_and_production_baseline(tmp_path: Path) -> None:
     path.write_text(json.dumps(raw))
     with pytest.raises(SummaryError, match=r"lineage\.data_rows"):
         read_summary(path)
+
+
+def test_older_version_fixtures_stay_and_read_without_intervals() -> None:
+    """The checked-in summaries of versions 1 to 3 (tests/compare/fixtures) are kept as they
+    were written, and read with no interval, slices not gating, within noise held."""
+    fixtures = Path(__file__).parent / "compare" / "fixtures"
+    versions: dict[int, int] = {}
+    for path in sorted(fixtures.glob("*.json")):
+        summary = read_summary(path)
+        versions[summary.schema_version] = versions.get(summary.schema_version, 0) + 1
+        if summary.schema_version < 4:
+            assert summary.confidence is None and summary.changes == []
+            assert (summary.slices_gate, summary.within_noise, summary.confusion) == (
+                False,
+                "hold",
+                [],
+            )
+            assert all(m.change_interval is None for m in summary.metrics)
+    assert {1, 2, 3, 4} <= set(versions), versions

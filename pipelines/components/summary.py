@@ -14,17 +14,25 @@ import os
 import tensorflow as tf
 import tensorflow_model_analysis as tfma
 from google.protobuf import json_format
+from scipy.stats import t as student_t
 from tensorflow_metadata.proto.v0 import anomalies_pb2, statistics_pb2
 from tfx import v1 as tfx
 from tfx.types import artifact, artifact_utils, standard_artifacts
 
 from pipelines.components.domain_values import seen_values
-from pipelines.components.evaluator import baseline_problem
-from pipelines.summary_builder import MetricValue, build_summary
+from pipelines.components.evaluator import SAMPLES_PROPERTY, SEED_PROPERTY, baseline_problem
+from pipelines.summary_builder import (
+    MetricValue,
+    RawConfusion,
+    Spread,
+    build_summary,
+    parse_changes,
+)
 from retrain.runs import NO_BASELINE_URI
 from retrain.spec.model import Spec
 from retrain.summary import (
     Anomaly,
+    Confidence,
     DataFacts,
     Lineage,
     ModelRef,
@@ -53,6 +61,68 @@ def _slice(key: object) -> tuple[tuple[str, str], ...]:
     )
 
 
+def _spread(item) -> Spread | None:
+    """TFMA's bootstrap of one value (metrics_for_slice.proto `ConfidenceInterval`), if any."""
+    if not item.HasField("confidence_interval"):
+        return None
+    ci = item.confidence_interval
+    if not (ci.lower_bound.HasField("double_value") and ci.upper_bound.HasField("double_value")):
+        return None
+    low, high = ci.lower_bound.double_value.value, ci.upper_bound.double_value.value
+    return Spread(
+        mean=(low + high) / 2,  # TFMA centres its interval on the resamples' mean
+        standard_error=ci.standard_error.double_value.value,
+        degrees_of_freedom=ci.degrees_of_freedom.value,
+    )
+
+
+def t_quantile(level: float, degrees_of_freedom: int) -> float:
+    """Two-sided, as TFMA's `math_util.calculate_confidence_interval` at its fixed 95%."""
+    return float(student_t.ppf(1 - (1 - level) / 2, degrees_of_freedom))
+
+
+def _confusion(evaluation_uri: str) -> list[RawConfusion]:
+    """The whole eval set's confusion matrix per model: TFMA's multiclass entries, or the
+    binary matrix at its one threshold as four entries (class 1 is the positive)."""
+    found = []
+    for metrics_for_slice in tfma.load_metrics(evaluation_uri):
+        if _slice(metrics_for_slice.slice_key):
+            continue
+        for item in metrics_for_slice.metric_keys_and_values:
+            model, value = item.key.model_name, item.value
+            if item.key.is_diff:
+                continue
+            if value.HasField("multi_class_confusion_matrix_at_thresholds"):
+                for matrix in value.multi_class_confusion_matrix_at_thresholds.matrices[:1]:
+                    found += [
+                        RawConfusion(
+                            model, e.actual_class_id, e.predicted_class_id, e.num_weighted_examples
+                        )
+                        for e in matrix.entries
+                    ]
+            elif value.HasField("confusion_matrix_at_thresholds"):
+                for m in value.confusion_matrix_at_thresholds.matrices[:1]:
+                    found += [
+                        RawConfusion(model, 1, 1, m.true_positives),
+                        RawConfusion(model, 0, 1, m.false_positives),
+                        RawConfusion(model, 0, 0, m.true_negatives),
+                        RawConfusion(model, 1, 0, m.false_negatives),
+                    ]
+    return found
+
+
+def _confidence(evaluation: artifact.Artifact, spec: Spec) -> Confidence | None:
+    samples = evaluation.get_int_custom_property(SAMPLES_PROPERTY)
+    level = spec.evaluation.confidence_level
+    if not samples or level is None:
+        return None
+    return Confidence(
+        level=level,
+        samples=samples,
+        seed=evaluation.get_int_custom_property(SEED_PROPERTY),
+    )
+
+
 def _metric_values(evaluation_uri: str) -> list[MetricValue]:
     values = []
     for metrics_for_slice in tfma.load_metrics(evaluation_uri):
@@ -71,6 +141,7 @@ def _metric_values(evaluation_uri: str) -> list[MetricValue]:
                     if item.key.sub_key.HasField("class_id")
                     else None,
                     macro=item.key.aggregation_type.macro_average,
+                    spread=_spread(item),
                 )
             )
     return values
@@ -192,6 +263,7 @@ def EvaluationSummaryWriter(
     baseline_uri: Parameter[str],
     baseline_version: Parameter[str],
     baseline_reason: Parameter[str],
+    spec_changes: Parameter[str],
     schema_file: Parameter[str],
     schema_blob: Parameter[str],
     started_at: Parameter[str],
@@ -247,6 +319,10 @@ def EvaluationSummaryWriter(
         example_counts=_example_counts(statistics),
         data=_data_facts(data_facts, statistics, spec),
         lineage=lineage,
+        confidence=_confidence(evaluation, spec),
+        t_quantile=t_quantile,
+        confusion=_confusion(evaluation.uri),
+        changes=parse_changes(spec_changes),
     )
     text = dump_summary(result)
     _write(os.path.join(summary.uri, "evaluation_summary.json"), text)

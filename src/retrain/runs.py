@@ -29,6 +29,7 @@ RUNTIME_PARAMETERS = (
     "baseline_uri",
     "baseline_version",
     "baseline_reason",
+    "spec_changes",
 )
 # The `baseline_uri` of a run without a baseline. Never empty: the Importer that reads it on
 # Vertex takes a URI, and the pipeline's Evaluator recognises this one and evaluates alone.
@@ -107,6 +108,12 @@ class RunRequest(BaseModel):
         description="RFC 3339 UTC time (whole seconds) the run reads its data as of.",
     )
     baseline: Baseline = Field(default_factory=Baseline)
+    spec_changes: str = Field(
+        default="",
+        max_length=20_000,
+        description="Pull request runs: the spec fields the PR changed against its base branch, "
+        "a JSON list of retrain.summary.SpecChange; empty for other runs.",
+    )
 
     @classmethod
     def for_spec(
@@ -121,6 +128,7 @@ class RunRequest(BaseModel):
         baseline: Baseline,
         event_id: str = "",
         pr_number: int | None = None,
+        spec_changes: str = "",
     ) -> RunRequest:
         """The one way a run is asked for: the rows it reads follow from the spec's data.window
         ending at `snapshot` (RFC 3339 UTC; empty: as of when the run starts)."""
@@ -135,10 +143,14 @@ class RunRequest(BaseModel):
             data_window=data_window(spec.data.window, snapshot),
             data_snapshot=snapshot,
             baseline=baseline,
+            spec_changes=spec_changes,
         )
 
     def parameters(self) -> dict[str, str]:
-        """Runtime parameter values, all strings (empty when not applicable)."""
+        """Runtime parameter values, all strings (empty when not applicable). `spec_changes`
+        only when there are some: a template compiled before it existed (default "") still
+        takes every other run."""
+        changes = {"spec_changes": self.spec_changes} if self.spec_changes else {}
         return {
             "run_id": self.job_id,
             "trigger": self.trigger,
@@ -150,6 +162,7 @@ class RunRequest(BaseModel):
             "baseline_uri": self.baseline.uri or NO_BASELINE_URI,
             "baseline_version": self.baseline.version,
             "baseline_reason": self.baseline.reason,
+            **changes,
         }
 
     def labels(self) -> dict[str, str]:

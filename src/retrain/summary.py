@@ -17,10 +17,12 @@ from retrain.errors import SummaryError
 from retrain.metrics import METRICS
 from retrain.spec.model import Spec
 
-SCHEMA_VERSION: Literal[3] = 3
+SCHEMA_VERSION: Literal[4] = 4
 # Version 1 lacks `data` and `per_class`; version 2 lacks `lineage` and `baseline.version`
-# (its baseline was TFX's latest blessed model). Older files read with those empty.
-READABLE_VERSIONS = (1, 2, 3)
+# (its baseline was TFX's latest blessed model); version 3 lacks the confidence intervals,
+# `confidence`, `slices_gate`, `within_noise`, `confusion` and `changes`. Older files read
+# with those empty: no interval, slices do not gate.
+READABLE_VERSIONS = (1, 2, 3, 4)
 SUMMARY_FILENAME = "evaluation_summary.json"
 
 
@@ -47,6 +49,13 @@ class RunInfo(_Contract):
     finished_at: str
 
 
+class Interval(_Contract):
+    """Version 4: a confidence interval at the summary's `confidence.level`."""
+
+    low: float
+    high: float
+
+
 class SliceMetric(_Contract):
     """One metric on one slice. `slice` is empty for the whole eval set."""
 
@@ -55,6 +64,17 @@ class SliceMetric(_Contract):
     candidate: float | None = None
     baseline: float | None = None
     example_count: int | None = None
+    candidate_interval: Interval | None = Field(
+        default=None, description="Version 4: the candidate's value's interval."
+    )
+    baseline_interval: Interval | None = Field(
+        default=None, description="Version 4: the baseline's value's interval."
+    )
+    change_interval: Interval | None = Field(
+        default=None,
+        description="Version 4: the interval of candidate - baseline (TFMA's diff metric, "
+        "bootstrapped on the same resamples for both models).",
+    )
 
 
 class Threshold(_Contract):
@@ -88,6 +108,33 @@ class ClassMetric(_Contract):
     metric: str = Field(description="precision, recall or f1.")
     candidate: float | None = None
     baseline: float | None = None
+
+
+class Confidence(_Contract):
+    """Version 4: how the intervals were computed, so a rerun can reproduce them."""
+
+    level: float = Field(description="e.g. 0.95: the spec's evaluation.confidence_level.")
+    method: Literal["poisson_bootstrap"] = "poisson_bootstrap"
+    samples: int = Field(description="Bootstrap resamples TFMA drew.")
+    seed: int = Field(description="The bootstrap's seed, fixed per spec version.")
+
+
+class ConfusionCell(_Contract):
+    """Version 4, classification: how many eval rows of class `actual` were predicted as
+    class `predicted`, by one model, on the whole eval set."""
+
+    model: Literal["candidate", "baseline"]
+    actual: str
+    predicted: str
+    count: float
+
+
+class SpecChange(_Contract):
+    """Version 4, pull request runs: one spec field the PR changed against its base branch."""
+
+    field: str = Field(description="Dotted path, e.g. trainer.hyperparameters.hidden_units.")
+    before: str = Field(default="", description="The base branch's value as JSON; empty: absent.")
+    after: str = Field(default="", description="The PR's value as JSON; empty: removed.")
 
 
 class DataFacts(_Contract):
@@ -134,7 +181,7 @@ class Lineage(_Contract):
 
 
 class EvaluationSummary(_Contract):
-    schema_version: Literal[1, 2, 3] = SCHEMA_VERSION
+    schema_version: Literal[1, 2, 3, 4] = SCHEMA_VERSION
     spec: str
     spec_version: str = Field(description="Spec fingerprint the run was built from.")
     owner: str = Field(default="", description="The spec's owner, e.g. @team/ml.")
@@ -160,6 +207,22 @@ class EvaluationSummary(_Contract):
         default_factory=list, description="Version 2, multiclass only: figures per class."
     )
     lineage: Lineage | None = Field(default=None, description="Version 3: what the run used.")
+    confidence: Confidence | None = Field(
+        default=None, description="Version 4: the intervals' level and bootstrap; null: none."
+    )
+    slices_gate: bool = Field(
+        default=False, description="Version 4: the spec's evaluation.slices_gate."
+    )
+    within_noise: Literal["hold", "promote"] = Field(
+        default="hold", description="Version 4: the spec's evaluation.within_noise."
+    )
+    confusion: list[ConfusionCell] = Field(
+        default_factory=list, description="Version 4, classification: the confusion matrix."
+    )
+    changes: list[SpecChange] = Field(
+        default_factory=list,
+        description="Version 4, pull request runs: spec fields that differ from the base branch.",
+    )
 
     def overall(self, metric: str) -> SliceMetric | None:
         return next((m for m in self.metrics if m.metric == metric and not m.slice), None)

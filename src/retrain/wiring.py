@@ -33,7 +33,7 @@ from retrain.state.base import StateStore
 
 if TYPE_CHECKING:
     from retrain.backends.local import LocalBackend
-    from retrain.delivery.candidate import Baselines
+    from retrain.delivery.candidate import Baselines, Changes
     from retrain.delivery.config import DeployConfig
     from retrain.delivery.promotions import ModelRegistry
     from retrain.google.storage import GcsStorage
@@ -335,3 +335,11 @@ def build_candidate_baselines(
     root = config.pipeline_root
     production = ProductionBaselines(lambda name: f"{root}/{name}", build_blobs(config.project))
     return on_base_branch(Git(repo), base, spec_path, production)
+
+
+def build_candidate_changes(repo: Path, base: str, spec_path: Callable[[Spec], str]) -> Changes:
+    """What a PR changed in each spec against the base branch's copy, for its comment."""
+    from retrain.delivery.candidate import changes_on_base_branch
+    from retrain.delivery.gitrev import Git
+
+    return changes_on_base_branch(Git(repo), base, spec_path)

@@ -24,7 +24,14 @@ from retrain.report.history import point_from
 from retrain.report.notice import Incident
 from retrain.routing.decision import Decision, StdoutLog
 from retrain.runs import LocalLayout, RunRequest
-from retrain.summary import EvaluationSummary, Lineage, ModelRef, dump_summary, summary_path
+from retrain.summary import (
+    EvaluationSummary,
+    Interval,
+    Lineage,
+    ModelRef,
+    dump_summary,
+    summary_path,
+)
 from tests.fakes.summaries import load
 
 REPO_SPECS = Path(__file__).resolve().parents[2] / "specs"
@@ -125,6 +132,23 @@ def build(root: Path) -> World:
                 schema_blob="cd" * 20,
                 baseline_version=BASELINE_JOB,
             ),
+        }
+    )
+    # version 4: the promoted run's overall figures came with their intervals
+    passing = passing.model_copy(
+        update={
+            "metrics": [
+                m.model_copy(
+                    update={
+                        "candidate_interval": Interval(
+                            low=(m.candidate or 0) - 0.012, high=(m.candidate or 0) + 0.011
+                        )
+                    }
+                )
+                if not m.slice
+                else m
+                for m in passing.metrics
+            ]
         }
     )
     history = BlobHistory(blobs, f"{root_dir}/history")

@@ -85,6 +85,9 @@ def test_compile_is_complete_deterministic_and_incremental(
     assert gate["slicing_specs"] == [{}]
     assert gate["threshold"]["change_threshold"]["absolute"] == -0.02
     assert gate["threshold"]["value_threshold"]["lower_bound"] == 0.75
+    # every metric and change with an interval: TFMA's Poisson bootstrap
+    assert eval_config["options"]["compute_confidence_intervals"] is True
+    assert eval_config["options"]["confidence_intervals"]["method"] == "POISSON_BOOTSTRAP"
     regressor = json.loads((out / "house-prices.json").read_text())["pipelineSpec"]
     # The delivery tests read a checked-in copy of a compiled template: it must stay real.
     fixture = json.loads((REPO / "tests/delivery/fixtures/template.json").read_text())
@@ -143,7 +146,9 @@ def test_compile_multiclass_and_missing_label_filter(repo_cwd: Path, tmp_path: P
     assert [m["class_name"] for m in specs[0]["metrics"]] == [
         "SparseCategoricalAccuracy",
         "ExampleCount",
+        "MultiClassConfusionMatrixAtThresholds",  # reported, never gated
     ]
+    assert "per_slice_thresholds" not in specs[0]["metrics"][2]
     macro = specs[1]
     assert [m["class_name"] for m in macro["metrics"]] == ["F1Score", "Recall"]
     assert macro["aggregate"]["macro_average"] is True

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import math
 
-from pipelines.summary_builder import MetricValue, build_summary, slice_metrics
+from pipelines.summary_builder import (
+    MetricValue,
+    RawConfusion,
+    Spread,
+    build_summary,
+    confusion_cells,
+    interval,
+    slice_metrics,
+)
 from retrain.spec import load_spec
-from retrain.summary import ModelRef, RunInfo, dump_summary, parse_summary
+from retrain.summary import SCHEMA_VERSION, ModelRef, RunInfo, dump_summary, parse_summary
 from tests.conftest import REPO
 
 OVERALL: tuple[tuple[str, str], ...] = ()
@@ -109,5 +117,63 @@ def test_multiclass_keys_map_to_spec_metrics_and_per_class_figures() -> None:
         ("Chinstrap", "f1", 0.80, 0.75),
     ]
     again = parse_summary(dump_summary(summary), "test")
-    assert again.schema_version == 3
+    assert again.schema_version == SCHEMA_VERSION == 4
     assert again.per_class == summary.per_class
+
+
+def _t(level: float, dof: int) -> float:
+    """Student's t quantiles for 19 degrees of freedom (TFMA's 20 resamples), from tables."""
+    return {(0.95, 19): 2.093, (0.9, 19): 1.729}[(level, dof)]
+
+
+def test_intervals_are_drawn_at_the_specs_level_around_the_resamples_mean() -> None:
+    spread = Spread(mean=0.80, standard_error=0.01, degrees_of_freedom=19)
+    wide, narrow = interval(spread, 0.95, _t), interval(spread, 0.9, _t)
+    assert wide is not None and narrow is not None
+    assert (round(wide.low, 5), round(wide.high, 5)) == (0.77907, 0.82093)
+    assert narrow.high - narrow.low < wide.high - wide.low
+    assert interval(None, 0.95, _t) is None
+    assert interval(Spread(0.8, 0.01, 0), 0.95, _t) is None  # one resample: no interval
+
+
+def test_metric_and_change_intervals_come_from_tfmas_bootstrap() -> None:
+    def spread(mean: float) -> Spread:
+        return Spread(mean=mean, standard_error=0.005, degrees_of_freedom=19)
+
+    rows = slice_metrics(
+        [
+            MetricValue(OVERALL, "auc", "candidate", False, 0.91, spread=spread(0.905)),
+            MetricValue(OVERALL, "auc", "baseline", False, 0.89, spread=spread(0.89)),
+            MetricValue(OVERALL, "auc", "candidate", True, 0.02, spread=spread(0.015)),
+            MetricValue(OVERALL, "binary_accuracy", "candidate", False, 0.85),
+        ],
+        ["auc", "accuracy"],
+        level=0.95,
+        t_quantile=_t,
+    )
+    auc, accuracy = rows
+    assert auc.candidate == 0.91 and auc.baseline == 0.89  # the point values stay TFMA's
+    assert auc.candidate_interval is not None and auc.change_interval is not None
+    assert round(auc.candidate_interval.low, 6) == round(0.905 - 0.005 * 2.093, 6)
+    assert round(auc.change_interval.high, 6) == round(0.015 + 0.005 * 2.093, 6)
+    assert auc.baseline_interval is not None
+    assert accuracy.candidate_interval is None and accuracy.change_interval is None
+
+
+def test_confusion_entries_get_class_names_candidate_first() -> None:
+    cells = confusion_cells(
+        [
+            RawConfusion("baseline", 0, 0, 5.0),
+            RawConfusion("candidate", 1, 0, 2.0),
+            RawConfusion("candidate", 0, 0, 7.0),
+            RawConfusion("candidate", 2, -1, 1.0),
+            RawConfusion("candidate", 9, 0, 3.0),  # not a class of the spec: left out
+        ],
+        ["Adelie", "Chinstrap", "Gentoo"],
+    )
+    assert [(c.model, c.actual, c.predicted, c.count) for c in cells] == [
+        ("candidate", "Adelie", "Adelie", 7.0),
+        ("candidate", "Chinstrap", "Adelie", 2.0),
+        ("candidate", "Gentoo", "none", 1.0),
+        ("baseline", "Adelie", "Adelie", 5.0),
+    ]

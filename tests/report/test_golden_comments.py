@@ -67,6 +67,15 @@ CASES = {
     # version 3: the baseline is production's version, or none with the reason
     "production_baseline": ("churn_production", CONSOLE, {"auc": [0.8331, 0.8412]}),
     "no_baseline_reason": ("churn_no_baseline", "", {"auc": [0.8190]}),
+    # version 4: confidence intervals, three outcomes, what the PR changed, slices gate,
+    # confusion matrices, small eval sets
+    "within_noise": ("churn_within_noise", CONSOLE, {"auc": [0.9364, 0.9381]}),
+    "significant_improvement": ("churn_better", CONSOLE, {"auc": [0.8331, 0.8412, 0.8652]}),
+    "significant_regression": ("churn_worse", CONSOLE, {"auc": [0.8331, 0.8412, 0.8062]}),
+    "slice_regressed_gate_off": ("churn_slice_regressed", CONSOLE, {"auc": [0.9364, 0.9381]}),
+    "slice_regressed_gate_on": ("churn_slice_gate", CONSOLE, {"auc": [0.9364, 0.9381]}),
+    "multiclass_confusion": ("penguins_confusion", CONSOLE, {"macro_f1": [0.9612, 0.9783]}),
+    "small_eval_set": ("wine_small", CONSOLE, {"accuracy": [1.0]}),
 }
 
 

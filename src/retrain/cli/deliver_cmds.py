@@ -22,6 +22,7 @@ from retrain.settings import Settings
 from retrain.wiring import (
     build_candidate_backend,
     build_candidate_baselines,
+    build_candidate_changes,
     build_model_registry,
     build_pipeline_env,
     build_release_storage,
@@ -437,11 +438,12 @@ def _candidate(args: argparse.Namespace, settings: Settings) -> int:
     repo = _repo(settings)
     paths = {s.name: str(p.resolve().relative_to(repo.resolve())) for s, p in pairs}
     baselines = build_candidate_baselines(config, repo, args.base, lambda s: paths[s.name])
+    changes = build_candidate_changes(repo, args.base, lambda s: paths[s.name])
     snapshot = args.snapshot or snapshot_time(datetime.now(timezone.utc))
     if not re.fullmatch(SNAPSHOT_PATTERN, snapshot):
         raise ConfigError(f"--snapshot {snapshot!r}: expected YYYY-MM-DDTHH:MM:SSZ")
     specs = [s for s, _ in pairs]
-    plan = candidate_plan(specs, Path(args.compiled), config, args.pr, baselines, snapshot)
+    plan = candidate_plan(specs, Path(args.compiled), config, args.pr, baselines, snapshot, changes)
 
     def ports() -> Ports:
         backend = build_candidate_backend(settings, config)

@@ -22,7 +22,11 @@ from retrain.cli.parsers import add_command
 from retrain.cli.pipeline_cmds import DEFAULT_WORKDIR, resolve_spec
 from retrain.codehost.local import merge_pull
 from retrain.compare import compare
-from retrain.delivery.candidate import candidate_request, on_base_branch
+from retrain.delivery.candidate import (
+    candidate_request,
+    changes_on_base_branch,
+    on_base_branch,
+)
 from retrain.delivery.gitrev import Git
 from retrain.errors import ConfigError
 from retrain.pipeline_env.local_run import local_baselines, run_local
@@ -92,7 +96,10 @@ def _try(args: argparse.Namespace, settings: Settings) -> int:
     baselines = on_base_branch(
         Git(env.repo_root), args.base, lambda _: in_repo, local_baselines(workdir)
     )
-    request = candidate_request(spec, _head(env.repo_root), TRY_PR, baselines(spec))
+    changes = changes_on_base_branch(Git(env.repo_root), args.base, lambda _: in_repo)
+    request = candidate_request(
+        spec, _head(env.repo_root), TRY_PR, baselines(spec), changes=changes(spec)
+    )
     echo(f"trying {spec.name} (version {spec.fingerprint()}) as a PR into {args.base} would")
     summary_file = run_local(env, spec, path, workdir, request.parameters())
     summary = read_summary(summary_file)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from retrain.compare.model import (
     OVERALL,
     TOLERANCE,
+    Bounds,
     Check,
     Comparison,
     MetricRow,
@@ -21,9 +22,10 @@ from retrain.compare.model import (
     SliceKey,
 )
 from retrain.metrics import METRICS
-from retrain.summary import EvaluationSummary, SliceMetric, Threshold
+from retrain.summary import EvaluationSummary, Interval, SliceMetric, Threshold
 
 _Values = dict[tuple[SliceKey, str], tuple[float | None, int | None]]
+_Intervals = dict[tuple[SliceKey, str], tuple[Bounds | None, Bounds | None, Bounds | None]]
 
 
 def slice_key(raw: dict[str, str]) -> SliceKey:
@@ -47,6 +49,25 @@ def _values(metrics: Iterable[SliceMetric], side: str) -> _Values:
         raw = m.candidate if side == "candidate" else m.baseline
         values[(slice_key(m.slice), m.metric)] = (raw, m.example_count)
     return values
+
+
+def _bounds(interval: Interval | None) -> Bounds | None:
+    if interval is None or not (math.isfinite(interval.low) and math.isfinite(interval.high)):
+        return None
+    return (interval.low, interval.high)
+
+
+def _intervals(candidate: EvaluationSummary, own_baseline: bool) -> _Intervals:
+    """Candidate, baseline and change intervals per (slice, metric). With another run's summary
+    as the baseline, only the candidate's: that comparison was not bootstrapped together."""
+    return {
+        (slice_key(m.slice), m.metric): (
+            _bounds(m.candidate_interval),
+            _bounds(m.baseline_interval) if own_baseline else None,
+            _bounds(m.change_interval) if own_baseline else None,
+        )
+        for m in candidate.metrics
+    }
 
 
 def _direction(metric: str, threshold: Threshold | None, notes: list[Note]) -> bool:
@@ -107,6 +128,8 @@ def compare(
         if metric not in metric_order:
             metric_order.append(metric)
     directions = {m: _direction(m, by_metric.get(m), notes) for m in metric_order}
+    intervals = _intervals(candidate, own_baseline=baseline is None)
+    no_interval: tuple[Bounds | None, Bounds | None, Bounds | None] = (None, None, None)
 
     overall: list[MetricRow] = []
     for metric in metric_order:
@@ -131,6 +154,7 @@ def compare(
                 b,
                 count,
                 _checks(c, b, directions[metric], threshold),
+                *intervals.get((OVERALL, metric), no_interval),
             )
         )
 
@@ -158,6 +182,7 @@ def compare(
                 b,
                 count,
                 _checks(c, b, directions[metric], by_metric.get(metric)),
+                *intervals.get(key, no_interval),
             )
         )
 
@@ -169,7 +194,17 @@ def compare(
         blessed=candidate.blessed,
         validation_failures=tuple(candidate.validation_failures),
         notes=tuple(_dedupe(notes)),
+        slices_gate=candidate.slices_gate,
+        within_noise=candidate.within_noise,
+        level=candidate.confidence.level if candidate.confidence is not None else None,
+        eval_rows=_eval_rows(candidate),
     )
+
+
+def _eval_rows(summary: EvaluationSummary) -> int | None:
+    if "eval" in summary.example_counts:
+        return summary.example_counts["eval"]
+    return next((m.example_count for m in summary.metrics if not m.slice), None)
 
 
 def _dedupe(notes: list[Note]) -> list[Note]:

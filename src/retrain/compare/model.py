@@ -10,6 +10,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Verdict = Literal["pass", "fail", "no-baseline"]
+# Against production, at the summary's confidence level: the change's interval lies wholly on
+# the better side of no change, wholly on the worse side, or covers it.
+Change = Literal["better", "worse", "within_noise"]
+WithinNoise = Literal["hold", "promote"]
+Bounds = tuple[float, float]
 CheckKind = Literal["min", "max", "max_regression"]
 NoteKind = Literal[
     "candidate_missing",  # a thresholded metric has no candidate value
@@ -48,6 +53,22 @@ class MetricRow:
     baseline: float | None
     example_count: int | None = None
     checks: tuple[Check, ...] = ()
+    candidate_interval: Bounds | None = None
+    baseline_interval: Bounds | None = None
+    change_interval: Bounds | None = None  # of candidate - baseline
+
+    @property
+    def change(self) -> Change | None:
+        """Better, worse or within noise against the baseline; None without an interval."""
+        if self.change_interval is None or self.delta is None:
+            return None
+        low, high = self.change_interval
+        gain_low, gain_high = (low, high) if self.higher_is_better else (-high, -low)
+        if gain_low > TOLERANCE:
+            return "better"
+        if gain_high < -TOLERANCE:
+            return "worse"
+        return "within_noise"
 
     @property
     def delta(self) -> float | None:
@@ -94,11 +115,15 @@ class Comparison:
     blessed: bool
     validation_failures: tuple[str, ...] = ()
     notes: tuple[Note, ...] = field(default=())
+    slices_gate: bool = False  # a failing slice fails the verdict (the spec's setting)
+    within_noise: WithinNoise = "hold"  # how a change within noise is treated for promotion
+    level: float | None = None  # the intervals' confidence level; None: no intervals
+    eval_rows: int | None = None  # rows in the eval set
 
     @property
     def verdict(self) -> Verdict:
         verdicts = {row.verdict for row in self.overall}
-        if "fail" in verdicts:
+        if "fail" in verdicts or (self.slices_gate and self.failing_slices):
             return "fail"
         if "no-baseline" in verdicts or not self.has_baseline:
             return "no-baseline"
@@ -107,6 +132,40 @@ class Comparison:
     @property
     def failing(self) -> tuple[MetricRow, ...]:
         return tuple(row for row in self.overall if row.verdict == "fail")
+
+    @property
+    def failing_slices(self) -> tuple[MetricRow, ...]:
+        """Slices that fail a threshold (with a value): they gate only with `slices_gate`."""
+        return tuple(r for r in self.slices if r.verdict == "fail" and r.candidate is not None)
+
+    @property
+    def change_rows(self) -> tuple[MetricRow, ...]:
+        """The gated metrics whose change against the baseline has an interval."""
+        return tuple(r for r in self.overall if r.checks and r.change is not None)
+
+    @property
+    def change(self) -> Change | None:
+        """The run's change against the baseline: worse if any gated metric is significantly
+        worse, better if one is significantly better and none worse, else within noise."""
+        changes = {r.change for r in self.change_rows}
+        if not changes:
+            return None
+        if "worse" in changes:
+            return "worse"
+        return "better" if "better" in changes else "within_noise"
+
+    @property
+    def promotion_hold(self) -> str:
+        """Why a blessed candidate is not promoted on its figures; empty when it may be."""
+        change, level = self.change, f"{self.level:.0%}" if self.level else ""
+        if change == "worse":
+            return f"it is worse than production beyond noise (at {level})"
+        if change == "within_noise" and self.within_noise == "hold":
+            return (
+                f"its change against production is within noise (at {level}), and the spec's "
+                "evaluation.within_noise is hold"
+            )
+        return ""
 
     @property
     def agrees_with_tfx(self) -> bool:

@@ -103,6 +103,9 @@ def after_success(
     if not summary.blessed:
         reason = "TFX did not bless the candidate"
         return CompletionPlan("skipped", reason, resolve_notice=True, alert=alert, schema=True)
+    if comparison.promotion_hold:  # the intervals: worse, or within noise held by the spec
+        reason = f"not promoted: {comparison.promotion_hold}"
+        return CompletionPlan("skipped", reason, resolve_notice=True, alert=alert, schema=True)
     return CompletionPlan(
         "promoted",
         "promotion PR",

@@ -13,10 +13,13 @@ from datetime import datetime
 from html import escape
 from pathlib import Path
 
+from retrain.compare import compare
 from retrain.inventory import lineage as lineage_mod
 from retrain.inventory.charts import Series, series, svg
 from retrain.inventory.gather import Inventory, ModelFacts, open_promotion, promotion_pull
+from retrain.inventory.model import Pull, Run
 from retrain.inventory.status import pending_line
+from retrain.report.confidence import WORDS
 from retrain.report.escape import one_line
 from retrain.report.numbers import fmt
 
@@ -37,6 +40,7 @@ footer { margin-top: 2rem; font-size: 0.8rem; color: #555; }
 
 
 _UNSAFE_IN_FILE = re.compile(r"[^A-Za-z0-9_-]")
+_START_ADVICE = re.compile(r" ?\(start one: [^)]*\)")
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9_]{1,60}")
 
 
@@ -65,43 +69,88 @@ def _days(since: str, now: datetime) -> str:
 def _verdict(text: str) -> str:
     if not text:
         return '<span class="missing">none</span>'
-    css = "blessed" if text == "blessed" else "not-blessed"
+    css = "blessed" if text.startswith("blessed") else "not-blessed"
     return f'<span class="{css}">{escape(text)}</span>'
 
 
+def _run_verdict(run: Run | None) -> str:
+    """TFX's verdict and, with intervals, how the change against production reads."""
+    if run is None or run.summary is None:
+        return ""
+    change = compare(run.summary).change
+    return run.verdict + (f", {WORDS[change]}" if change else "")
+
+
+def latest_candidate(facts: ModelFacts) -> Run | None:
+    """The newest run that is not production's."""
+    return next((r for r in facts.runs if r.job_id != facts.production.version), None)
+
+
 def model_row(facts: ModelFacts, now: datetime) -> dict[str, str]:
-    """The index row, as text (the page escapes it): also what the browser test reads."""
+    """The index row, as text (the page escapes it): also what the browser test reads.
+    Production's version and verdict apart from the latest candidate's."""
     prod = facts.production
     production = prod.version or "none recorded"
     proposal = open_promotion(facts) if not prod.version else None
     if proposal is not None:
         production += f"; PR #{proposal[0].number} proposes {proposal[1]}"
-    last = facts.runs[0] if facts.runs else None
+    serving = facts.run(prod.version) if prod.version else None
+    latest = latest_candidate(facts)
     finished = next((r for r in facts.runs if r.summary is not None), None)
+    if prod.version and serving is None:
+        production_verdict = "its run is not found"
+    else:
+        production_verdict = _run_verdict(serving)
     return {
         "model": facts.spec.name,
         "owner": facts.spec.owner,
         "task": facts.spec.task,
         "production": production,
+        "production verdict": production_verdict,
         "age": _days(prod.commit.committed_at, now) if prod.commit else "unknown",
-        "last run": f"{last.job_id} ({last.state})" if last else "none",
-        "verdict": last.verdict if last else "",
+        "latest candidate": f"{latest.job_id} ({latest.state})" if latest else "none",
+        "candidate verdict": _run_verdict(latest),
+        "notices": f"{len(facts.notices)} open" if facts.notices else "none",
         "staleness": _days(finished.finished_at, now) if finished else "no finished run",
     }
 
 
+INDEX_HEADS = (
+    "model",
+    "owner",
+    "task",
+    "production",
+    "production verdict",
+    "age",
+    "latest candidate",
+    "candidate verdict",
+    "notices",
+    "staleness",
+)
+VERDICT_HEADS = ("production verdict", "candidate verdict")
+
+
+def static_text(problem: str) -> str:
+    """A fact that could not be read, for a page read later and elsewhere: no advice to start
+    a local stack, which the reader of a static page has no use for."""
+    return _START_ADVICE.sub("", problem)
+
+
 def index_html(inventory: Inventory, now: datetime) -> str:
-    heads = ["model", "owner", "task", "production", "age", "last run", "verdict", "staleness"]
+    heads = INDEX_HEADS
     rows = []
     for facts in inventory.models:
         row = model_row(facts, now)
         link = f'<a href="models/{facts.spec.name}.html">{escape(row["model"])}</a>'
         cells = [f'<th scope="row">{link}</th>']
-        cells += [f"<td>{escape(row[h])}</td>" for h in heads[1:6]]
-        cells.append(f"<td>{_verdict(row['verdict'])}</td>")
-        cells.append(f"<td>{escape(row['staleness'])}</td>")
+        cells += [
+            f"<td>{_verdict(row[h]) if h in VERDICT_HEADS else escape(row[h])}</td>"
+            for h in heads[1:]
+        ]
         rows.append(f'<tr data-model="{escape(facts.spec.name)}">{"".join(cells)}</tr>')
-    notes = "".join(f"<li>{escape(n)}</li>" for n in inventory.notes + inventory.problems)
+    notes = "".join(
+        f"<li>{escape(static_text(n))}</li>" for n in inventory.notes + inventory.problems
+    )
     body = (
         "<h1>Model inventory</h1>"
         f"<p>{len(inventory.models)} model(s); facts from {escape(inventory.place)}. Age: since "
@@ -175,7 +224,7 @@ def model_html(
     )
     chain = lineage_mod.lineage(inventory, name)
     pull = promotion_pull(facts)
-    missing = "".join(f"<li>{escape(p)}</li>" for p in facts.problems)
+    missing = "".join(f"<li>{escape(static_text(p))}</li>" for p in facts.problems)
     body = (
         '<p><a href="../index.html">All models</a></p>'
         f"<h1>{escape(name)}</h1>"
@@ -184,6 +233,7 @@ def model_html(
         + (f" (promoted by PR #{pull.number})" if pull else "")
         + f". Pending rows: {escape(pending_line(facts).removeprefix('pending').strip())}.</p>"
         + (f'<ul class="missing">{missing}</ul>' if missing else "")
+        + _notices_section(facts)
         + "<h2>Metric history</h2>"
         + (charts or '<p class="missing">No run with an evaluation summary yet.</p>')
         + '<h2>Runs</h2><table id="runs"><caption>Runs, newest first</caption><thead><tr>'
@@ -209,12 +259,39 @@ def model_html(
     return _page(f"{name}: model inventory", body, "../style.css")
 
 
+def _link(url: str, text: str) -> str:
+    """A link only to the code host's https pages; anything else stays text."""
+    if url.startswith("https://"):
+        return f'<a href="{escape(url)}" rel="noreferrer">{escape(text)}</a>'
+    return escape(text)
+
+
+def pull_verdict(facts: ModelFacts, pull: Pull) -> str:
+    """The run a promotion PR proposes (its title's last word, as `open_promotion` reads it),
+    else the newest run of the PR's own candidates."""
+    version = pull.title.rsplit(" ", 1)[-1] if pull.kind == "promotion" else ""
+    proposed = facts.run(version) if version else None
+    run = proposed or next((r for r in facts.runs if r.pr_number == pull.number), None)
+    if run is None:
+        return "no run"
+    return _run_verdict(run) or f"run {run.state}"
+
+
 def _pulls_section(facts: ModelFacts) -> str:
     items = "".join(
-        f"<li>#{p.number} ({escape(p.kind)}, {escape(p.state)}) {escape(p.title)}</li>"
+        f'<li data-pull="{p.number}">{_link(p.url, f"#{p.number}")} ({escape(p.kind)}, '
+        f"{escape(p.state)}) {escape(p.title)}: {_verdict(pull_verdict(facts, p))}</li>"
         for p in facts.pulls
     )
     return f'<h2>Pull requests</h2><ul id="pulls">{items or "<li>none</li>"}</ul>'
+
+
+def _notices_section(facts: ModelFacts) -> str:
+    """Open failure notices, as `retrain status` lists them."""
+    items = "".join(
+        f"<li>{_link(n.url, f'#{n.number}')} {escape(n.title)}</li>" for n in facts.notices
+    )
+    return f'<h2>Open notices</h2><ul id="notices">{items or "<li>none open</li>"}</ul>'
 
 
 def write_site(inventory: Inventory, out: Path, now: datetime) -> list[Path]:

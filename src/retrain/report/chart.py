@@ -8,6 +8,8 @@ from retrain.report.escape import code, mermaid_text
 from retrain.report.history import HistoryPoint
 from retrain.report.numbers import fmt
 
+MIN_CHART_POINTS = 3  # fewer runs get the table only
+
 
 def history_section(
     metrics: Sequence[tuple[str, float | None]], points: Sequence[HistoryPoint]
@@ -15,12 +17,15 @@ def history_section(
     """One chart per metric (with its absolute bound as a second line) and a table of runs.
 
     `metrics` pairs each metric with the bound worth drawing (min or max), if any. Returns
-    an empty string when fewer than two runs have values: a single point is not a trend.
+    an empty string when fewer than two runs have values: a single point is not a trend; with
+    two, the table alone (a line between two points says nothing the table does not).
     """
     charts = []
+    runs_with_values = 0
     for metric, bound in metrics:
         series = [(i, p.metrics[metric]) for i, p in enumerate(points, 1) if metric in p.metrics]
-        if len(series) < 2:
+        runs_with_values = max(runs_with_values, len(series))
+        if len(series) < MIN_CHART_POINTS:
             continue
         values = [v for _, v in series]
         span = [*values, *([bound] if bound is not None else [])]
@@ -39,7 +44,7 @@ def history_section(
             lines.append(f"    line [{', '.join(f'{bound:.4f}' for _ in values)}]")
         lines.append("```")
         charts.append("\n".join(lines))
-    if not charts:
+    if runs_with_values < 2:
         return ""
     names = [m for m, _ in metrics]
     header = "| # | Finished | Trigger | " + " | ".join(code(m, True) for m in names) + " |"
@@ -51,6 +56,6 @@ def history_section(
         for i, p in enumerate(points, 1)
     ]
     legend = "The flat line is the threshold the candidate must stay on the right side of."
-    if all(bound is None for _, bound in metrics):
+    if not charts or all(bound is None for _, bound in metrics):
         legend = ""
     return "\n\n".join([*charts, *([legend] if legend else []), "\n".join([header, rule, *rows])])

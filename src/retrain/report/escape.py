@@ -12,7 +12,16 @@ import re
 
 from retrain.redact import REDACTED, redact
 
-__all__ = ["REDACTED", "code", "fenced", "mermaid_text", "one_line", "redact", "terminal"]
+__all__ = [
+    "REDACTED",
+    "code",
+    "fenced",
+    "hide_local_paths",
+    "mermaid_text",
+    "one_line",
+    "redact",
+    "terminal",
+]
 
 _BACKTICKS = re.compile(r"`+")
 _MERMAID_UNSAFE = re.compile(r"[^A-Za-z0-9 _.:#/+-]")
@@ -25,13 +34,32 @@ _LINE_UNSAFE = re.compile(f"[{_CONTROLS}\n\t]")
 MAX_FREE_TEXT = 4000
 
 
+# An absolute local path (`/home/...`, `file:///...`, `C:\\...`): at the start of a word, so
+# `gs://bucket/x`, `https://host/x` and `</b>` stay whole. A comment is read far from the machine
+# the path is on: only its last two parts mean anything there, and the rest names the machine.
+_LOCAL_PATH = re.compile(
+    r"(?:file://|(?<![^\s'\"(\[=`]))(?:/|[A-Za-z]:\\)(?:[^\s/\\'\"`()<>,;]+[/\\])*"
+    r"[^\s/\\'\"`()<>,;]+"
+)
+
+
+def _shortened(match: re.Match[str]) -> str:
+    parts = [p for p in re.split(r"[/\\]", match.group()) if p and p != "file:"]
+    return "…/" + "/".join(parts[-2:])
+
+
+def hide_local_paths(text: str) -> str:
+    """Absolute local paths cut to their last two parts: `…/churn/pipeline_root`."""
+    return _LOCAL_PATH.sub(_shortened, text)
+
+
 def _longest_backtick_run(text: str) -> int:
     return max((len(m.group()) for m in _BACKTICKS.finditer(text)), default=0)
 
 
 def code(text: str, in_table: bool = False) -> str:
     """An inline code span for one name; in a table cell, `|` must be escaped even here."""
-    flat = " ".join(redact(text).split()) or " "
+    flat = " ".join(hide_local_paths(redact(text)).split()) or " "
     fence = "`" * (_longest_backtick_run(flat) + 1)
     pad = " " if flat.startswith("`") or flat.endswith("`") else ""
     if in_table:
@@ -42,7 +70,7 @@ def code(text: str, in_table: bool = False) -> str:
 def fenced(text: str, limit: int = MAX_FREE_TEXT) -> str:
     """A fenced code block for free text (credentials redacted), cut at `limit` characters so
     a comment stays small."""
-    text = redact(text)
+    text = hide_local_paths(redact(text))
     if len(text) > limit:
         text = text[:limit] + f"\n… ({len(text) - limit} more characters cut)"
     fence = "`" * max(3, _longest_backtick_run(text) + 1)

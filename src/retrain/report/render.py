@@ -12,8 +12,18 @@ from dataclasses import dataclass, field
 
 from retrain.anomalies import Finding, classify
 from retrain.compare.model import Check, Comparison, MetricRow, Note, SliceKey
+from retrain.report.changes import changes_line
 from retrain.report.chart import history_section
-from retrain.report.escape import code, fenced, redact
+from retrain.report.confidence import (
+    WORDS,
+    change_words,
+    interval_text,
+    level_text,
+    small_eval_warning,
+    verdict_words,
+)
+from retrain.report.confusion import confusion_section
+from retrain.report.escape import code, fenced, hide_local_paths, redact
 from retrain.report.history import HistoryPoint
 from retrain.report.numbers import fmt, limit, signed
 from retrain.runs import RunOutcome
@@ -69,8 +79,19 @@ def render_comparison(report: Report) -> str:
 
 def _comparison(report: Report, full_slices: bool) -> str:
     c = report.comparison
-    head = (report.marker, _verdict_line(c), _about(report.summary), _baseline(report.summary))
+    summary = report.summary
+    head = (
+        report.marker,
+        _verdict_line(c),
+        changes_line(summary.changes),
+        _gate_line(c, summary),
+        _about(summary),
+        _baseline(summary),
+    )
     parts = [p for p in head if p]
+    small = small_eval_warning(c)
+    if small:
+        parts.append(small)
     if not c.agrees_with_tfx:
         parts.append(_disagreement(c))
     parts.append(_metric_table(c))
@@ -81,10 +102,19 @@ def _comparison(report: Report, full_slices: bool) -> str:
         details.append(_fold(f"All slices ({len(c.slices)} rows)", _slice_table(c.slices)))
     elif c.slices:
         details.append(f"{len(c.slices)} slice rows were left out to fit; see the summary.")
+    confusion = confusion_section(summary.confusion)
+    if confusion:
+        title = (
+            "Confusion matrix (candidate and production)"
+            if c.has_baseline
+            else ("Confusion matrix")
+        )
+        details.append(_fold(title, confusion))
     if report.summary.per_class:
         details.append(_fold("Per-class figures", _class_table(report.summary)))
     if c.validation_failures:
-        details.append(_fold("TFX validation failures", fenced("\n".join(c.validation_failures))))
+        failures = "\n".join(c.validation_failures)
+        details.append(_fold("TFX validation failures", fenced(failures)))
     chart = history_section(_chart_metrics(c), report.history)
     if chart:
         details.append(_fold(f"Metric history (last {len(report.history)} runs)", chart))
@@ -100,16 +130,28 @@ def _verdict_line(c: Comparison) -> str:
     if lead is not None and lead.candidate is not None:
         headline = f"; {code(lead.metric)} {fmt(lead.candidate)}"
         if lead.delta is not None:
-            headline += f" ({signed(lead.delta, lead.candidate)})"
+            headline += f" ({change_words(lead, c.level)})"
+    words = verdict_words(c)
+    how = f", {words}" if words else ""
     if c.verdict == "fail":
         reasons = [reason for row in c.failing for reason in _failures(row)]
+        if c.slices_gate:
+            reasons += [
+                f"slice {code(slice_name(row.slice))}: {reason}"
+                for row in c.failing_slices
+                for reason in _failures(row)
+            ]
         shown = "; ".join(reasons[:3]) + (
             f"; and {len(reasons) - 3} more" if len(reasons) > 3 else ""
         )
-        return f"### ❌ Fail: {name} candidate — {shown}"
+        worse = ", worse than production" if c.change == "worse" else ""
+        return f"### ❌ Fail{worse}: {name} candidate — {shown}"
     if c.verdict == "no-baseline":
         if not c.has_baseline:
-            return f"### 🆕 No baseline yet: {name} candidate meets its absolute bounds{headline}"
+            return (
+                f"### 🆕 No baseline yet: {name} candidate meets its absolute bounds{headline}"
+                f"{_slice_warning(c)}"
+            )
         missing = [code(r.metric) for r in c.overall if r.verdict == "no-baseline"]
         return (
             f"### 🆕 Pass, partly unchecked: {name} candidate meets its bounds{headline}; "
@@ -118,23 +160,56 @@ def _verdict_line(c: Comparison) -> str:
         )
     gated = sum(1 for r in c.overall if r.checks)
     what = "its gated metric" if gated == 1 else f"all {gated} gated metrics"
-    return f"### ✅ Pass: {name} candidate meets {what}{headline}{_slice_warning(c)}"
+    return f"### ✅ Pass{how}: {name} candidate meets {what}{headline}{_slice_warning(c)}"
+
+
+def _slice_limits(rows: Sequence[MetricRow]) -> str:
+    """What the failing slices crossed: `beyond 0.02`, `below 0.75`, joined when several."""
+    words = {"min": "below", "max": "above", "max_regression": "beyond"}
+    seen: list[str] = []
+    for row in rows:
+        for check in row.failed_checks:
+            text = f"{words[check.kind]} {limit(check.limit)}"
+            if text not in seen:
+                seen.append(text)
+    return " / ".join(seen)
 
 
 def _slice_warning(c: Comparison) -> str:
-    """Slices do not gate (as in TFX), but one that regressed beyond the spec's limit is news
-    for the headline, not only for the table below it."""
-    names = sorted(
-        {slice_name(r.slice) for r in c.slices if r.verdict == "fail" and r.candidate is not None}
-    )
-    if not names:
+    """A slice that failed its threshold is news for the headline, not only for the table
+    below it: in words when slices do not gate (the default, as in TFX)."""
+    failing = c.failing_slices
+    names = sorted({slice_name(r.slice) for r in failing})
+    if not names or c.slices_gate:
         return ""
     shown = ", ".join(code(n, True) for n in names[:3])
     more = f" and {len(names) - 3} more" if len(names) > 3 else ""
     noun = "slice" if len(names) == 1 else "slices"
+    regressed = all(ch.kind == "max_regression" for r in failing for ch in r.failed_checks)
+    verb = "regressed" if regressed else "failed"
     return (
-        f" · ⚠️ {len(names)} {noun} regressed beyond the limit: {shown}{more} (slices do not gate)"
+        f" · ⚠️ {len(names)} {noun} {verb} {_slice_limits(failing)} ({shown}{more}); "
+        "slices do not gate"
     )
+
+
+def _gate_line(c: Comparison, summary: EvaluationSummary) -> str:
+    """How this verdict was reached, in the first lines: do slices gate, how sure is it, and
+    what a change within noise means for promotion."""
+    items = [
+        "Slices gate **on**: a slice that fails its threshold fails the verdict"
+        if c.slices_gate
+        else "Slices gate **off**: slices inform, only the whole eval set decides"
+    ]
+    if summary.confidence is not None:
+        conf = summary.confidence
+        items.append(
+            f"{level_text(conf.level)} intervals (TFMA's Poisson bootstrap, {conf.samples} "
+            f"resamples, seed {conf.seed})"
+        )
+        held = "not promoted" if c.within_noise == "hold" else "promoted"
+        items.append(f"within noise: **{c.within_noise}**, {held}")
+    return "<sub>" + " · ".join(items) + " · set in the spec's `evaluation`</sub>"
 
 
 def _about(summary: EvaluationSummary) -> str:
@@ -209,7 +284,9 @@ def _result_text(row: MetricRow) -> str:
                 reasons.append(f"regressed {fmt(check.observed, row.candidate)}")
         return "❌ " + ", ".join(reasons)
     if row.verdict == "no-baseline":
-        return "🆕 no baseline"
+        return "✅ bounds met; 🆕 change unchecked"
+    if row.baseline is None:
+        return "✅ bounds met"
     return "✅ pass"
 
 
@@ -217,9 +294,18 @@ def _delta_text(row: MetricRow) -> str:
     if row.delta is None or row.regression is None:
         return "—"
     text = signed(row.delta, row.candidate)
+    if row.change is not None:
+        return f"{text} {interval_text(row.change_interval, row.candidate, sign=True)} " + (
+            WORDS[row.change].removesuffix(" than production")
+        )
     if abs(row.delta) < 1e-12:
         return f"{text} same"
     return f"{text} {'worse' if row.regression > 0 else 'better'}"
+
+
+def _value_text(value: float | None, bounds: tuple[float, float] | None) -> str:
+    shown = fmt(value)
+    return f"{shown} {interval_text(bounds, value)}" if bounds and value is not None else shown
 
 
 def _arrow(row: MetricRow) -> str:
@@ -233,15 +319,24 @@ def _metric_table(c: Comparison) -> str:
     ]
     for row in c.overall:
         lines.append(
-            f"| {code(row.metric, True)} {_arrow(row)} | {fmt(row.baseline)} | "
-            f"{fmt(row.candidate)} | {_delta_text(row)} | {_threshold_text(row)} | "
-            f"{_result_text(row)} |"
+            f"| {code(row.metric, True)} {_arrow(row)} | "
+            f"{_value_text(row.baseline, row.baseline_interval)} | "
+            f"{_value_text(row.candidate, row.candidate_interval)} | {_delta_text(row)} | "
+            f"{_threshold_text(row)} | {_result_text(row)} |"
         )
     lines.append("")
-    lines.append(
-        "<sub>↑ higher is better, ↓ lower is better. Slices inform; only the whole "
-        "eval set gates, as in TFX.</sub>"
+    gate = (
+        "A slice that fails its threshold fails the verdict (`slices_gate`)."
+        if c.slices_gate
+        else "Slices inform; only the whole eval set gates, as in TFX."
     )
+    sure = (
+        f" [low, high]: {level_text(c.level)} confidence interval; a change is better or worse "
+        "only when its interval excludes no change, else within noise."
+        if c.level
+        else ""
+    )
+    lines.append(f"<sub>↑ higher is better, ↓ lower is better. {gate}{sure}</sub>")
     return "\n".join(lines)
 
 
@@ -306,7 +401,8 @@ def _baseline(summary: EvaluationSummary) -> str:
     if summary.baseline is not None:
         version = summary.baseline.version or lineage.baseline_version
         return f"**Baseline:** production, version {code(version)} (the spec's `promotion.version`)"
-    return f"**Baseline:** none; {code(lineage.baseline_note[:300] or 'no reason given')}"
+    note = hide_local_paths(lineage.baseline_note[:300]) or "no reason given"
+    return f"**Baseline:** none; {code(note)}"
 
 
 def _facts_line(facts: DataFacts) -> str:
@@ -322,7 +418,7 @@ def _facts_line(facts: DataFacts) -> str:
 
 def _anomaly_line(f: Finding) -> str:
     kinds = ", ".join(code(k) for k in f.kinds)
-    return f"- {code(f.feature)}: {kinds}: **{f.level}**, {redact(f.why)}"
+    return f"- {code(f.feature)}: {kinds}: **{f.level}**, {hide_local_paths(redact(f.why))}"
 
 
 def _data_notes(summary: EvaluationSummary, baseline: EvaluationSummary | None = None) -> str:
@@ -427,9 +523,9 @@ def _footer(links: RunLinks, summary: EvaluationSummary | None, blessed: bool | 
     if links.console_url:
         items.append(_link(links.console_url, "Vertex AI console"))
     elif links.pipeline_root:
-        items.append(f"pipeline root {code(links.pipeline_root)}")
+        items.append(f"pipeline root {code(hide_local_paths(links.pipeline_root))}")
     if links.summary_location:
-        items.append(f"summary {code(links.summary_location)}")
+        items.append(f"summary {code(hide_local_paths(links.summary_location))}")
     if summary is not None:
         items.append(f"spec {code(summary.spec)} version {code(summary.spec_version)}")
     if links.git_sha:

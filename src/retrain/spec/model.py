@@ -257,6 +257,29 @@ class EvaluationConfig(_Strict):
         default_factory=list, description="Feature crosses to report per slice, e.g. [[country]]."
     )
     eval_fraction: float = Field(default=0.2, gt=0, lt=1)
+    confidence_level: float | None = Field(
+        default=0.95,
+        ge=0.5,
+        le=0.999,
+        description="Level of the confidence intervals TFMA's bootstrap puts around every "
+        "metric and every change against production, e.g. 0.95; null: no intervals (the "
+        "bootstrap multiplies the Evaluator's time, docs/evaluation-summary.md).",
+    )
+    within_noise: Literal["hold", "promote"] = Field(
+        default="hold",
+        description="A production run whose change against production is within noise (its "
+        "interval covers no change): hold (not promoted, the comment says why) or promote.",
+    )
+    slices_gate: bool = Field(
+        default=False,
+        description="Whether a slice that fails a threshold fails the verdict (TFX then gates "
+        "every slice too); off: slices inform, only the whole eval set gates.",
+    )
+
+
+# Evaluation fields added after specs were in use: they count in a spec's identity only when
+# set to something other than their default, so an unchanged spec keeps its version.
+EVALUATION_DEFAULTS: dict[str, Any] = {"confidence_level": 0.95, "slices_gate": False}
 
     @property
     def split_buckets(self) -> tuple[int, int]:
@@ -471,6 +494,8 @@ NOT_IDENTITY: dict[str, Any] = {
     "owner": True,
     "description": True,
     "promotion": {"alias": True, "version": True},
+    # how a result within noise is treated for promotion: decided after the run, not part of it
+    "evaluation": {"within_noise": True},
     # only say when to warn, or acknowledge a cost: they change no run
     "triggers": {"max_staleness": True, "max_run_time": True, "frequent_schedule": True},
 }
@@ -574,6 +599,9 @@ class Spec(_Strict):
         for feature in data["features"]:
             if feature["missing"] is None:
                 del feature["missing"]
+        for key, default in EVALUATION_DEFAULTS.items():
+            if data["evaluation"][key] == default:
+                del data["evaluation"][key]
         # Resources change how a cloud run executes, and so its compiled template: they count.
         data["resources"] = self.resources.model_dump(mode="json", exclude_none=True)
         return data
