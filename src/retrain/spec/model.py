@@ -276,16 +276,16 @@ class EvaluationConfig(_Strict):
         "every slice too); off: slices inform, only the whole eval set gates.",
     )
 
-
-# Evaluation fields added after specs were in use: they count in a spec's identity only when
-# set to something other than their default, so an unchanged spec keeps its version.
-EVALUATION_DEFAULTS: dict[str, Any] = {"confidence_level": 0.95, "slices_gate": False}
-
     @property
     def split_buckets(self) -> tuple[int, int]:
         """(train, eval) shares of the SPLIT_BUCKETS hash buckets ExampleGen splits rows by."""
         evaluation = max(1, round(self.eval_fraction * SPLIT_BUCKETS))
         return SPLIT_BUCKETS - evaluation, evaluation
+
+
+# Evaluation fields added after specs were in use: they count in a spec's identity only when
+# set to something other than their default, so an unchanged spec keeps its version.
+EVALUATION_DEFAULTS: dict[str, Any] = {"confidence_level": 0.95, "slices_gate": False}
 
 
 class DataArrivalPolicy(_Strict):
