@@ -23,10 +23,22 @@ REPO = Path(__file__).resolve().parents[1]
 PIPELINE_ENV = PipelineEnv.found(REPO)
 
 
-def fast_spec_copy(name: str, directory: Path, train_steps: int = 120) -> Path:
-    """A copy of an example spec with fewer training steps, for quick real TFX runs."""
+def without_intervals(text: str) -> str:
+    """A spec's text with `evaluation.confidence_level: null`: TFMA's bootstrap multiplies the
+    Evaluator's time about 13-fold (docs/benchmarks.md), so real runs that test something else
+    leave it out; tests/pipelines/test_intervals_run.py runs it."""
+    assert "\nevaluation:\n" in text and "confidence_level" not in text
+    return text.replace("\nevaluation:\n", "\nevaluation:\n  confidence_level: null\n", 1)
+
+
+def fast_spec_copy(
+    name: str, directory: Path, train_steps: int = 120, intervals: bool = False
+) -> Path:
+    """A copy of an example spec with fewer training steps, for quick real TFX runs (without
+    confidence intervals unless asked)."""
     text = (REPO / "specs" / f"{name}.yaml").read_text()
     text = re.sub(r"train_steps: \d+", f"train_steps: {train_steps}", text)
+    text = text if intervals else without_intervals(text)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.yaml"
     path.write_text(text)

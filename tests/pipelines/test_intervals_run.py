@@ -26,7 +26,7 @@ pytestmark = pytest.mark.tfx
 
 @pytest.mark.timeout(2400)  # two TFX runs of the churn classifier (23 min for three, shared)
 def test_intervals_in_summary_and_comment(repo_cwd: Path, tmp_path: Path) -> None:
-    spec_path = fast_spec_copy("churn", tmp_path / "specs")
+    spec_path = fast_spec_copy("churn", tmp_path / "specs", intervals=True)
     # one slice column, not two: the bootstrap evaluates every slice 20 times more
     spec_path.write_text(spec_path.read_text().replace("    - [contract]\n", ""))
     spec = load_spec(spec_path)

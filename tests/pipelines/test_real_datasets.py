@@ -9,6 +9,7 @@ plausible metrics, and its summary must count what was dropped and filled in.
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,14 +18,20 @@ from retrain.compare import compare
 from retrain.pipeline_env.local_run import run_local
 from retrain.report import Report, links_for, render_comparison
 from retrain.spec import load_spec
+from retrain.spec.tfschema import schema_path
 from retrain.summary import EvaluationSummary, read_summary
-from tests.conftest import PIPELINE_ENV, REPO
+from tests.conftest import PIPELINE_ENV, REPO, without_intervals
 
 pytestmark = pytest.mark.tfx
 
 
 def run(name: str, tmp_path: Path) -> EvaluationSummary:
-    path = REPO / "examples" / "specs" / f"{name}.yaml"
+    """The example spec as written, less its confidence intervals (conftest.without_intervals)."""
+    source = REPO / "examples" / "specs" / f"{name}.yaml"
+    path = tmp_path / "specs" / source.name
+    path.parent.mkdir()
+    path.write_text(without_intervals(source.read_text()))
+    shutil.copy(schema_path(source), schema_path(path))
     spec = load_spec(path)
     summary = read_summary(
         run_local(PIPELINE_ENV, spec, path, tmp_path / "work", {"run_id": f"{name}-1"})
