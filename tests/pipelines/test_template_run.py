@@ -29,8 +29,8 @@ pytestmark = pytest.mark.tfx
 
 SNAPSHOT = "2026-11-20T05:00:00Z"
 # Both ways train the same rows with the same code; Keras' initial weights are not seeded,
-# so the models differ a little: measured here, AUC and accuracy 0.00x apart.
-METRIC_TOLERANCE = 0.03
+# so the models differ a little: measured here, AUC 0.9310 vs 0.9333, accuracy 0.8983 vs 0.9009.
+METRIC_TOLERANCE = 0.02
 
 
 class ChurnRuns:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import shutil
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -220,7 +221,12 @@ def _run_template(
         run_in_pipeline_env(env, logs),
         on_progress=lambda line: echo(f"  {line}"),
     )
+    # The template writes under the job's root, `<pipeline root>/<spec>` as on Vertex; the
+    # summary is filed where local runs keep theirs too, for `retrain status` and baselines.
+    written = Path(summary_path(str(layout.pipeline_root / spec.name), request.job_id))
+    if not written.is_file():
+        raise PipelineError(f"the template run wrote no summary at {written}; see {logs}")
     summary = Path(summary_path(str(layout.pipeline_root), request.job_id))
-    if not summary.is_file():
-        raise PipelineError(f"the template run wrote no summary at {summary}; see {logs}")
+    summary.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(written, summary)
     return summary
