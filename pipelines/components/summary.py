@@ -49,7 +49,9 @@ OutputArtifact = tfx.dsl.components.OutputArtifact
 class EvaluationSummaryFile(artifact.Artifact):
     """The summary JSON as an MLMD artefact, so runs can be traced from metadata too."""
 
-    TYPE_NAME = "retrain.EvaluationSummary"
+    # Importable by this name, as Vertex runs need (pipelines/__init__.py says why); the name
+    # it had, "retrain.EvaluationSummary", did not import and failed the task on Vertex.
+    TYPE_NAME = "pipelines.EvaluationSummary"
 
 
 NEW_CATEGORIES = "ENUM_TYPE_UNEXPECTED_STRING_VALUES"

@@ -34,6 +34,7 @@ def register(subparsers: Any) -> None:
         "run a spec's pipeline locally (LocalDagRunner, SQLite ML Metadata)",
         "retrain run churn --local --workdir work",
         "retrain run specs/house-prices.yaml --local --trigger pull_request --pr-number 12",
+        "retrain run churn --local --from-template",
         description="Exit status: 0 the candidate is blessed, "
         f"{NOT_BLESSED_EXIT} it ran but is NOT BLESSED (a threshold failed), 1 an invalid "
         "spec, 2 any other error (data, pipeline). The run is recorded under "
@@ -41,6 +42,12 @@ def register(subparsers: Any) -> None:
     )
     run.add_argument("spec", help="spec name (looked up in specs/) or path to a spec file")
     run.add_argument("--local", action="store_true", help="run here with TFX's LocalDagRunner")
+    run.add_argument(
+        "--from-template",
+        action="store_true",
+        help="with --local: compile the spec as the merge build does and execute the compiled "
+        "JSON task by task, as Vertex would (instead of LocalDagRunner)",
+    )
     run.add_argument("--workdir", default=DEFAULT_WORKDIR, help="where runs keep their files")
     for name in RUNTIME_PARAMETERS:
         run.add_argument(
@@ -123,8 +130,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     env = build_pipeline_env(settings)
     spec, path = resolve_spec(args.spec, env.repo_root)
     values = {name: getattr(args, name) for name in RUNTIME_PARAMETERS}
-    echo(f"running {spec.name} (version {spec.fingerprint()}) locally in {args.workdir}/")
-    summary_file = run_local(env, spec, path, Path(args.workdir), values)
+    how = "from its compiled template" if args.from_template else "locally"
+    echo(f"running {spec.name} (version {spec.fingerprint()}) {how} in {args.workdir}/")
+    summary_file = run_local(env, spec, path, Path(args.workdir), values, args.from_template)
     summary = read_summary(summary_file)
     echo(describe(summary, str(summary_file)))
     echo(

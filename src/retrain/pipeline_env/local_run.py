@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import shutil
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -18,7 +19,9 @@ from retrain.baseline import ProductionBaselines
 from retrain.blobs import Blobs
 from retrain.data.local import facts_path, snapshot_input
 from retrain.errors import PipelineError, RetrainError, SpecError
+from retrain.pipeline_env.compile import PLACEHOLDER_OPTIONS, CompileOptions, compile_specs
 from retrain.pipeline_env.process import PipelineEnv, echo
+from retrain.pipeline_env.template_run import TemplateJob, run_in_pipeline_env, run_template
 from retrain.runs import (
     RUNTIME_PARAMETERS,
     Baseline,
@@ -29,6 +32,9 @@ from retrain.runs import (
 )
 from retrain.spec import Spec
 from retrain.spec.tfschema import schema_problems
+from retrain.summary import summary_path
+
+LOCAL_IMAGE = "retrain-pipelines:local"  # a template run here executes in .venv-pipelines
 
 
 def default_run_id(spec: Spec) -> str:
@@ -48,12 +54,19 @@ def local_baselines(workdir: Path) -> ProductionBaselines:
 
 
 def run_local(
-    env: PipelineEnv, spec: Spec, spec_path: Path, workdir: Path, values: dict[str, str]
+    env: PipelineEnv,
+    spec: Spec,
+    spec_path: Path,
+    workdir: Path,
+    values: dict[str, str],
+    from_template: bool = False,
 ) -> Path:
     """Run the pipeline; return the summary path. Progress lines stream to stdout.
 
     Without a baseline from the submitter (the local backend resolves one from the default
-    branch's spec), production is the run this spec file's `promotion.version` names."""
+    branch's spec), production is the run this spec file's `promotion.version` names.
+    `from_template`: compile the spec as Cloud Build does and execute the compiled JSON task
+    by task (`retrain.pipeline_env.template_run`) instead of LocalDagRunner's pipeline."""
     problems = schema_problems(spec, spec_path)
     if problems:
         raise SpecError(problems)
@@ -84,7 +97,10 @@ def run_local(
     input_csv = snapshot_input(spec, env.repo_root, layout.root, snapshot, spec_path)
     own = record_own_run(layout.workdir, request)
     try:
-        summary = _run(env, spec, spec_path, layout, run_id, input_csv, values)
+        if from_template:
+            summary = _run_template(env, spec, spec_path, layout, request, input_csv)
+        else:
+            summary = _run(env, spec, spec_path, layout, run_id, input_csv, values)
     except BaseException as exc:
         if own:
             why = str(exc) if isinstance(exc, RetrainError) else f"stopped: {exc!r}"
@@ -166,3 +182,51 @@ def _progress_line(line: str) -> None:
         echo("  " + line.removeprefix("progress: "))
     elif line.startswith(("finished in", "summary: ")):
         echo("  " + line)
+
+
+def _run_template(
+    env: PipelineEnv,
+    spec: Spec,
+    spec_path: Path,
+    layout: LocalLayout,
+    request: RunRequest,
+    input_csv: Path,
+) -> Path:
+    """Compile the spec as the merge build does (for this machine: a local pipeline root, and
+    the steps in their tasks as for candidate runs, no Dataflow or Vertex training), then run
+    the compiled JSON with the parameters the Vertex backend would send."""
+    out = layout.root / "template"
+    options = CompileOptions(
+        pipeline_root=str(layout.pipeline_root),
+        serving_root=str(layout.serving_dir),
+        image=LOCAL_IMAGE,
+        project=PLACEHOLDER_OPTIONS.project,
+        region=PLACEHOLDER_OPTIONS.region,
+        dataflow=False,
+        vertex_training=False,
+    )
+    compile_specs(env, [spec_path], out, options)
+    template_file = out / f"{spec.name}.json"
+    echo(f"  template: {template_file} (compiled JSON, executed task by task)")
+    template = json.loads(template_file.read_text())
+    logs = layout.root / "logs" / request.job_id
+    run_template(
+        template,
+        request.parameters(),
+        TemplateJob(
+            output_dir=layout.pipeline_root / spec.name,
+            examples_csv=input_csv,
+            repo_root=env.repo_root,
+        ),
+        run_in_pipeline_env(env, logs),
+        on_progress=lambda line: echo(f"  {line}"),
+    )
+    # The template writes under the job's root, `<pipeline root>/<spec>` as on Vertex; the
+    # summary is filed where local runs keep theirs too, for `retrain status` and baselines.
+    written = Path(summary_path(str(layout.pipeline_root / spec.name), request.job_id))
+    if not written.is_file():
+        raise PipelineError(f"the template run wrote no summary at {written}; see {logs}")
+    summary = Path(summary_path(str(layout.pipeline_root), request.job_id))
+    summary.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(written, summary)
+    return summary
