@@ -325,10 +325,12 @@ def create_pipeline(spec: Spec, target: PipelineTarget) -> tfx.dsl.Pipeline:
     params = _run_parameters(target)
     settings = ModuleSettings.from_spec(spec)
     code = _code_version(target)
-    custom_config = {"retrain": settings.model_dump(), **code}
+    # Unset settings (`epochs` of a spec counting steps) are left out: a spec that does not
+    # use a setting added later keeps its Trainer's and Transform's cache keys.
+    custom_config = {"retrain": settings.model_dump(exclude_none=True), **code}
     # The Transform reads no hyperparameter: leaving them out lets a run that changes only
     # those reuse its cached output.
-    transform_config = {"retrain": settings.for_transform().model_dump(), **code}
+    transform_config = {"retrain": settings.for_transform().model_dump(exclude_none=True), **code}
 
     example_gen = _example_gen(spec, target, params)
     statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])

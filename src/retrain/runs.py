@@ -147,10 +147,12 @@ class RunRequest(BaseModel):
         )
 
     def parameters(self) -> dict[str, str]:
-        """Runtime parameter values, all strings (empty when not applicable). `spec_changes`
-        only when there are some: a template compiled before it existed (default "") still
-        takes every other run."""
-        changes = {"spec_changes": self.spec_changes} if self.spec_changes else {}
+        """Runtime parameter values, all strings (empty when not applicable). Every one is
+        sent: a schema 2.0.0 template declares no defaults (TFX's RuntimeConfigBuilder writes
+        only the values it is given), so a parameter left out reaches its task with no value;
+        `pipeline_template.runtime_config` leaves out only an empty one a template compiled
+        before it existed does not declare."""
+        changes = {"spec_changes": self.spec_changes}
         return {
             "run_id": self.job_id,
             "trigger": self.trigger,

@@ -42,6 +42,7 @@ PARAMETERS = {
     "baseline_uri": NO_BASELINE_URI,
     "baseline_version": "",
     "baseline_reason": "no model has been promoted yet",
+    "spec_changes": "",
 }
 
 

@@ -95,6 +95,9 @@ def runtime_config(
 ) -> dict[str, Any]:
     """`PipelineJob.runtimeConfig` as REST JSON, the way the SDK's builder writes it for the
     same template and values. Our runtime parameters are all strings."""
+    # A value newer than the template (an older template, compiled before its parameter
+    # existed) is dropped when empty, refused when it says something the run would lose.
+    values = {k: v for k, v in values.items() if k in template.parameter_types or v}
     unknown = sorted(set(values) - set(template.parameter_types))
     if unknown:
         raise BackendError(
