@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pydantic import TypeAdapter, ValidationError
 
 from retrain.metrics import Task, spec_metric_for
+from retrain.spec.coverage import batch_size_of, split_coverage
 from retrain.spec.model import Spec
 from retrain.summary import (
     Anomaly,
@@ -27,6 +28,7 @@ from retrain.summary import (
     RunInfo,
     SliceMetric,
     SpecChange,
+    Training,
     thresholds_from_spec,
 )
 
@@ -251,4 +253,18 @@ def build_summary(
         within_noise=spec.evaluation.within_noise,
         confusion=confusion_cells(confusion, class_names(spec)),
         changes=list(changes),
+        training=training_facts(spec, example_counts.get("train", 0)),
+    )
+
+
+def training_facts(spec: Spec, train_rows: int) -> Training:
+    """The train split's rows against what the Trainer was told to see (retrain.spec.coverage)."""
+    coverage = split_coverage(spec, train_rows)
+    return Training(
+        train_rows=train_rows,
+        train_steps=spec.trainer.train_steps,
+        epochs=spec.trainer.epochs,
+        batch_size=batch_size_of(spec),
+        coverage=round(coverage.fraction, 4) if coverage else None,
+        warning=(coverage.warning() or "") if coverage else "",
     )

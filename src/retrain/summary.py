@@ -180,6 +180,21 @@ class Lineage(_Contract):
     candidate_uri: str = ""
 
 
+class Training(_Contract):
+    """Version 4: how much of its training split the Trainer saw."""
+
+    train_rows: int = Field(description="Rows of the train split.")
+    train_steps: int | None = Field(default=None, description="The spec's fixed steps, if set.")
+    epochs: int | None = Field(default=None, description="The spec's passes over every row.")
+    batch_size: int | None = Field(default=None, description="Null when the module declares none.")
+    coverage: float | None = Field(
+        default=None,
+        description="With train_steps: steps x batch_size over train_rows (1.0 or more: every "
+        "row at least once); null with epochs (every row) or without a batch size.",
+    )
+    warning: str = Field(default="", description="Set when coverage is under a tenth.")
+
+
 class EvaluationSummary(_Contract):
     schema_version: Literal[1, 2, 3, 4] = SCHEMA_VERSION
     spec: str
@@ -222,6 +237,9 @@ class EvaluationSummary(_Contract):
     changes: list[SpecChange] = Field(
         default_factory=list,
         description="Version 4, pull request runs: spec fields that differ from the base branch.",
+    )
+    training: Training | None = Field(
+        default=None, description="Version 4: the training split's rows and how much was seen."
     )
 
     def overall(self, metric: str) -> SliceMetric | None:

@@ -37,6 +37,7 @@ def test_demo_story_end_to_end(tmp_path: Path) -> None:
             pipelines_python=PIPELINE_ENV.python,
             train_steps=150,
             rows_scale=0.5,
+            intervals=False,  # test_intervals_run covers them; the bootstrap would triple this
         ),
         out,
     )

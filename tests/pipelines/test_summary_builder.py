@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from pipelines.summary_builder import (
     MetricValue,
@@ -12,6 +13,7 @@ from pipelines.summary_builder import (
     confusion_cells,
     interval,
     slice_metrics,
+    training_facts,
 )
 from retrain.spec import load_spec
 from retrain.summary import SCHEMA_VERSION, ModelRef, RunInfo, dump_summary, parse_summary
@@ -177,3 +179,21 @@ def test_confusion_entries_get_class_names_candidate_first() -> None:
         ("candidate", "Gentoo", "none", 1.0),
         ("baseline", "Adelie", "Adelie", 5.0),
     ]
+
+
+def test_training_facts_say_how_much_of_the_train_split_was_seen(tmp_path: Path) -> None:
+    """Fixed steps see a sample of a large split, and the summary says so (issue 29)."""
+    spec = load_spec(REPO / "specs" / "churn.yaml")  # 300 steps, batch 64
+    small, large = training_facts(spec, 3_213), training_facts(spec, 800_000)
+    assert (small.train_steps, small.batch_size, small.epochs) == (300, 64, None)
+    assert small.coverage is not None and small.coverage > 1 and small.warning == ""
+    assert large.coverage == 0.024
+    assert large.warning.startswith("training sees 2.4% of its rows: train_steps 300")
+    by_epochs = tmp_path / "churn.yaml"
+    by_epochs.write_text(spec_text("churn").replace("train_steps: 300", "epochs: 2"))
+    facts = training_facts(load_spec(by_epochs), 800_000)
+    assert (facts.epochs, facts.coverage, facts.warning) == (2, None, "")
+
+
+def spec_text(name: str) -> str:
+    return (REPO / "specs" / f"{name}.yaml").read_text()

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from pipelines.summary_builder import parse_changes
+from pipelines.summary_builder import parse_changes, training_facts
 from retrain.compare import compare
 from retrain.delivery.candidate import candidate_request, changes_on_base_branch
 from retrain.report import Report, links_for, render_comparison, render_unfinished
@@ -136,3 +136,19 @@ def test_a_pr_runs_request_carries_what_it_changed_to_the_summary() -> None:
     assert new_spec == [] and candidate_request(head, "a", 7, Baseline()).spec_changes == ""
     with pytest.raises(ValueError, match=r"run value spec_changes: 0\.field"):
         parse_changes('[{"before": "1"}]')
+
+
+def test_a_run_that_trained_on_a_sample_says_so_in_the_comment() -> None:
+    """Fixed steps over a large train split (issue 29): the comment warns, naming the fix."""
+    summary = load("churn_better")
+    spec = load_spec(REPO / "specs" / "churn.yaml")  # 300 steps of 64
+    sampled = summary.model_copy(update={"training": training_facts(spec, 800_000)})
+    text = render_comparison(Report(compare(sampled), sampled, links_for(sampled)))
+    assert (
+        "> **Training on a sample:** training sees 2.4% of its rows: train_steps 300 x "
+        "batch_size 64 = 19,200 examples of about 800,000 training rows; set trainer.epochs: 1"
+    ) in text
+    seen = summary.model_copy(update={"training": training_facts(spec, 3_213)})
+    assert "Training on a sample" not in render_comparison(
+        Report(compare(seen), seen, links_for(seen))
+    )

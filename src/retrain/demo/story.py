@@ -64,6 +64,7 @@ class DemoOptions:
     pr_number: int = 41
     train_steps: int | None = None  # smaller for tests; None keeps the spec's
     rows_scale: float = 1.0
+    intervals: bool = True  # False: evaluation.confidence_level null (TFMA's bootstrap is slow)
 
 
 @dataclass
@@ -138,6 +139,10 @@ class Story:
             text = source.read_text()
             if self.o.train_steps is not None:
                 text = re.sub(r"train_steps: \d+", f"train_steps: {self.o.train_steps}", text)
+            if not self.o.intervals:
+                text = text.replace(
+                    "\nevaluation:\n", "\nevaluation:\n  confidence_level: null\n", 1
+                )
             (specs / source.name).write_text(text)
             schema = schema_path(source)
             (specs / schema.name).write_text(schema.read_text())

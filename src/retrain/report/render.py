@@ -92,6 +92,8 @@ def _comparison(report: Report, full_slices: bool) -> str:
     small = small_eval_warning(c)
     if small:
         parts.append(small)
+    if summary.training is not None and summary.training.warning:
+        parts.append(f"> [!WARNING]\n> **Training on a sample:** {summary.training.warning}.")
     if not c.agrees_with_tfx:
         parts.append(_disagreement(c))
     parts.append(_metric_table(c))

@@ -56,11 +56,16 @@ def batch_size_of(spec: Spec) -> int | None:
     return default if isinstance(default, int) and not isinstance(default, bool) else None
 
 
-def training_coverage(spec: Spec, usable_rows: int) -> TrainingCoverage | None:
-    """Coverage of a fixed-step spec over `usable_rows` rows (its training share of them);
-    None when the spec trains by epochs (every row) or its batch size is unknown."""
+def split_coverage(spec: Spec, train_rows: int) -> TrainingCoverage | None:
+    """Coverage of a fixed-step spec over a train split of `train_rows`; None when the spec
+    trains by epochs (every row) or its batch size is unknown."""
     steps, batch_size = spec.trainer.train_steps, batch_size_of(spec)
     if steps is None or batch_size is None:
         return None
+    return TrainingCoverage(steps, batch_size, train_rows)
+
+
+def training_coverage(spec: Spec, usable_rows: int) -> TrainingCoverage | None:
+    """Coverage over a table of `usable_rows`, of which the train split takes its share."""
     train_buckets, _ = spec.evaluation.split_buckets
-    return TrainingCoverage(steps, batch_size, usable_rows * train_buckets // SPLIT_BUCKETS)
+    return split_coverage(spec, usable_rows * train_buckets // SPLIT_BUCKETS)
