@@ -19,12 +19,12 @@ from retrain.report import Report, links_for, render_comparison
 from retrain.report.changes import spec_changes
 from retrain.spec import load_spec
 from retrain.summary import EvaluationSummary, read_summary
-from tests.conftest import PIPELINE_ENV, fast_spec_copy
+from tests.conftest import PIPELINE_ENV, fast_spec_copy, without_intervals
 
 pytestmark = pytest.mark.tfx
 
 
-@pytest.mark.timeout(2400)  # two TFX runs of the churn classifier (23 min for three, shared)
+@pytest.mark.timeout(2400)  # two TFX runs of the churn classifier, one with intervals
 def test_intervals_in_summary_and_comment(repo_cwd: Path, tmp_path: Path) -> None:
     spec_path = fast_spec_copy("churn", tmp_path / "specs", intervals=True)
     # one slice column, not two: the bootstrap evaluates every slice 20 times more
@@ -32,22 +32,26 @@ def test_intervals_in_summary_and_comment(repo_cwd: Path, tmp_path: Path) -> Non
     spec = load_spec(spec_path)
     workdir = tmp_path / "work"
     snapshot = "2026-11-20T05:00:00Z"
+    # Production's run leaves intervals out (`confidence_level: null`, each bootstrap costs
+    # minutes): the PR run below computes them for both models.
+    first_path = tmp_path / "production" / "specs" / "churn.yaml"
+    first_path.parent.mkdir(parents=True)
+    first_path.write_text(without_intervals(spec_path.read_text()))
+    schema = spec_path.with_name("churn.schema.pbtxt")
+    (first_path.parent / schema.name).write_text(schema.read_text())
     first = read_summary(
         run_local(
             PIPELINE_ENV,
-            spec,
-            spec_path,
+            load_spec(first_path),
+            first_path,
             workdir,
             {"run_id": "churn-run-1", "trigger": "data_arrival", "data_snapshot": snapshot},
         )
     )
     assert first.schema_version == 4
-    assert first.confidence is not None
-    assert (first.confidence.level, first.confidence.samples) == (0.95, 20)
+    assert first.confidence is None  # null: no intervals, as the spec says
     auc = first.overall("auc")
-    assert auc is not None and auc.candidate is not None and auc.candidate_interval is not None
-    assert auc.candidate_interval.low < auc.candidate_interval.high
-    assert auc.change_interval is None  # no production model yet
+    assert auc is not None and auc.candidate is not None and auc.candidate_interval is None
     assert {(c.model, c.actual, c.predicted) for c in first.confusion} == {
         ("candidate", a, p) for a in "01" for p in "01"
     }
@@ -80,11 +84,15 @@ def test_intervals_in_summary_and_comment(repo_cwd: Path, tmp_path: Path) -> Non
         return read_summary(run_local(PIPELINE_ENV, head, path, workdir, run))
 
     second = pr_run(32, "churn-pr-1")
+    assert second.confidence is not None
+    assert (second.confidence.level, second.confidence.samples) == (0.95, 20)
     assert [(c.field, c.before, c.after) for c in second.changes] == [
         ("trainer.hyperparameters.hidden_units", "16", "32")
     ]
     auc = second.overall("auc")
     assert auc is not None and auc.change_interval is not None and auc.baseline_interval
+    assert auc.candidate_interval is not None
+    assert auc.candidate_interval.low < auc.candidate_interval.high
     assert auc.change_interval.low < auc.change_interval.high
     assert {c.model for c in second.confusion} == {"candidate", "baseline"}
     comparison = compare(second)

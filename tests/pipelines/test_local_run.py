@@ -101,20 +101,3 @@ def test_regressor_runs_then_a_pr_candidate_is_judged_against_production(
     assert second_overall is not None and second_overall.baseline is not None
     assert math.isclose(second_overall.baseline, overall.candidate, rel_tol=1e-4)
     assert second.run.trigger == "pull_request"
-
-
-def test_classifier_with_transform_runs(repo_cwd: Path, tmp_path: Path) -> None:
-    spec_path = fast_spec_copy("churn", tmp_path / "specs")
-    spec = load_spec(spec_path)
-    assert spec.transform
-    summary = read_summary(
-        run_local(PIPELINE_ENV, spec, spec_path, tmp_path / "work", {"run_id": "churn-1"})
-    )
-    auc = summary.overall("auc")
-    assert auc is not None and auc.candidate is not None
-    # The data has real signal: a model that learnt nothing would sit near 0.5.
-    assert auc.candidate > 0.75
-    countries = {row.slice.get("country") for row in summary.metrics if row.slice}
-    assert {"US", "DE", "FR", "BR", "IN"} <= countries
-    contracts = {row.slice.get("contract") for row in summary.metrics if "contract" in row.slice}
-    assert contracts == {"month-to-month", "one-year", "two-year"}

@@ -1,7 +1,8 @@
 """The compiled template itself, executed task by task in the pipeline environment
 (`retrain run --local --from-template`), against a LocalDagRunner run of the same spec on the
-same pinned snapshot: churn, with Transform, first without a production model (the Importer
-gets `retrain:no-baseline`), then with one (the Importer gets the model's URI)."""
+same pinned snapshot (that run is also the suite's check of churn with Transform): first
+without a production model (the Importer gets `retrain:no-baseline`), then with one (the
+Importer gets the model's URI)."""
 
 from __future__ import annotations
 
@@ -72,6 +73,14 @@ def test_the_compiled_template_runs_like_local_dag_runner(
     both_ways: tuple[EvaluationSummary, EvaluationSummary],
 ) -> None:
     local, template = both_ways
+    # LocalDagRunner on churn with Transform: real signal, every slice of both columns
+    auc = local.overall("auc")
+    assert auc is not None and auc.candidate is not None and auc.candidate > 0.75
+    countries = {row.slice.get("country") for row in local.metrics if row.slice}
+    assert {"US", "DE", "FR", "BR", "IN"} <= countries
+    contracts = {row.slice.get("contract") for row in local.metrics if "contract" in row.slice}
+    assert contracts == {"month-to-month", "one-year", "two-year"}
+    # the template run of the same snapshot agrees with it
     assert template.run.run_id == "churn-tpl-1"
     assert (template.spec, template.spec_version) == (local.spec, local.spec_version)
     assert template.blessed == local.blessed
@@ -121,7 +130,8 @@ def test_a_promoted_model_reaches_the_evaluator_through_the_importer(
 @pytest.mark.timeout(300)
 def test_an_executor_class_that_does_not_import_fails_naming_the_task(tmp_path: Path) -> None:
     broken = copy.deepcopy(TEMPLATE)
-    args = broken["pipelineSpec"]["deploymentSpec"]["executors"]["ImportSchemaGen_executor"][
+    # the first task to run: its published executor, a custom class of ours, renamed
+    args = broken["pipelineSpec"]["deploymentSpec"]["executors"]["BigQueryExampleGen_executor"][
         "container"
     ]["args"]
     args[args.index(EXECUTOR_CLASS_FLAG) + 1] = "pipelines.components.missing.Executor"
@@ -141,5 +151,7 @@ def test_an_executor_class_that_does_not_import_fails_naming_the_task(tmp_path: 
             lambda _: None,
         )
     message = str(caught.value)
-    assert message.startswith("task ImportSchemaGen (pipelines.components.missing.Executor) failed")
+    assert message.startswith(
+        "task BigQueryExampleGen (pipelines.components.missing.Executor) failed"
+    )
     assert "pipelines.components.missing" in message.splitlines()[-1]
