@@ -19,6 +19,7 @@ from retrain.spec import load_spec
 from retrain.spec.load import parse_spec
 from retrain.summary import Lineage
 from tests.conftest import REPO
+from tests.fakes.git import FakeGit
 from tests.fakes.summaries import load
 
 ABSOLUTE = re.compile(r"(?<![\w:/.~…-])/(?:home|work|tmp|Users|var)/")
@@ -109,30 +110,17 @@ def test_no_absolute_local_path_in_any_comment() -> None:
     assert "…/work/pipeline_root" in comment and "…/data/churn.csv" in failed
 
 
-class _Git:
-    """Git as `retrain.delivery.gitrev.GitReader` reads it: a file at a revision, or None."""
-
-    def __init__(self, files: dict[tuple[str, str], str]) -> None:
-        self.files = files
-
-    def changed_files(self, base: str, head: str) -> list[str]:
-        return []
-
-    def show(self, rev: str, path: str) -> str | None:
-        return self.files.get((rev, path))
-
-
 def test_a_pr_runs_request_carries_what_it_changed_to_the_summary() -> None:
     text = (REPO / "specs" / "churn.yaml").read_text()
     head = parse_spec(text.replace("hidden_units: 16", "hidden_units: 32"), "churn.yaml")
-    git = _Git({("origin/main", "specs/churn.yaml"): text})
+    git = FakeGit({("origin/main", "specs/churn.yaml"): text})
     changes = changes_on_base_branch(git, "origin/main", lambda s: f"specs/{s.name}.yaml")
     request = candidate_request(head, "abc1234", 7, Baseline(), changes=changes(head))
     carried = parse_changes(request.parameters()["spec_changes"])
     assert [(c.field, c.before, c.after) for c in carried] == [
         ("trainer.hyperparameters.hidden_units", "16", "32")
     ]
-    new_spec = changes_on_base_branch(_Git({}), "origin/main", lambda s: "specs/x.yaml")(head)
+    new_spec = changes_on_base_branch(FakeGit({}), "origin/main", lambda s: "specs/x.yaml")(head)
     assert new_spec == [] and candidate_request(head, "a", 7, Baseline()).spec_changes == ""
     with pytest.raises(ValueError, match=r"run value spec_changes: 0\.field"):
         parse_changes('[{"before": "1"}]')

@@ -16,6 +16,7 @@ from retrain.routing.index import SpecIndex
 from retrain.runs import NO_BASELINE_URI, NO_PROMOTION, Baseline, LocalLayout, RunRequest
 from retrain.spec import Spec, load_spec
 from retrain.summary import dump_summary, summary_path
+from tests.fakes.git import FakeGit
 from tests.fakes.summaries import load
 from tests.routing.helpers import SPECS, arrival, end_runs, make_service
 
@@ -115,17 +116,6 @@ def test_unreadable_production_is_no_baseline_with_the_reason(
         job_id="churn-x", spec="churn", spec_version="v", trigger="manual", baseline=baseline
     )
     assert request.parameters()["baseline_uri"] == NO_BASELINE_URI
-
-
-class FakeGit:
-    def __init__(self, files: dict[tuple[str, str], str]) -> None:
-        self.files = files
-
-    def changed_files(self, base: str, head: str) -> list[str]:
-        return []
-
-    def show(self, rev: str, path: str) -> str | None:
-        return self.files.get((rev, path))
 
 
 def test_a_pr_cannot_name_its_own_baseline(tmp_path: Path) -> None:
